@@ -1,0 +1,7 @@
+"""graphpair: pairwise and link tasks on graphs with PyTorch Geometric."""
+
+from graphpair import ops
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["__version__", "ops"]

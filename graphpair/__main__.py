@@ -1,0 +1,7 @@
+"""``python -m graphpair``: the command-line interface."""
+
+import sys
+
+from graphpair.cli import main
+
+sys.exit(main())

@@ -1,0 +1,156 @@
+"""Argument checks shared by every public entry point.
+
+Each check raises a :class:`ValueError` (or :class:`TypeError` for a wrong Python type) whose
+message names the argument, shows the offending value and says what was expected, *before* any
+expensive work starts. The checks that need a reduction over a tensor (index ranges, finiteness)
+cost one pass over that tensor, which is small next to the work of the ops that call them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "check_choice",
+    "check_edge_index",
+    "check_finite",
+    "check_index",
+    "check_int",
+    "check_ptr",
+    "check_tensor",
+    "describe",
+    "normalize_name",
+]
+
+
+def describe(value: Any) -> str:
+    """A short description of ``value`` for error messages (tensors by shape and dtype)."""
+    if isinstance(value, Tensor):
+        return f"Tensor(shape={tuple(value.shape)}, dtype={value.dtype}, device={value.device})"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def normalize_name(name: str) -> str:
+    """Case- and separator-insensitive key: ``'Torch-Scatter'`` -> ``'torchscatter'``."""
+    return re.sub(r"[\s_\-./]+", "", name).lower()
+
+
+def check_choice(
+    name: str, value: Any, choices: Sequence[str], aliases: dict[str, str] | None = None
+) -> str:
+    """Resolve ``value`` to one of ``choices`` (case- and separator-insensitively).
+
+    ``aliases`` maps further accepted spellings to a canonical choice.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {list(choices)}; got {describe(value)}")
+    table = {normalize_name(c): c for c in choices}
+    for alias, target in (aliases or {}).items():
+        table[normalize_name(alias)] = target
+    key = normalize_name(value)
+    if key not in table:
+        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}")
+    return table[key]
+
+
+def check_int(
+    name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Check that ``value`` is a Python (or 0-d tensor) integer within ``[minimum, maximum]``."""
+    if isinstance(value, Tensor) and value.dim() == 0 and not value.is_floating_point():
+        value = int(value.item())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int; got {describe(value)}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}; got {value}")
+    return value
+
+
+def check_tensor(
+    name: str,
+    value: Any,
+    *,
+    dim: int | Iterable[int] | None = None,
+    floating: bool | None = None,
+    integer: bool | None = None,
+) -> Tensor:
+    """Check that ``value`` is a tensor with the given number of dims and dtype family."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {describe(value)}")
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if value.dim() not in dims:
+            want = " or ".join(str(d) for d in dims)
+            raise ValueError(
+                f"{name} must have {want} dimension(s); got shape {tuple(value.shape)}"
+            )
+    if floating and not value.is_floating_point():
+        raise ValueError(f"{name} must have a floating-point dtype; got {value.dtype}")
+    if integer and (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool):
+        raise ValueError(f"{name} must have an integer dtype (e.g. torch.long); got {value.dtype}")
+    return value
+
+
+def _check_range(name: str, index: Tensor, size: int | None) -> None:
+    if index.numel() == 0:
+        return
+    lo = int(index.min())
+    if lo < 0:
+        raise ValueError(f"{name} must be non-negative; found the entry {lo}")
+    if size is not None:
+        hi = int(index.max())
+        if hi >= size:
+            raise ValueError(f"{name} entries must be < {size}; found the entry {hi}")
+
+
+def check_index(
+    name: str, index: Any, *, size: int | None = None, length: int | None = None
+) -> Tensor:
+    """Check a 1-D integer index tensor with entries in ``[0, size)`` and ``length`` entries."""
+    out = check_tensor(name, index, dim=1, integer=True)
+    if length is not None and out.numel() != length:
+        raise ValueError(f"{name} must have {length} entries; got {out.numel()}")
+    _check_range(name, out, size)
+    return out
+
+
+def check_edge_index(name: str, edge_index: Any, *, num_nodes: int | None = None) -> Tensor:
+    """Check a ``[2, E]`` integer tensor of node pairs with entries in ``[0, num_nodes)``."""
+    out = check_tensor(name, edge_index, dim=2, integer=True)
+    if out.size(0) != 2:
+        raise ValueError(f"{name} must have shape [2, E]; got shape {tuple(out.shape)}")
+    _check_range(name, out, num_nodes)
+    return out
+
+
+def check_ptr(name: str, ptr: Any, *, total: int) -> Tensor:
+    """Check a CSR pointer: 1-D integer, starts at 0, non-decreasing, ends at ``total``."""
+    out = check_tensor(name, ptr, dim=1, integer=True)
+    if out.numel() == 0:
+        raise ValueError(
+            f"{name} must have at least one entry (a pointer [S + 1]); got an empty tensor"
+        )
+    first, last = int(out[0]), int(out[-1])
+    if first != 0:
+        raise ValueError(f"{name} must start at 0; got {first}")
+    if last != total:
+        raise ValueError(f"{name} must end at the input size {total}; got {last}")
+    if out.numel() > 1 and bool((out[1:] < out[:-1]).any()):
+        raise ValueError(f"{name} must be non-decreasing")
+    return out
+
+
+def check_finite(name: str, value: Tensor) -> Tensor:
+    """Check that a floating tensor holds no NaN or infinite entries."""
+    if value.is_floating_point() and value.numel() > 0 and not bool(torch.isfinite(value).all()):
+        bad = int((~torch.isfinite(value)).sum())
+        raise ValueError(f"{name} must be finite; found {bad} NaN or infinite entries")
+    return value

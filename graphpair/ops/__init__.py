@@ -1,0 +1,59 @@
+"""Pure tensor kernels: the only layer that chooses a backend.
+
+Scatter / segment / softmax reductions, CSR adjacency with an edge mask, common-neighbour and
+neighbour-difference sets for batches of pairs, and sparse random-walk powers.
+"""
+
+from graphpair.ops._backend import (
+    BACKENDS,
+    get_backend,
+    resolve_backend,
+    set_backend,
+    torch_scatter_available,
+    use_backend,
+)
+from graphpair.ops._common_neighbors import (
+    CN_DENSE_BYTES_PER_EDGE,
+    CN_DENSE_SMALL_BYTES,
+    NeighborOverlap,
+    PairNodeSet,
+    common_neighbors,
+    common_neighbors_method,
+    neighbor_difference,
+    neighbor_overlap,
+)
+from graphpair.ops._csr import CSR, DENSE_BITMAP_MAX_BYTES
+from graphpair.ops._random_walk import (
+    RANDOM_WALK_DENSE_MAX_NODES,
+    RandomWalkPowers,
+    random_walk_powers,
+)
+from graphpair.ops._scatter import REDUCTIONS, scatter
+from graphpair.ops._segment import segment
+from graphpair.ops._softmax import softmax
+
+__all__ = [
+    "BACKENDS",
+    "CN_DENSE_BYTES_PER_EDGE",
+    "CN_DENSE_SMALL_BYTES",
+    "CSR",
+    "DENSE_BITMAP_MAX_BYTES",
+    "RANDOM_WALK_DENSE_MAX_NODES",
+    "REDUCTIONS",
+    "NeighborOverlap",
+    "PairNodeSet",
+    "RandomWalkPowers",
+    "common_neighbors",
+    "common_neighbors_method",
+    "get_backend",
+    "neighbor_difference",
+    "neighbor_overlap",
+    "random_walk_powers",
+    "resolve_backend",
+    "scatter",
+    "segment",
+    "set_backend",
+    "softmax",
+    "torch_scatter_available",
+    "use_backend",
+]

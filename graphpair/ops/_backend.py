@@ -1,0 +1,133 @@
+"""Backend choice for the scatter, segment and softmax kernels.
+
+graphpair runs every reduction on torch's native kernels unless torch-scatter is installed
+*and* was measured faster for that op on that device type. Measurements on this project's CPU
+machines (2M x 64, torch 2.13, torch-scatter 2.1.2) found native faster for every op
+(sum 1.35x, max 4.6x, softmax 1.17x), so ``'auto'`` resolves to native on CPU.
+No CUDA measurement has been made yet, so ``'auto'`` also stays native on CUDA until
+``benchmarks/bench_scatter.py`` shows otherwise there; ``_AUTO_TORCH_SCATTER`` is the table to
+update with such a measurement.
+
+The switch is scoped: :func:`use_backend` is a context manager, :func:`set_backend` changes
+the default of the current context, and the environment variable
+``GRAPHPAIR_SCATTER_BACKEND`` sets the initial default. Every op also takes ``backend=``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import ModuleType
+
+import torch
+
+from graphpair._validation import check_choice
+
+__all__ = [
+    "BACKENDS",
+    "get_backend",
+    "resolve_backend",
+    "set_backend",
+    "torch_scatter_available",
+    "use_backend",
+]
+
+#: Accepted backend names. ``'auto'`` picks per op and device (see module docstring).
+BACKENDS: tuple[str, ...] = ("auto", "native", "torch_scatter")
+
+#: (op, device type) pairs on which torch-scatter was measured faster than native.
+#: Empty: on CPU native won every measurement, and CUDA has not been measured yet.
+_AUTO_TORCH_SCATTER: frozenset[tuple[str, str]] = frozenset()
+
+_ENV_VAR = "GRAPHPAIR_SCATTER_BACKEND"
+_current: ContextVar[str | None] = ContextVar("graphpair_scatter_backend", default=None)
+
+
+def _canonical(name: str, arg: str = "backend") -> str:
+    return check_choice(
+        arg, name, BACKENDS, aliases={"torch": "native", "scatter": "torch_scatter"}
+    )
+
+
+@functools.cache
+def _torch_scatter_module() -> ModuleType | None:
+    try:
+        return importlib.import_module("torch_scatter")
+    except (ImportError, OSError):  # OSError: a wheel built against another torch
+        return None
+
+
+def torch_scatter_available() -> bool:
+    """Whether the optional ``torch_scatter`` package imports in this environment."""
+    return _torch_scatter_module() is not None
+
+
+def get_backend() -> str:
+    """The backend in force in the current context (``'auto'`` unless changed)."""
+    value = _current.get()
+    if value is not None:
+        return value
+    env = os.environ.get(_ENV_VAR)
+    return _canonical(env, _ENV_VAR) if env else "auto"
+
+
+def set_backend(backend: str) -> None:
+    """Set the default backend for the current context: ``'auto'``, ``'native'`` or
+    ``'torch_scatter'`` (case- and separator-insensitive)."""
+    _current.set(_canonical(backend))
+
+
+@contextmanager
+def use_backend(backend: str) -> Iterator[None]:
+    """Run a block with a given backend, restoring the previous choice afterwards.
+
+    Example:
+        >>> from graphpair.ops import use_backend, scatter
+        >>> with use_backend("native"):
+        ...     out = scatter(torch.ones(3), torch.tensor([0, 0, 1]))
+    """
+    token = _current.set(_canonical(backend))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def resolve_backend(op: str, device: torch.device, backend: str | None = None) -> str:
+    """The concrete backend (``'native'`` or ``'torch_scatter'``) for ``op`` on ``device``.
+
+    Args:
+        op: Op name, e.g. ``'scatter_max'``, ``'segment_sum'``, ``'softmax'``.
+        device: Device of the input.
+        backend: Per-call override; ``None`` uses :func:`get_backend`.
+
+    Raises:
+        ValueError: ``backend`` is not a known name.
+        ImportError: ``'torch_scatter'`` was forced but is not installed.
+    """
+    choice = get_backend() if backend is None else _canonical(backend)
+    if choice == "native":
+        return "native"
+    if choice == "torch_scatter":
+        if not torch_scatter_available():
+            raise ImportError(
+                "backend='torch_scatter' was requested but torch_scatter is not installed; "
+                "install it with `pip install --no-build-isolation torch-scatter` "
+                "(or `scripts/setup.sh test,scatter`), or use backend='native'"
+            )
+        return "torch_scatter"
+    if (op, device.type) in _AUTO_TORCH_SCATTER and torch_scatter_available():
+        return "torch_scatter"
+    return "native"
+
+
+def torch_scatter() -> ModuleType:
+    """The imported ``torch_scatter`` module (call only after :func:`resolve_backend`)."""
+    module = _torch_scatter_module()
+    if module is None:  # pragma: no cover - resolve_backend guards this
+        raise ImportError("torch_scatter is not installed")
+    return module

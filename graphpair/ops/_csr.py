@@ -1,0 +1,332 @@
+"""Compressed sparse row adjacency with an edge mask (target link removal without rebuilds)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import Tensor
+
+from graphpair._validation import check_edge_index, check_index, check_int, check_ptr
+
+__all__ = ["CSR", "DENSE_BITMAP_MAX_BYTES"]
+
+#: Largest dense ``N x N`` bitmap (one byte per entry) that :meth:`CSR.dense_bitmap` builds.
+DENSE_BITMAP_MAX_BYTES = 1 << 28  # 256 MiB: N up to 16,384
+
+# Node ids are packed into int64 keys row * N + col, so N * N must fit in an int64.
+_MAX_NODES = 3_037_000_499
+
+
+class CSR:
+    r"""Adjacency of a graph in compressed sparse row form, with an edge mask.
+
+    Entries are sorted by ``(row, col)`` and unique. Each stored entry ``e`` is the directed
+    edge ``row[e] -> col[e]``; row ``i`` lists the neighbours :math:`N(i)` in ``col[rowptr[i]:
+    rowptr[i + 1]]``. A boolean ``mask`` switches entries off without touching the structure:
+    :meth:`mask_edges` removes a batch of target edges (both directions) in
+    :math:`O(B \log E)`, which is NCN's target link removal, and :meth:`unmask_edges` /
+    :meth:`masked` restore them. Every query (degrees, neighbours, :meth:`has_edge`, and the
+    common-neighbour ops) sees only active entries.
+
+    Build one with :meth:`from_edge_index`; the constructor takes an existing CSR structure and
+    checks it.
+
+    Args:
+        rowptr: Row pointer ``[N + 1]``.
+        col: Column of each entry ``[E]``, strictly increasing within each row.
+        num_nodes: ``N``; defaults to ``rowptr.numel() - 1``.
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 1, 1], [1, 2, 3]]))
+        >>> adj.degree()
+        tensor([1, 3, 1, 1])
+        >>> with adj.masked(torch.tensor([[1], [2]])):
+        ...     adj.has_edge(torch.tensor([[1, 2], [2, 1]]))
+        tensor([False, False])
+    """
+
+    def __init__(self, rowptr: Tensor, col: Tensor, num_nodes: int | None = None) -> None:
+        if num_nodes is None:
+            num_nodes = int(rowptr.numel()) - 1
+        num_nodes = check_int("num_nodes", num_nodes, minimum=0, maximum=_MAX_NODES)
+        col = check_index("col", col, size=num_nodes)
+        rowptr = check_ptr("rowptr", rowptr, total=col.numel())
+        if rowptr.numel() != num_nodes + 1:
+            raise ValueError(
+                f"rowptr must have num_nodes + 1 = {num_nodes + 1} entries; got {rowptr.numel()}"
+            )
+        if rowptr.device != col.device:
+            raise ValueError(f"rowptr is on {rowptr.device} but col is on {col.device}")
+        self._init(rowptr.long(), col.long(), num_nodes)
+        keys = self.keys
+        if keys.numel() > 1 and bool((keys[1:] <= keys[:-1]).any()):
+            raise ValueError(
+                "col must be strictly increasing within each row (sorted, no duplicates)"
+            )
+
+    def _init(self, rowptr: Tensor, col: Tensor, num_nodes: int) -> None:
+        self.rowptr = rowptr
+        self.col = col
+        self.num_nodes = num_nodes
+        self.mask = torch.ones(col.numel(), dtype=torch.bool, device=col.device)
+        self._num_masked = 0
+        self._row: Tensor | None = None
+        self._keys: Tensor | None = None
+        self._bitmap: Tensor | None = None
+
+    @classmethod
+    def _from_sorted(cls, rowptr: Tensor, col: Tensor, num_nodes: int) -> CSR:
+        """Trusted constructor for structures built by this module (skips the checks)."""
+        adj = cls.__new__(cls)
+        adj._init(rowptr, col, num_nodes)
+        return adj
+
+    @classmethod
+    def from_edge_index(
+        cls,
+        edge_index: Tensor,
+        num_nodes: int | None = None,
+        *,
+        symmetric: bool = True,
+        self_loops: bool = False,
+    ) -> CSR:
+        r"""Build a CSR from a ``[2, E]`` edge list.
+
+        Duplicate edges are merged. With ``symmetric=True`` (the default, since link tasks work
+        on undirected graphs) every edge is stored in both directions; with ``False`` the input
+        direction is kept (row = source ``edge_index[0]``). Self loops are dropped unless
+        ``self_loops=True``, which keeps those present in the input (none are added).
+
+        Args:
+            edge_index: Edges ``[2, E]``, integer dtype.
+            num_nodes: ``N``; ``edge_index.max() + 1`` (0 for no edges) when ``None``.
+            symmetric: Store both directions of every edge.
+            self_loops: Keep the input's self loops.
+
+        Shapes:
+            - edge_index: ``[2, E]``
+        """
+        if num_nodes is not None:
+            num_nodes = check_int("num_nodes", num_nodes, minimum=0, maximum=_MAX_NODES)
+        edge_index = check_edge_index("edge_index", edge_index, num_nodes=num_nodes)
+        if num_nodes is None:
+            num_nodes = int(edge_index.max()) + 1 if edge_index.numel() > 0 else 0
+            check_int("num_nodes", num_nodes, maximum=_MAX_NODES)
+        row, col = edge_index.long()
+        if symmetric:
+            row, col = torch.cat([row, col]), torch.cat([col, row])
+        if not self_loops:
+            keep = row != col
+            row, col = row[keep], col[keep]
+        keys = torch.unique(row * num_nodes + col, sorted=True)  # sorts and deduplicates
+        row = torch.div(keys, max(num_nodes, 1), rounding_mode="floor")
+        col = keys - row * num_nodes
+        counts = torch.bincount(row, minlength=num_nodes)
+        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=keys.device)
+        torch.cumsum(counts, 0, out=rowptr[1:])
+        adj = cls._from_sorted(rowptr, col, num_nodes)
+        adj._keys, adj._row = keys, row
+        return adj
+
+    # ------------------------------------------------------------------ structure
+
+    @property
+    def num_edges(self) -> int:
+        """Number of stored entries ``E`` (masked ones included; see :attr:`num_active_edges`)."""
+        return int(self.col.numel())
+
+    @property
+    def num_masked(self) -> int:
+        """Number of stored entries currently switched off by the mask."""
+        return self._num_masked
+
+    @property
+    def num_active_edges(self) -> int:
+        """Number of stored entries not masked."""
+        return self.num_edges - self._num_masked
+
+    @property
+    def device(self) -> torch.device:
+        return self.col.device
+
+    @property
+    def row(self) -> Tensor:
+        """Row (source node) of every stored entry ``[E]`` (computed once, then cached)."""
+        if self._row is None:
+            counts = self.rowptr[1:] - self.rowptr[:-1]
+            self._row = torch.repeat_interleave(
+                torch.arange(self.num_nodes, device=self.device), counts
+            )
+        return self._row
+
+    @property
+    def keys(self) -> Tensor:
+        """Sorted search keys ``row * N + col`` of the stored entries ``[E]`` (cached)."""
+        if self._keys is None:
+            self._keys = self.row * self.num_nodes + self.col
+        return self._keys
+
+    def row_lengths(self) -> Tensor:
+        """Number of stored entries per row ``[N]``, masked ones included."""
+        return self.rowptr[1:] - self.rowptr[:-1]
+
+    def degree(self, nodes: Tensor | None = None) -> Tensor:
+        """Active (unmasked) out-degree of every node ``[N]``, or of ``nodes`` ``[B]``."""
+        if self._num_masked == 0:
+            deg = self.row_lengths()
+        else:
+            deg = torch.bincount(self.row[self.mask], minlength=self.num_nodes)
+        if nodes is None:
+            return deg
+        nodes = check_index("nodes", nodes, size=self.num_nodes)
+        return deg[nodes]
+
+    def neighbors(self, node: int) -> Tensor:
+        """Active neighbours of ``node``, sorted ``[d]``."""
+        node = check_int("node", node, minimum=0, maximum=self.num_nodes - 1)
+        start, end = int(self.rowptr[node]), int(self.rowptr[node + 1])
+        return self.col[start:end][self.mask[start:end]]
+
+    def to_edge_index(self) -> Tensor:
+        """Active entries as a sorted ``[2, E_active]`` edge list."""
+        if self._num_masked == 0:
+            return torch.stack([self.row, self.col])
+        return torch.stack([self.row[self.mask], self.col[self.mask]])
+
+    def to(self, device: torch.device | str) -> CSR:
+        """A copy on ``device`` (mask and cached arrays included)."""
+        out = CSR._from_sorted(self.rowptr.to(device), self.col.to(device), self.num_nodes)
+        out.mask = self.mask.to(device)
+        out._num_masked = self._num_masked
+        out._row = None if self._row is None else self._row.to(device)
+        out._keys = None if self._keys is None else self._keys.to(device)
+        out._bitmap = None if self._bitmap is None else self._bitmap.to(device)
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"CSR(num_nodes={self.num_nodes}, num_edges={self.num_edges}, "
+            f"num_masked={self._num_masked}, device={self.device})"
+        )
+
+    # ------------------------------------------------------------------ lookups
+
+    def _check_pairs(self, pairs: Tensor) -> Tensor:
+        pairs = check_edge_index("pairs", pairs, num_nodes=self.num_nodes)
+        if pairs.device != self.device:
+            raise ValueError(f"pairs is on {pairs.device} but the adjacency is on {self.device}")
+        return pairs.long()
+
+    def find_edges(self, pairs: Tensor) -> Tensor:
+        """Position of each pair's stored entry, or -1 when it is not stored (mask ignored).
+
+        Binary search on the sorted keys: :math:`O(P \\log E)`.
+
+        Shapes:
+            - pairs: ``[2, P]``
+            - output: ``[P]``
+        """
+        pairs = self._check_pairs(pairs)
+        return self._find(pairs[0], pairs[1])
+
+    def _find(self, src: Tensor, dst: Tensor) -> Tensor:
+        if self.num_edges == 0:
+            return torch.full_like(src, -1)
+        query = src * self.num_nodes + dst
+        pos = torch.searchsorted(self.keys, query).clamp_(max=self.num_edges - 1)
+        return torch.where(self.keys[pos] == query, pos, torch.full_like(pos, -1))
+
+    def has_edge(self, pairs: Tensor) -> Tensor:
+        """Whether each pair ``(i, j)`` is an active entry ``i -> j``.
+
+        Shapes:
+            - pairs: ``[2, P]``
+            - output: ``[P]`` bool
+        """
+        pos = self.find_edges(pairs)
+        found = pos >= 0
+        return found & self.mask[pos.clamp(min=0)] if self.num_edges > 0 else found
+
+    # ------------------------------------------------------------------ mask
+
+    def mask_edges(self, pairs: Tensor) -> Tensor:
+        """Switch off the entries of ``pairs`` in both directions; O(B log E), no rebuild.
+
+        Pairs that are not stored (e.g. negatives) or already masked are ignored.
+
+        Args:
+            pairs: Target edges ``[2, B]``.
+
+        Returns:
+            The positions switched off by this call ``[M]``, to pass to :meth:`unmask_edges`.
+        """
+        pairs = self._check_pairs(pairs)
+        src, dst = pairs
+        pos = self._find(torch.cat([src, dst]), torch.cat([dst, src]))
+        pos = pos[pos >= 0]
+        pos = torch.unique(pos[self.mask[pos]])
+        assert isinstance(pos, Tensor)
+        self.mask[pos] = False
+        self._num_masked += int(pos.numel())
+        if self._bitmap is not None:
+            self._bitmap[self.row[pos], self.col[pos]] = False
+        return pos
+
+    def unmask_edges(self, positions: Tensor) -> None:
+        """Switch the entries at ``positions`` (from :meth:`mask_edges`) back on."""
+        positions = check_index("positions", positions, size=self.num_edges)
+        positions = torch.unique(positions.long())
+        positions = positions[~self.mask[positions]]
+        self.mask[positions] = True
+        self._num_masked -= int(positions.numel())
+        if self._bitmap is not None:
+            self._bitmap[self.row[positions], self.col[positions]] = True
+
+    def clear_mask(self) -> None:
+        """Switch every entry back on."""
+        if self._num_masked:
+            self.unmask_edges(torch.nonzero(~self.mask).view(-1))
+
+    @contextmanager
+    def masked(self, pairs: Tensor) -> Iterator[CSR]:
+        """Context manager: mask ``pairs`` (both directions) for the block, then restore.
+
+        Example:
+            >>> with adj.masked(batch_pairs) as a:
+            ...     h = encoder(x, a.to_edge_index())
+        """
+        positions = self.mask_edges(pairs)
+        try:
+            yield self
+        finally:
+            self.unmask_edges(positions)
+
+    # ------------------------------------------------------------------ dense view
+
+    def dense_bitmap(self) -> Tensor:
+        """Dense ``[N, N]`` bool matrix of the active entries, built once and kept in sync
+        with the mask. Refused above :data:`DENSE_BITMAP_MAX_BYTES` (one byte per entry).
+        """
+        if self._bitmap is None:
+            need = self.num_nodes * self.num_nodes
+            if need > DENSE_BITMAP_MAX_BYTES:
+                raise ValueError(
+                    f"dense bitmap for num_nodes={self.num_nodes} needs {need / 2**20:.1f} MiB, "
+                    f"above the limit of {DENSE_BITMAP_MAX_BYTES / 2**20:.0f} MiB; "
+                    "use the sparse path"
+                )
+            bitmap = torch.zeros(
+                self.num_nodes, self.num_nodes, dtype=torch.bool, device=self.device
+            )
+            if self._num_masked == 0:
+                bitmap[self.row, self.col] = True
+            else:
+                bitmap[self.row[self.mask], self.col[self.mask]] = True
+            self._bitmap = bitmap
+        return self._bitmap
+
+    def drop_dense_bitmap(self) -> None:
+        """Free the cached dense bitmap."""
+        self._bitmap = None

@@ -1,0 +1,75 @@
+"""Segment reductions: reduce consecutive runs of rows delimited by a CSR pointer."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from graphpair._validation import check_ptr, check_tensor
+from graphpair.ops._backend import resolve_backend, torch_scatter
+from graphpair.ops._scatter import _scatter_native, canonical_reduce, empty_value
+
+__all__ = ["ptr_to_index", "segment"]
+
+_SEGMENT_REDUCE_NAME = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "mul": "prod"}
+
+
+def ptr_to_index(ptr: Tensor) -> Tensor:
+    """Expand a CSR pointer ``[S + 1]`` into the segment id of every row ``[ptr[-1]]``."""
+    counts = ptr[1:] - ptr[:-1]
+    return torch.repeat_interleave(torch.arange(counts.numel(), device=ptr.device), counts)
+
+
+def segment(src: Tensor, ptr: Tensor, reduce: str = "sum", *, backend: str | None = None) -> Tensor:
+    r"""Reduce the rows of ``src`` in the segments ``[ptr[s], ptr[s + 1])``.
+
+    .. math::
+        \mathrm{out}_s = \bigoplus_{j = \mathrm{ptr}_s}^{\mathrm{ptr}_{s+1} - 1} \mathrm{src}_j
+
+    The sorted counterpart of :func:`~graphpair.ops.scatter` (same reductions, same values,
+    empty segments give 0, or 1 for ``'mul'``), without atomics, so it is deterministic.
+
+    Args:
+        src: Rows to reduce; segments run along dimension 0.
+        ptr: Segment boundaries, non-decreasing, ``ptr[0] == 0`` and ``ptr[-1] == src.size(0)``.
+        reduce: ``'sum'``, ``'mean'``, ``'max'``, ``'min'`` or ``'mul'``.
+        backend: ``'auto'``, ``'native'`` or ``'torch_scatter'``; ``None`` uses the context default.
+
+    Shapes:
+        - src: ``[E, *]``
+        - ptr: ``[S + 1]``
+        - output: ``[S, *]``
+
+    Example:
+        >>> segment(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([0, 2, 2, 3]))
+        tensor([3., 0., 3.])
+    """
+    src = check_tensor("src", src)
+    if src.dim() == 0:
+        raise ValueError("src must have at least one dimension; got a 0-d tensor")
+    ptr = check_ptr("ptr", ptr, total=src.size(0))
+    reduce = canonical_reduce(reduce)
+    if ptr.device != src.device:
+        raise ValueError(
+            f"ptr is on {ptr.device} but src is on {src.device}; move them to one device"
+        )
+    num_segments = ptr.numel() - 1
+
+    chosen = resolve_backend(f"segment_{reduce}", src.device, backend)
+    # torch-scatter has no segment product; that one always runs natively.
+    if chosen == "torch_scatter" and src.numel() > 0 and reduce != "mul":
+        out: Tensor = torch_scatter().segment_csr(src, ptr, reduce=reduce)
+        return out
+
+    if not src.is_floating_point() or src.numel() == 0:
+        # torch.segment_reduce only takes floating types; the scatter path covers the rest.
+        return _scatter_native(src, ptr_to_index(ptr), 0, num_segments, reduce)
+
+    out = torch.segment_reduce(src, _SEGMENT_REDUCE_NAME[reduce], offsets=ptr, axis=0)
+    lengths = ptr[1:] - ptr[:-1]
+    if bool((lengths == 0).any()):
+        # segment_reduce gives -inf/inf/nan for empty max/min/mean segments; use torch-scatter's
+        # convention instead. `where` routes no gradient into the discarded entries.
+        empty = (lengths == 0).view([-1] + [1] * (src.dim() - 1))
+        out = torch.where(empty, torch.full_like(out, empty_value(reduce)), out)
+    return out
