@@ -38,6 +38,7 @@ __all__ = [
     "CN_DENSE_SMALL_BYTES",
     "CSR",
     "DENSE_BITMAP_MAX_BYTES",
+    "RANDOM_WALK_DENSE_MAX_BYTES",
     "RANDOM_WALK_DENSE_MAX_NODES",
     "REDUCTIONS",
     "NeighborOverlap",

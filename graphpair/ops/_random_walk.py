@@ -14,19 +14,24 @@ pairs never cross graphs.
 Two paths give the same pairs and values:
 
 ``'sparse'``
-    Propagates :math:`P^{k} = P^{k-1} P` on the kept pairs only: each step expands every
-    non-zero ``(i, l)`` by the row of ``l`` and merges duplicates, so the cost follows the
-    number of reachable pairs and never forms an :math:`n \times n` matrix.
+    Propagates :math:`P^{k} = P^{k-1} P` as sparse-sparse products (``torch.sparse.mm`` on
+    CSR tensors, on CPU and CUDA), so the cost follows the number of reachable pairs and no
+    :math:`n \times n` matrix is formed; one sort at the end aligns the K channels.
 ``'dense'``
     Pads graphs to the largest one in a chunk and runs batched dense products
     (:math:`O(K n^3)` per graph); fast for molecule-sized graphs.
 
-``'auto'`` uses the dense path for graphs with at most ``RANDOM_WALK_DENSE_MAX_NODES`` (= 128)
-nodes and the sparse path for larger graphs, per graph within a batch.
+``'auto'`` uses the dense path for graphs with at most ``RANDOM_WALK_DENSE_MAX_NODES`` (= 512)
+nodes and the sparse path for larger graphs, per graph within a batch. At GRIT's walk lengths
+(K = 17-32) the reach of a graph of a few hundred nodes usually covers most pairs, and then the
+dense products win (measured in ``benchmarks/results/random_walk.md``); on larger sparse graphs
+the reach is a fraction of the n^2 pairs and the sparse path wins. The dense path refuses a graph
+whose ``[n, n, K]`` stack would exceed ``RANDOM_WALK_DENSE_MAX_BYTES`` (1 GiB).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import torch
@@ -41,10 +46,17 @@ from graphpair._validation import (
     check_tensor,
 )
 
-__all__ = ["RANDOM_WALK_DENSE_MAX_NODES", "RandomWalkPowers", "random_walk_powers"]
+__all__ = [
+    "RANDOM_WALK_DENSE_MAX_BYTES",
+    "RANDOM_WALK_DENSE_MAX_NODES",
+    "RandomWalkPowers",
+    "random_walk_powers",
+]
 
 #: ``'auto'`` computes graphs with at most this many nodes with dense products.
-RANDOM_WALK_DENSE_MAX_NODES = 128
+RANDOM_WALK_DENSE_MAX_NODES = 512
+#: The dense path refuses a graph whose ``[n, n, K]`` stack of powers exceeds this many bytes.
+RANDOM_WALK_DENSE_MAX_BYTES = 1 << 30
 #: Bound on the floats of one chunk of padded dense matrices (``G * n * n * K``).
 _DENSE_CHUNK_FLOATS = 1 << 24
 
@@ -86,54 +98,63 @@ def _transition(
     return row[keep], col[keep], prob[keep]
 
 
+def _csr_matrix(rowptr: Tensor, col: Tensor, val: Tensor, num_nodes: int) -> Tensor:
+    with warnings.catch_warnings():
+        # torch flags sparse CSR support as beta on every construction; the tensors built here
+        # are valid by construction (sorted, in range), so the warning is noise for users.
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(rowptr, col, val, (num_nodes, num_nodes))
+
+
 def _sparse_powers(
     row: Tensor, col: Tensor, prob: Tensor, nodes: Tensor, num_nodes: int, walk_length: int
 ) -> tuple[Tensor, Tensor]:
     """Sorted keys ``i * N + j`` ``[S]`` and values ``[S, K]`` for walks starting at ``nodes``."""
     device, dtype = prob.device, prob.dtype
-    counts = torch.bincount(row, minlength=num_nodes)
     rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=device)
-    torch.cumsum(counts, 0, out=rowptr[1:])
+    torch.cumsum(torch.bincount(row, minlength=num_nodes), 0, out=rowptr[1:])
+    trans = _csr_matrix(rowptr, col, prob, num_nodes)
 
-    # Channel 0: the identity on the start nodes.
-    cur_src, cur_dst = nodes, nodes
-    cur_val = torch.ones(nodes.numel(), dtype=dtype, device=device)
+    # Channel 0: the identity restricted to the start nodes.
+    start_ptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=device)
+    start_ptr[nodes + 1] = 1
+    current = _csr_matrix(
+        torch.cumsum(start_ptr, 0),
+        nodes,
+        torch.ones(nodes.numel(), dtype=dtype, device=device),
+        num_nodes,
+    )
     keys_per_k = [nodes * num_nodes + nodes]
-    vals_per_k = [cur_val]
+    vals_per_k = [current.values()]
     for _ in range(1, walk_length):
-        # (P^k)_{ij} = sum_l (P^{k-1})_{il} P_{lj}: expand every entry (i, l) by row l of P.
-        lengths = counts[cur_dst]
-        total = int(lengths.sum())
-        entry = torch.repeat_interleave(
-            torch.arange(cur_dst.numel(), device=device), lengths, output_size=total
+        if row.numel() == 0:
+            break
+        # (P^k) = (P^{k-1}) P as a sparse-sparse product: the work follows the reachable
+        # pairs, with no n x n matrix. Columns within a row come out unsorted; the union
+        # below sorts once for all channels.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            current = torch.sparse.mm(current, trans)
+        crow, ccol, cval = current.crow_indices(), current.col_indices(), current.values()
+        crow_counts = crow[1:] - crow[:-1]
+        crow_row = torch.repeat_interleave(
+            torch.arange(num_nodes, device=device), crow_counts, output_size=ccol.numel()
         )
-        shift = rowptr[cur_dst] - (torch.cumsum(lengths, 0) - lengths)
-        pos = shift[entry] + torch.arange(total, device=device)
-        keys, inverse = torch.unique(
-            cur_src[entry] * num_nodes + col[pos], sorted=True, return_inverse=True
-        )
-        vals = torch.zeros(keys.numel(), dtype=dtype, device=device).index_add_(
-            0, inverse, cur_val[entry] * prob[pos]
-        )
-        nonzero = vals != 0  # probabilities can underflow to 0 on very long walks
-        keys, vals = keys[nonzero], vals[nonzero]
-        cur_src = torch.div(keys, max(num_nodes, 1), rounding_mode="floor")
-        cur_dst = keys - cur_src * num_nodes
-        cur_val = vals
-        keys_per_k.append(keys)
-        vals_per_k.append(vals)
+        keys_per_k.append(crow_row * num_nodes + ccol)
+        vals_per_k.append(cval)
 
-    all_keys = torch.cat(keys_per_k)
     channel = torch.cat(
         [
             torch.full((k.numel(),), i, dtype=torch.long, device=device)
             for i, k in enumerate(keys_per_k)
         ]
     )
-    keys, inverse = torch.unique(all_keys, sorted=True, return_inverse=True)
+    keys, inverse = torch.unique(torch.cat(keys_per_k), sorted=True, return_inverse=True)
     values = torch.zeros(keys.numel(), walk_length, dtype=dtype, device=device)
     values[inverse, channel] = torch.cat(vals_per_k)
-    return keys, values
+    # Probabilities can underflow to 0 on long walks; such pairs are not kept (spec rule).
+    nonzero = (values != 0).any(1)
+    return keys[nonzero], values[nonzero]
 
 
 def _dense_powers(
@@ -287,11 +308,23 @@ def random_walk_powers(
     elif method == "sparse":
         dense_graph = torch.zeros(num_graphs, dtype=torch.bool, device=device)
     else:
-        dense_graph = sizes <= RANDOM_WALK_DENSE_MAX_NODES
+        stack_bytes = sizes * sizes * walk_length * (torch.finfo(dtype).bits // 8)
+        dense_graph = (sizes <= RANDOM_WALK_DENSE_MAX_NODES) & (
+            stack_bytes <= RANDOM_WALK_DENSE_MAX_BYTES
+        )
 
     parts_keys, parts_vals = [], []
     if bool(dense_graph.any()):
         graphs = dense_graph.nonzero().view(-1)
+        largest = int(sizes[graphs].max())
+        need = largest * largest * walk_length * (torch.finfo(dtype).bits // 8)
+        if need > RANDOM_WALK_DENSE_MAX_BYTES:
+            raise ValueError(
+                f"method='dense' needs a [{largest}, {largest}, {walk_length}] stack of "
+                f"{need / 2**20:.0f} MiB for the largest graph, above the "
+                f"{RANDOM_WALK_DENSE_MAX_BYTES / 2**20:.0f} MiB limit; "
+                "use method='sparse' or 'auto'"
+            )
         k, v = _dense_powers(row, col, prob, graph_ptr, graphs, num_nodes, walk_length)
         parts_keys.append(k)
         parts_vals.append(v)

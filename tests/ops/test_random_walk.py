@@ -144,6 +144,17 @@ def test_node_part_matches_pyg_random_walk_pe() -> None:
     torch.testing.assert_close(out.node_val[:, 1:], data.pe)
 
 
+def test_dense_path_refuses_oversized_graphs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rw_module, "RANDOM_WALK_DENSE_MAX_BYTES", 1000)
+    edge_index = random_edge_index(20, 40, 0)
+    with pytest.raises(ValueError, match=r"method='dense' needs a \[20, 20, 3\] stack of 0 MiB"):
+        random_walk_powers(edge_index, 3, 20, method="dense")
+    # 'auto' never raises: a graph over the byte limit goes to the sparse path.
+    auto = random_walk_powers(edge_index, 3, 20, dtype=torch.float64)
+    sparse = random_walk_powers(edge_index, 3, 20, method="sparse", dtype=torch.float64)
+    assert torch.equal(auto.pair_index, sparse.pair_index)
+
+
 def test_empty_and_single_node_graphs() -> None:
     none = random_walk_powers(torch.empty(2, 0, dtype=torch.long), 3, 0)
     assert none.pair_index.shape == (2, 0)
