@@ -22,7 +22,7 @@ from graphpair.ops._common_neighbors import (
     neighbor_difference,
     neighbor_overlap,
 )
-from graphpair.ops._csr import CSR, DENSE_BITMAP_MAX_BYTES
+from graphpair.ops._csr import CSR, DENSE_BITSET_MAX_BYTES
 from graphpair.ops._random_walk import (
     RANDOM_WALK_DENSE_MAX_NODES,
     RandomWalkPowers,
@@ -37,7 +37,7 @@ __all__ = [
     "CN_DENSE_BYTES_PER_EDGE",
     "CN_DENSE_SMALL_BYTES",
     "CSR",
-    "DENSE_BITMAP_MAX_BYTES",
+    "DENSE_BITSET_MAX_BYTES",
     "RANDOM_WALK_DENSE_MAX_BYTES",
     "RANDOM_WALK_DENSE_MAX_NODES",
     "REDUCTIONS",

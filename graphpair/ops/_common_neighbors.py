@@ -14,19 +14,24 @@ are invisible). Two paths compute the same sets:
     Walk the shorter of the two rows and binary-search each candidate in the sorted keys of the
     other: :math:`O(\sum_p \min(d_{i_p}, d_{j_p}) \log E)` time, no :math:`N \times N` memory.
 ``'dense'``
-    Walk the shorter row and look each candidate up in a cached dense :math:`N \times N` bitmap
-    (:meth:`CSR.dense_bitmap`): :math:`O(\sum_p \min(d_{i_p}, d_{j_p}))` time plus :math:`N^2`
-    bytes, built once per adjacency.
+    Intersect the two rows of the cached packed adjacency bitset (:meth:`CSR.bitset`, one bit
+    per node pair, :math:`N \lceil N/8 \rceil` bytes built once per adjacency) a byte at a
+    time and decode the set bits: :math:`O(P \cdot N / 8 + M)` time for :math:`M` members.
 
-``'auto'`` (the default) takes the dense path when the bitmap is small in absolute terms
-(:math:`N^2 \le` ``CN_DENSE_SMALL_BYTES``, 1 MiB) or small relative to the graph
-(:math:`N^2 \le` ``CN_DENSE_BYTES_PER_EDGE`` :math:`\cdot E`, i.e. at most 64 bytes per stored
-edge, four times the 16 bytes the CSR itself spends per edge), and never above
-:data:`~graphpair.ops.DENSE_BITMAP_MAX_BYTES`. On ogbl-ddi (N = 4,267, mean degree 500)
-this selects the bitmap; on Cora (N = 2,708, mean degree 3.9) the binary search.
+``'auto'`` (the default) takes the dense path when the bitset has at most
+``CN_DENSE_BYTES_PER_EDGE`` = 24 bytes per stored edge, or is tiny (at most
+``CN_DENSE_SMALL_BYTES`` = 8 KiB, N up to 256), and never above
+:data:`~graphpair.ops.DENSE_BITSET_MAX_BYTES`. Per pair the dense path reads :math:`N/8` bytes
+while the sparse path examines about the mean degree :math:`E/N` candidates at a higher cost
+each, so the rule compares :math:`N^2/8` with :math:`E` times that cost ratio. The ratio was
+measured on this project's CPU machines with 65,536 random pairs on random graphs of
+N = 64 ... 30,000 and mean degree 2 ... 256: the dense path won wherever the bitset had at
+most 21 bytes per edge and lost wherever it had 32 or more. On ogbl-ddi (N = 4,267, mean
+degree 500, 1.1 bytes per edge) it selects the bitset; on Cora (N = 2,708, mean degree 3.9,
+85 bytes per edge) the binary search.
 
-Work is done in chunks of pairs whose walks total at most ``chunk_size`` candidates, so the
-temporary memory is bounded by ``chunk_size`` whatever the batch size.
+Work is done in chunks of at most ``chunk_size`` candidates (sparse) or bitset bytes (dense),
+so the temporary memory is bounded whatever the batch size.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import torch
 from torch import Tensor
 
 from graphpair._validation import check_choice, check_int
-from graphpair.ops._csr import CSR, DENSE_BITMAP_MAX_BYTES
+from graphpair.ops._csr import CSR, DENSE_BITSET_MAX_BYTES, bitset_bytes
 
 __all__ = [
     "CN_DENSE_BYTES_PER_EDGE",
@@ -51,10 +56,10 @@ __all__ = [
     "neighbor_overlap",
 ]
 
-#: A dense bitmap up to this size (bytes = N * N) is always cheap enough for ``'auto'``.
-CN_DENSE_SMALL_BYTES = 1 << 20
-#: ``'auto'`` also takes the dense path while N * N <= this many bytes per stored edge.
-CN_DENSE_BYTES_PER_EDGE = 64
+#: A bitset up to this size (``N * ceil(N / 8)`` bytes) is always cheap enough for ``'auto'``.
+CN_DENSE_SMALL_BYTES = 1 << 13
+#: ``'auto'`` also takes the dense path while the bitset has at most this many bytes per edge.
+CN_DENSE_BYTES_PER_EDGE = 24
 #: Default bound on the candidates processed at once (about 40 bytes of temporaries each).
 DEFAULT_CHUNK_SIZE = 1 << 22
 
@@ -84,21 +89,20 @@ class NeighborOverlap(NamedTuple):
 def common_neighbors_method(adj: CSR, method: str = "auto") -> str:
     """The concrete path (``'sparse'`` or ``'dense'``) used for ``adj`` (rule in module docs)."""
     method = check_choice("method", method, _METHODS)
-    bytes_needed = adj.num_nodes * adj.num_nodes
+    need = bitset_bytes(adj.num_nodes)
     if method == "dense":
-        if bytes_needed > DENSE_BITMAP_MAX_BYTES:
+        if need > DENSE_BITSET_MAX_BYTES:
             raise ValueError(
-                f"method='dense' needs an N x N bitmap of {bytes_needed / 2**20:.1f} MiB for "
+                f"method='dense' needs an adjacency bitset of {need / 2**20:.1f} MiB for "
                 f"num_nodes={adj.num_nodes}, above the "
-                f"{DENSE_BITMAP_MAX_BYTES / 2**20:.0f} MiB limit; "
+                f"{DENSE_BITSET_MAX_BYTES / 2**20:.0f} MiB limit; "
                 "use method='sparse' or 'auto'"
             )
         return "dense"
     if method == "sparse":
         return "sparse"
-    if bytes_needed <= DENSE_BITMAP_MAX_BYTES and (
-        bytes_needed <= CN_DENSE_SMALL_BYTES
-        or bytes_needed <= CN_DENSE_BYTES_PER_EDGE * adj.num_edges
+    if need <= DENSE_BITSET_MAX_BYTES and (
+        need <= CN_DENSE_SMALL_BYTES or need <= CN_DENSE_BYTES_PER_EDGE * adj.num_edges
     ):
         return "dense"
     return "sparse"
@@ -128,8 +132,8 @@ def _chunks(lengths: Tensor, chunk_size: int) -> list[tuple[int, int]]:
     return list(pairwise(edges))
 
 
-def _walk(adj: CSR, walker: Tensor, other: Tensor, dense: bool) -> tuple[Tensor, Tensor, Tensor]:
-    """Walk the rows of ``walker`` and test each active neighbour against ``other``'s row.
+def _walk(adj: CSR, walker: Tensor, other: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Sparse path: walk the rows of ``walker``, binary-search each neighbour in ``other``'s.
 
     Returns ``(pair_idx, node_idx, found)`` over the active entries of the walked rows, where
     ``found`` says whether the node is also an active neighbour of ``other``.
@@ -145,19 +149,56 @@ def _walk(adj: CSR, walker: Tensor, other: Tensor, dense: bool) -> tuple[Tensor,
     shift = start - (torch.cumsum(lengths, 0) - lengths)
     pos = shift[pair_idx] + torch.arange(total, device=device)
     node = adj.col[pos]
-    target = other[pair_idx]
-    if dense:
-        found = adj.dense_bitmap()[target, node]
-    else:
-        query = target * adj.num_nodes + node
-        hit = torch.searchsorted(adj.keys, query).clamp_(max=max(adj.num_edges - 1, 0))
-        found = adj.keys[hit] == query
-        if adj.num_masked:
-            found &= adj.mask[hit]
+    query = (other * adj.num_nodes)[pair_idx] + node
+    hit = torch.searchsorted(adj.keys, query).clamp_(max=max(adj.num_edges - 1, 0))
+    found = adj.keys[hit] == query
     if adj.num_masked:
+        found &= adj.mask[hit]
         active = adj.mask[pos]
         return pair_idx[active], node[active], found[active]
     return pair_idx, node, found
+
+
+_BIT_TABLES: dict[torch.device, Tensor] = {}
+
+
+def _bit_table(device: torch.device) -> Tensor:
+    """``[256, 8]`` bool: bit ``b`` of byte value ``v`` (little-endian within the byte)."""
+    table = _BIT_TABLES.get(device)
+    if table is None:
+        values = torch.arange(256, device=device).view(-1, 1)
+        table = torch.bitwise_and(
+            torch.bitwise_right_shift(values, torch.arange(8, device=device)), 1
+        )
+        table = _BIT_TABLES.setdefault(device, table.bool())
+    return table
+
+
+# Set operations of the dense path on two packed rows a = N(i), b = N(j).
+_BIT_OPS = {
+    "common": lambda a, b: torch.bitwise_and(a, b),
+    "i_only": lambda a, b: torch.bitwise_and(a, torch.bitwise_not(b)),
+    "j_only": lambda a, b: torch.bitwise_and(b, torch.bitwise_not(a)),
+}
+
+
+def _bitset_sets(
+    adj: CSR, src: Tensor, dst: Tensor, ops: tuple[str, ...], chunk_size: int
+) -> list[PairNodeSet]:
+    """Dense path: combine packed rows byte-wise, then decode the set bits into nodes."""
+    bits = adj.bitset()
+    table = _bit_table(adj.device)
+    per_chunk = max(1, chunk_size // max(bits.size(1), 1))
+    parts: list[list[tuple[Tensor, Tensor]]] = [[] for _ in ops]
+    for lo in range(0, src.numel(), per_chunk):
+        rows_i = bits[src[lo : lo + per_chunk]]  # [B, ceil(N / 8)]
+        rows_j = bits[dst[lo : lo + per_chunk]]
+        for out, op in zip(parts, ops, strict=True):
+            combined = _BIT_OPS[op](rows_i, rows_j)
+            pair_idx, byte = combined.nonzero(as_tuple=True)  # row-major: sorted by pair, byte
+            member, bit = table[combined[pair_idx, byte].long()].nonzero(as_tuple=True)
+            out.append((pair_idx[member] + lo, byte[member] * 8 + bit))
+    return [_cat(p, adj.device) for p in parts]
 
 
 def _empty_set(device: torch.device) -> PairNodeSet:
@@ -186,7 +227,7 @@ def common_neighbors(
         adj: Adjacency (:class:`~graphpair.ops.CSR`); masked entries are ignored.
         pairs: Node pairs ``[2, P]``.
         method: ``'auto'``, ``'sparse'`` or ``'dense'`` (see the module docstring).
-        chunk_size: Maximum number of candidate nodes examined at once (memory bound).
+        chunk_size: Bound on the candidates (sparse) or bitset bytes (dense) held at once.
 
     Returns:
         :class:`PairNodeSet` ``(pair_idx, node_idx)`` sorted by pair, then node.
@@ -203,7 +244,8 @@ def common_neighbors(
     """
     src, dst = _check_pairs(adj, pairs)
     chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    dense = common_neighbors_method(adj, method) == "dense"
+    if common_neighbors_method(adj, method) == "dense":
+        return _bitset_sets(adj, src, dst, ("common",), chunk_size)[0]
     # Walk whichever endpoint has the shorter stored row; search the other.
     lengths_src = adj.rowptr[src + 1] - adj.rowptr[src]
     lengths_dst = adj.rowptr[dst + 1] - adj.rowptr[dst]
@@ -213,20 +255,20 @@ def common_neighbors(
     lengths = torch.minimum(lengths_src, lengths_dst)
     parts = []
     for lo, hi in _chunks(lengths, chunk_size):
-        pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi], dense)
+        pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi])
         parts.append((pair_idx[found] + lo, node[found]))
     return _cat(parts, adj.device)
 
 
 def _one_sided(
-    adj: CSR, walker: Tensor, other: Tensor, dense: bool, chunk_size: int, keep_common: bool
+    adj: CSR, walker: Tensor, other: Tensor, chunk_size: int
 ) -> tuple[PairNodeSet, PairNodeSet]:
+    """Sparse path over every neighbour of ``walker``: (shared with ``other``, not shared)."""
     lengths = adj.rowptr[walker + 1] - adj.rowptr[walker]
     common, only = [], []
     for lo, hi in _chunks(lengths, chunk_size):
-        pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi], dense)
-        if keep_common:
-            common.append((pair_idx[found] + lo, node[found]))
+        pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi])
+        common.append((pair_idx[found] + lo, node[found]))
         only.append((pair_idx[~found] + lo, node[~found]))
     return _cat(common, adj.device), _cat(only, adj.device)
 
@@ -248,7 +290,7 @@ def neighbor_difference(
         adj: Adjacency (:class:`~graphpair.ops.CSR`); masked entries are ignored.
         pairs: Node pairs ``[2, P]``.
         method: ``'auto'``, ``'sparse'`` or ``'dense'``.
-        chunk_size: Maximum number of candidate nodes examined at once.
+        chunk_size: Bound on the candidates (sparse) or bitset bytes (dense) held at once.
 
     Returns:
         ``(i_only, j_only)``, each a :class:`PairNodeSet` sorted by pair, then node.
@@ -258,10 +300,10 @@ def neighbor_difference(
     """
     src, dst = _check_pairs(adj, pairs)
     chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    dense = common_neighbors_method(adj, method) == "dense"
-    _, i_only = _one_sided(adj, src, dst, dense, chunk_size, keep_common=False)
-    _, j_only = _one_sided(adj, dst, src, dense, chunk_size, keep_common=False)
-    return i_only, j_only
+    if common_neighbors_method(adj, method) == "dense":
+        i_only, j_only = _bitset_sets(adj, src, dst, ("i_only", "j_only"), chunk_size)
+        return i_only, j_only
+    return _one_sided(adj, src, dst, chunk_size)[1], _one_sided(adj, dst, src, chunk_size)[1]
 
 
 def neighbor_overlap(
@@ -273,22 +315,25 @@ def neighbor_overlap(
 ) -> NeighborOverlap:
     r"""Common neighbours and both neighbour differences from one pass over each row.
 
-    Equal to ``(common_neighbors(...), *neighbor_difference(...))`` but walks each row once:
+    Equal to ``(common_neighbors(...), *neighbor_difference(...))`` but reads each row once:
     the row of ``i`` yields :math:`N(i) \cap N(j)` and :math:`N(i) \setminus N(j)`, the row of
-    ``j`` yields :math:`N(j) \setminus N(i)`.
+    ``j`` yields :math:`N(j) \setminus N(i)` (the dense path gathers both rows once).
 
     Args:
         adj: Adjacency (:class:`~graphpair.ops.CSR`); masked entries are ignored.
         pairs: Node pairs ``[2, P]``.
         method: ``'auto'``, ``'sparse'`` or ``'dense'``.
-        chunk_size: Maximum number of candidate nodes examined at once.
+        chunk_size: Bound on the candidates (sparse) or bitset bytes (dense) held at once.
 
     Returns:
         :class:`NeighborOverlap` ``(common, i_only, j_only)``.
     """
     src, dst = _check_pairs(adj, pairs)
     chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    dense = common_neighbors_method(adj, method) == "dense"
-    common, i_only = _one_sided(adj, src, dst, dense, chunk_size, keep_common=True)
-    _, j_only = _one_sided(adj, dst, src, dense, chunk_size, keep_common=False)
-    return NeighborOverlap(common, i_only, j_only)
+    if common_neighbors_method(adj, method) == "dense":
+        common, i_only, j_only = _bitset_sets(
+            adj, src, dst, ("common", "i_only", "j_only"), chunk_size
+        )
+        return NeighborOverlap(common, i_only, j_only)
+    common, i_only = _one_sided(adj, src, dst, chunk_size)
+    return NeighborOverlap(common, i_only, _one_sided(adj, dst, src, chunk_size)[1])

@@ -10,10 +10,16 @@ from torch import Tensor
 
 from graphpair._validation import check_edge_index, check_index, check_int, check_ptr
 
-__all__ = ["CSR", "DENSE_BITMAP_MAX_BYTES"]
+__all__ = ["CSR", "DENSE_BITSET_MAX_BYTES", "bitset_bytes"]
 
-#: Largest dense ``N x N`` bitmap (one byte per entry) that :meth:`CSR.dense_bitmap` builds.
-DENSE_BITMAP_MAX_BYTES = 1 << 28  # 256 MiB: N up to 16,384
+
+def bitset_bytes(num_nodes: int) -> int:
+    """Bytes of the packed ``[N, ceil(N / 8)]`` adjacency bitset of a graph with N nodes."""
+    return num_nodes * ((num_nodes + 7) // 8)
+
+
+#: Largest packed ``N x N`` adjacency bitset (one bit per entry) that :meth:`CSR.bitset` builds.
+DENSE_BITSET_MAX_BYTES = 1 << 28  # 256 MiB: N up to about 46,000
 
 # Node ids are packed into int64 keys row * N + col, so N * N must fit in an int64.
 _MAX_NODES = 3_037_000_499
@@ -74,7 +80,7 @@ class CSR:
         self._num_masked = 0
         self._row: Tensor | None = None
         self._keys: Tensor | None = None
-        self._bitmap: Tensor | None = None
+        self._bitset: Tensor | None = None
 
     @classmethod
     def _from_sorted(cls, rowptr: Tensor, col: Tensor, num_nodes: int) -> CSR:
@@ -202,7 +208,7 @@ class CSR:
         out._num_masked = self._num_masked
         out._row = None if self._row is None else self._row.to(device)
         out._keys = None if self._keys is None else self._keys.to(device)
-        out._bitmap = None if self._bitmap is None else self._bitmap.to(device)
+        out._bitset = None if self._bitset is None else self._bitset.to(device)
         return out
 
     def __repr__(self) -> str:
@@ -270,8 +276,7 @@ class CSR:
         assert isinstance(pos, Tensor)
         self.mask[pos] = False
         self._num_masked += int(pos.numel())
-        if self._bitmap is not None:
-            self._bitmap[self.row[pos], self.col[pos]] = False
+        self._flip_bits(pos, set_bits=False)
         return pos
 
     def unmask_edges(self, positions: Tensor) -> None:
@@ -281,8 +286,7 @@ class CSR:
         positions = positions[~self.mask[positions]]
         self.mask[positions] = True
         self._num_masked -= int(positions.numel())
-        if self._bitmap is not None:
-            self._bitmap[self.row[positions], self.col[positions]] = True
+        self._flip_bits(positions, set_bits=True)
 
     def clear_mask(self) -> None:
         """Switch every entry back on."""
@@ -305,28 +309,43 @@ class CSR:
 
     # ------------------------------------------------------------------ dense view
 
-    def dense_bitmap(self) -> Tensor:
-        """Dense ``[N, N]`` bool matrix of the active entries, built once and kept in sync
-        with the mask. Refused above :data:`DENSE_BITMAP_MAX_BYTES` (one byte per entry).
-        """
-        if self._bitmap is None:
-            need = self.num_nodes * self.num_nodes
-            if need > DENSE_BITMAP_MAX_BYTES:
-                raise ValueError(
-                    f"dense bitmap for num_nodes={self.num_nodes} needs {need / 2**20:.1f} MiB, "
-                    f"above the limit of {DENSE_BITMAP_MAX_BYTES / 2**20:.0f} MiB; "
-                    "use the sparse path"
-                )
-            bitmap = torch.zeros(
-                self.num_nodes, self.num_nodes, dtype=torch.bool, device=self.device
-            )
-            if self._num_masked == 0:
-                bitmap[self.row, self.col] = True
-            else:
-                bitmap[self.row[self.mask], self.col[self.mask]] = True
-            self._bitmap = bitmap
-        return self._bitmap
+    def bitset(self) -> Tensor:
+        """Packed adjacency bitset of the active entries ``[N, ceil(N / 8)]`` uint8.
 
-    def drop_dense_bitmap(self) -> None:
-        """Free the cached dense bitmap."""
-        self._bitmap = None
+        Bit ``c % 8`` of byte ``c // 8`` in row ``r`` is set iff ``r -> c`` is active. Built
+        once (``N * ceil(N / 8)`` bytes, an eighth of a bool matrix) and kept in sync with the
+        mask. Refused above :data:`DENSE_BITSET_MAX_BYTES`.
+        """
+        if self._bitset is None:
+            need = bitset_bytes(self.num_nodes)
+            if need > DENSE_BITSET_MAX_BYTES:
+                raise ValueError(
+                    f"adjacency bitset for num_nodes={self.num_nodes} needs "
+                    f"{need / 2**20:.1f} MiB, above the limit of "
+                    f"{DENSE_BITSET_MAX_BYTES / 2**20:.0f} MiB; use the sparse path"
+                )
+            width = (self.num_nodes + 7) // 8
+            self._bitset = torch.zeros(self.num_nodes, width, dtype=torch.uint8, device=self.device)
+            active = self.mask.nonzero().view(-1) if self._num_masked else None
+            self._flip_bits(active, set_bits=True)
+        return self._bitset
+
+    def _flip_bits(self, positions: Tensor | None, *, set_bits: bool) -> None:
+        """Set (or clear) the bitset bits of the entries at ``positions`` (all when ``None``).
+
+        The caller guarantees each bit is currently clear (or set), so adding (or subtracting,
+        modulo 256) its value flips exactly that bit even when several share a byte.
+        """
+        if self._bitset is None:
+            return
+        row = self.row if positions is None else self.row[positions]
+        col = self.col if positions is None else self.col[positions]
+        width = self._bitset.size(1)
+        value = torch.bitwise_left_shift(torch.ones_like(col), col % 8)
+        if not set_bits:
+            value = 256 - value
+        self._bitset.view(-1).index_add_(0, row * width + col // 8, value.to(torch.uint8))
+
+    def drop_bitset(self) -> None:
+        """Free the cached bitset."""
+        self._bitset = None

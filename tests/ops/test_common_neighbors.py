@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import graphpair.ops._common_neighbors as cn_module
 import graphpair.ops._csr as csr_module
 from graphpair.ops import CSR, PairNodeSet, common_neighbors, neighbor_difference, neighbor_overlap
+from graphpair.ops._csr import bitset_bytes
 from tests.graphs import graphs, neighbor_sets, node_pairs, random_edge_index
 
 METHODS = ["sparse", "dense", "auto"]
@@ -130,10 +131,10 @@ def test_empty_inputs_give_empty_results(method: str) -> None:
     assert common_neighbors(single, torch.tensor([[0], [0]]), method=method).pair_idx.numel() == 0
 
 
-def test_choose_method_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    small = CSR.from_edge_index(torch.tensor([[0], [1]]), 1000)  # 1e6 bytes <= 1 MiB
+def test_common_neighbors_method_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    small = CSR.from_edge_index(torch.tensor([[0], [1]]), 256)  # 8,192 bytes <= 8 KiB
     assert cn_module.common_neighbors_method(small) == "dense"
-    sparse_big = CSR.from_edge_index(torch.tensor([[0], [1]]), 2000)  # 4e6 bytes > 64 * 2 edges
+    sparse_big = CSR.from_edge_index(torch.tensor([[0], [1]]), 2000)  # 500,000 B > 24 * 2 edges
     assert cn_module.common_neighbors_method(sparse_big) == "sparse"
     ring = torch.arange(2000)
     dense_big = CSR.from_edge_index(
@@ -144,12 +145,12 @@ def test_choose_method_rule(monkeypatch: pytest.MonkeyPatch) -> None:
             ]
         )
     )
-    assert dense_big.num_edges * cn_module.CN_DENSE_BYTES_PER_EDGE >= 2000 * 2000
+    assert dense_big.num_edges * cn_module.CN_DENSE_BYTES_PER_EDGE >= bitset_bytes(2000)
     assert cn_module.common_neighbors_method(dense_big) == "dense"
-    monkeypatch.setattr(cn_module, "DENSE_BITMAP_MAX_BYTES", 10)
+    monkeypatch.setattr(cn_module, "DENSE_BITSET_MAX_BYTES", 10)
     assert cn_module.common_neighbors_method(dense_big) == "sparse"
     with pytest.raises(
-        ValueError, match="method='dense' needs an N x N bitmap of 3.8 MiB for num_nodes=2000"
+        ValueError, match="method='dense' needs an adjacency bitset of 0.5 MiB for num_nodes=2000"
     ):
         common_neighbors(dense_big, torch.tensor([[0], [1]]), method="dense")
 
@@ -172,12 +173,12 @@ def test_bad_arguments_are_named() -> None:
         common_neighbors(torch.tensor([[0, 1], [1, 2]]), torch.tensor([[0], [1]]))  # type: ignore[arg-type]
 
 
-def test_dense_path_never_builds_a_bitmap_above_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csr_module, "DENSE_BITMAP_MAX_BYTES", 100)
-    monkeypatch.setattr(cn_module, "DENSE_BITMAP_MAX_BYTES", 100)
+def test_dense_path_never_builds_a_bitset_above_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csr_module, "DENSE_BITSET_MAX_BYTES", 100)
+    monkeypatch.setattr(cn_module, "DENSE_BITSET_MAX_BYTES", 100)
     adj = CSR.from_edge_index(random_edge_index(30, 300, 0), 30)
     common_neighbors(adj, torch.tensor([[0], [1]]))  # auto falls back to sparse
-    assert adj._bitmap is None
+    assert adj._bitset is None
 
 
 @pytest.mark.cuda

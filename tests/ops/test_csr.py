@@ -116,7 +116,7 @@ def test_mask_removes_both_directions_and_unmask_restores(
 ) -> None:
     edge_index, num_nodes = graph
     adj = CSR.from_edge_index(edge_index, num_nodes)
-    adj.dense_bitmap()  # the cached bitmap must follow the mask
+    adj.bitset()  # the cached bitset must follow the mask
     before = csr_sets(adj)
     targets = data.draw(node_pairs(num_nodes))
     positions = adj.mask_edges(targets)
@@ -125,14 +125,33 @@ def test_mask_removes_both_directions_and_unmask_restores(
     assert csr_sets(adj) == expected
     assert adj.num_masked == positions.numel() == sum(map(len, before)) - sum(map(len, expected))
     assert adj.degree().tolist() == [len(s) for s in expected]
-    assert bool((adj.dense_bitmap() == _bitmap(expected, num_nodes)).all())
+    assert torch.equal(unpack(adj.bitset(), num_nodes), _bitmap(expected, num_nodes))
     assert adj.to_edge_index().size(1) == adj.num_active_edges
     # Masking the same targets again changes nothing.
     assert adj.mask_edges(targets).numel() == 0
     adj.unmask_edges(positions)
     assert csr_sets(adj) == before
     assert adj.num_masked == 0
-    assert bool((adj.dense_bitmap() == _bitmap(before, num_nodes)).all())
+    assert torch.equal(unpack(adj.bitset(), num_nodes), _bitmap(before, num_nodes))
+
+
+def unpack(bits: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    """Naive decoding of the packed bitset: bit c % 8 of byte c // 8."""
+    out = torch.zeros(num_nodes, num_nodes, dtype=torch.bool)
+    for r in range(num_nodes):
+        for c in range(num_nodes):
+            out[r, c] = bool((int(bits[r, c // 8]) >> (c % 8)) & 1)
+    return out
+
+
+def test_bitset_layout_and_size() -> None:
+    adj = CSR.from_edge_index(torch.tensor([[0, 0, 9], [1, 8, 8]]), 10)
+    bits = adj.bitset()
+    assert bits.shape == (10, 2)
+    assert bits.dtype == torch.uint8
+    assert bits[0].tolist() == [0b10, 0b1]  # node 0: neighbours 1 and 8
+    assert bits[8].tolist() == [0b1, 0b10]  # node 8: neighbours 0 and 9
+    assert adj.bitset() is bits  # cached
 
 
 def _bitmap(sets: list[set[int]], num_nodes: int) -> torch.Tensor:
@@ -196,11 +215,11 @@ def test_to_copies_state_and_repr() -> None:
     assert repr(adj) == "CSR(num_nodes=3, num_edges=4, num_masked=2, device=cpu)"
 
 
-def test_dense_bitmap_refuses_large_graphs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csr_module, "DENSE_BITMAP_MAX_BYTES", 8)
+def test_bitset_refuses_large_graphs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csr_module, "DENSE_BITSET_MAX_BYTES", 2)
     adj = CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]))
-    with pytest.raises(ValueError, match="dense bitmap for num_nodes=3 needs"):
-        adj.dense_bitmap()
+    with pytest.raises(ValueError, match="adjacency bitset for num_nodes=3 needs"):
+        adj.bitset()
 
 
 @pytest.mark.cuda
