@@ -24,6 +24,7 @@ from graphpair.ops._common_neighbors import (
 )
 from graphpair.ops._csr import CSR, DENSE_BITSET_MAX_BYTES
 from graphpair.ops._random_walk import (
+    RANDOM_WALK_DENSE_MAX_BYTES,
     RANDOM_WALK_DENSE_MAX_NODES,
     RandomWalkPowers,
     random_walk_powers,

@@ -97,7 +97,7 @@ def scatter(
     dim = check_int("dim", dim, minimum=-src.dim(), maximum=src.dim() - 1) % src.dim()
     if dim_size is not None:
         dim_size = check_int("dim_size", dim_size, minimum=0)
-    index = check_index("index", index, size=dim_size, length=src.size(dim))
+    index = check_index("index", index, size=dim_size, length=src.size(dim)).long()
     reduce = canonical_reduce(reduce)
     if index.device != src.device:
         raise ValueError(

@@ -47,7 +47,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum", *, backend: str | Non
     src = check_tensor("src", src)
     if src.dim() == 0:
         raise ValueError("src must have at least one dimension; got a 0-d tensor")
-    ptr = check_ptr("ptr", ptr, total=src.size(0))
+    ptr = check_ptr("ptr", ptr, total=src.size(0)).long()
     reduce = canonical_reduce(reduce)
     if ptr.device != src.device:
         raise ValueError(

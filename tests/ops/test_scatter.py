@@ -114,6 +114,19 @@ def test_backends_agree_on_gradients(reduce: str) -> None:
     torch.testing.assert_close(grads[0], grads[1])
 
 
+@pytest.mark.parametrize("backend", ["native", "torch_scatter"])
+def test_int32_index_matches_int64(backend: str) -> None:
+    if backend == "torch_scatter" and not torch_scatter_available():
+        pytest.skip("torch-scatter not installed")
+    src = torch.randn(10, 3)
+    index = torch.tensor([0, 3, 3, 1, 0, 2, 2, 2, 1, 0])
+    for reduce in REDUCTIONS:
+        torch.testing.assert_close(
+            scatter(src, index.int(), reduce=reduce, backend=backend),
+            scatter(src, index, reduce=reduce, backend=backend),
+        )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
