@@ -21,6 +21,9 @@ def bitset_bytes(num_nodes: int) -> int:
 #: Largest packed ``N x N`` adjacency bitset (one bit per entry) that :meth:`CSR.bitset` builds.
 DENSE_BITSET_MAX_BYTES = 1 << 28  # 256 MiB: N up to about 46,000
 
+# Entries processed at once while building the bitset (bounds its temporaries to ~10 MiB).
+_BITSET_BUILD_CHUNK = 1 << 18
+
 # Node ids are packed into int64 keys row * N + col, so N * N must fit in an int64.
 _MAX_NODES = 3_037_000_499
 
@@ -338,8 +341,15 @@ class CSR:
         """
         if self._bitset is None:
             return
-        row = self.row if positions is None else self.row[positions]
-        col = self.col if positions is None else self.col[positions]
+        if positions is None:  # every entry, in slices so the temporaries stay small
+            step = _BITSET_BUILD_CHUNK
+            for lo in range(0, self.num_edges, step):
+                self._flip_slice(self.row[lo : lo + step], self.col[lo : lo + step], set_bits)
+        else:
+            self._flip_slice(self.row[positions], self.col[positions], set_bits)
+
+    def _flip_slice(self, row: Tensor, col: Tensor, set_bits: bool) -> None:
+        assert self._bitset is not None
         width = self._bitset.size(1)
         value = torch.bitwise_left_shift(torch.ones_like(col), col % 8)
         if not set_bits:

@@ -8,8 +8,9 @@ copy without summing but counts them in the degree; graphpair sums both).
 
 A pair ``(i, j)`` is kept when some channel is non-zero, i.e. ``j`` is reachable from ``i`` by a
 walk of at most ``K - 1`` steps (every node keeps ``(i, i)`` through the identity channel).
-Walks never leave a graph, so a batch of graphs is handled as one block-diagonal matrix and
-pairs never cross graphs.
+Walks never leave a connected component, so the work is split by component (found by
+label propagation): a batch of graphs is one block-diagonal matrix, pairs never cross graphs,
+and isolated nodes or small fragments of a large graph cost next to nothing.
 
 Two paths give the same pairs and values:
 
@@ -18,15 +19,17 @@ Two paths give the same pairs and values:
     CSR tensors, on CPU and CUDA), so the cost follows the number of reachable pairs and no
     :math:`n \times n` matrix is formed; one sort at the end aligns the K channels.
 ``'dense'``
-    Pads graphs to the largest one in a chunk and runs batched dense products
-    (:math:`O(K n^3)` per graph); fast for molecule-sized graphs.
+    Pads components to the largest one in a chunk and runs batched dense products
+    (:math:`O(K n^3)` per component of n nodes); fast for molecule-sized graphs.
 
-``'auto'`` uses the dense path for graphs with at most ``RANDOM_WALK_DENSE_MAX_NODES`` (= 512)
-nodes and the sparse path for larger graphs, per graph within a batch. At GRIT's walk lengths
-(K = 17-32) the reach of a graph of a few hundred nodes usually covers most pairs, and then the
-dense products win (measured in ``benchmarks/results/random_walk.md``); on larger sparse graphs
-the reach is a fraction of the n^2 pairs and the sparse path wins. The dense path refuses a graph
-whose ``[n, n, K]`` stack would exceed ``RANDOM_WALK_DENSE_MAX_BYTES`` (1 GiB).
+``'auto'`` uses the dense path for components with at most ``RANDOM_WALK_DENSE_MAX_NODES``
+(= 512) nodes and the sparse path for larger ones. At GRIT's walk lengths (K = 17-32) the reach
+within a component of a few hundred nodes usually covers most pairs, and then the dense products
+win (measured in ``benchmarks/results/random_walk.md``); in larger sparse components the reach
+is a fraction of the n^2 pairs and the sparse path wins. Long chains of a few hundred nodes
+(peptides) are the case this size rule gets wrong: pass ``method='sparse'`` there. The dense
+path refuses a component whose ``[n, n, K]`` stack would exceed
+``RANDOM_WALK_DENSE_MAX_BYTES`` (1 GiB).
 """
 
 from __future__ import annotations
@@ -98,6 +101,31 @@ def _transition(
     return row[keep], col[keep], prob[keep]
 
 
+def _components(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
+    """Connected component of every node (weakly, i.e. ignoring direction) ``[N]``.
+
+    Each component is labelled by one of its node ids. Min-label hooking over the edges, with
+    roots hooked too and pointer jumping, so chains converge in about log(length) rounds.
+    """
+    label = torch.arange(num_nodes, device=row.device)
+    if row.numel() == 0:
+        return label
+    src, dst = torch.cat([row, col]), torch.cat([col, row])
+    while True:
+        # Every node takes the smallest label among itself and its neighbours ...
+        new = label.scatter_reduce(0, dst, label[src], reduce="amin", include_self=True)
+        # ... and so does the root its old label pointed at, merging whole trees at once.
+        new = new.scatter_reduce(0, label, new, reduce="amin", include_self=True)
+        while True:  # pointer jumping: follow labels to their roots
+            jumped = new[new]
+            if torch.equal(jumped, new):
+                break
+            new = jumped
+        if torch.equal(new, label):
+            return label
+        label = new
+
+
 def _csr_matrix(rowptr: Tensor, col: Tensor, val: Tensor, num_nodes: int) -> Tensor:
     with warnings.catch_warnings():
         # torch flags sparse CSR support as beta on every construction; the tensors built here
@@ -161,59 +189,83 @@ def _dense_powers(
     row: Tensor,
     col: Tensor,
     prob: Tensor,
-    graph_ptr: Tensor,
-    graphs: Tensor,
+    unit_ptr: Tensor,
+    units: Tensor,
     num_nodes: int,
     walk_length: int,
 ) -> tuple[Tensor, Tensor]:
-    """Same output as :func:`_sparse_powers` for the given graphs, via padded batched products."""
+    """Same output as :func:`_sparse_powers` for the nodes of ``units`` (contiguous node
+    ranges ``unit_ptr``), via batched dense products.
+
+    Units are grouped by exact size, so no product carries padding; the results are put back
+    in node order with one pass (each unit's entries are contiguous), without a sort.
+    """
     device, dtype = prob.device, prob.dtype
-    sizes = graph_ptr[1:] - graph_ptr[:-1]
-    node_graph = torch.repeat_interleave(torch.arange(sizes.numel(), device=device), sizes)
-    keys_out, vals_out = [], []
-    sizes_sel = sizes[graphs]
-    n_max_all = int(sizes_sel.max()) if graphs.numel() else 0
-    per_chunk = max(1, _DENSE_CHUNK_FLOATS // max(1, n_max_all * n_max_all * walk_length))
-    in_graph_sel = torch.zeros(sizes.numel(), dtype=torch.bool, device=device)
-    in_graph_sel[graphs] = True
-    edge_sel = (
-        in_graph_sel[node_graph[row]]
-        if row.numel()
-        else torch.zeros(0, dtype=torch.bool, device=device)
-    )
-    e_row, e_col, e_prob = row[edge_sel], col[edge_sel], prob[edge_sel]
-    e_graph = node_graph[e_row]
-    for start in range(0, graphs.numel(), per_chunk):
-        chunk = graphs[start : start + per_chunk]
-        g = chunk.numel()
-        n = int(sizes[chunk].max())
-        slot = torch.full((sizes.numel(),), -1, dtype=torch.long, device=device)
-        slot[chunk] = torch.arange(g, device=device)
-        e_slot = slot[e_graph]
-        sel = e_slot >= 0
-        base = graph_ptr[e_graph[sel]]
-        trans = torch.zeros(g, n, n, dtype=dtype, device=device)
-        trans[e_slot[sel], e_row[sel] - base, e_col[sel] - base] = e_prob[sel]
-        powers = torch.empty(g, n, n, walk_length, dtype=dtype, device=device)
-        eye = torch.eye(n, dtype=dtype, device=device).expand(g, n, n)
-        # Padding rows/cols beyond a graph's size stay 0 in every channel except the identity,
-        # which is cleared below by the validity mask.
-        powers[..., 0] = eye
-        current = eye
-        for k in range(1, walk_length):
-            current = torch.bmm(current, trans)
-            powers[..., k] = current
-        valid = torch.arange(n, device=device).view(1, n) < sizes[chunk].view(g, 1)  # [g, n]
-        keep = valid.unsqueeze(2) & valid.unsqueeze(1) & (powers != 0).any(-1)  # [g, n, n]
-        gi, ii, jj = keep.nonzero(as_tuple=True)
-        offset = graph_ptr[chunk][gi]
-        keys_out.append((offset + ii) * num_nodes + (offset + jj))
-        vals_out.append(powers[gi, ii, jj])
+    sizes = unit_ptr[1:] - unit_ptr[:-1]
+    num_units = sizes.numel()
+    node_unit = torch.repeat_interleave(torch.arange(num_units, device=device), sizes)
+
+    # Processing order: by size, ties by unit id; edges sorted the same way (stable, so they
+    # stay row-major inside a unit) and sliced per chunk.
+    order = units[torch.argsort(sizes[units], stable=True)]
+    rank = torch.full((num_units,), -1, dtype=torch.long, device=device)
+    rank[order] = torch.arange(order.numel(), device=device)
+    e_rank = rank[node_unit[row]]
+    keep = e_rank >= 0
+    e_rank, e_row, e_col, e_prob = e_rank[keep], row[keep], col[keep], prob[keep]
+    e_order = torch.argsort(e_rank, stable=True)
+    e_rank, e_row, e_col, e_prob = e_rank[e_order], e_row[e_order], e_col[e_order], e_prob[e_order]
+    e_ptr = torch.zeros(order.numel() + 1, dtype=torch.long, device=device)
+    torch.cumsum(torch.bincount(e_rank, minlength=order.numel()), 0, out=e_ptr[1:])
+    e_ptr_list = e_ptr.tolist()
+
+    group_sizes, group_counts = torch.unique_consecutive(sizes[order], return_counts=True)
+    units_out, keys_out, vals_out = [], [], []
+    start = 0
+    for n, count in zip(group_sizes.tolist(), group_counts.tolist(), strict=True):
+        per_chunk = max(1, _DENSE_CHUNK_FLOATS // (n * n * walk_length))
+        for lo in range(start, start + count, per_chunk):
+            hi = min(lo + per_chunk, start + count)
+            chunk = order[lo:hi]
+            g = hi - lo
+            e_lo, e_hi = e_ptr_list[lo], e_ptr_list[hi]
+            base = unit_ptr[order[e_rank[e_lo:e_hi]]]  # first node of each edge's unit
+            trans = torch.zeros(g, n, n, dtype=dtype, device=device)
+            trans[e_rank[e_lo:e_hi] - lo, e_row[e_lo:e_hi] - base, e_col[e_lo:e_hi] - base] = (
+                e_prob[e_lo:e_hi]
+            )
+            # Channel-major [K, g, n, n]: each product is written contiguously.
+            powers = torch.empty(walk_length, g, n, n, dtype=dtype, device=device)
+            powers[0] = torch.eye(n, dtype=dtype, device=device)
+            for k in range(1, walk_length):
+                torch.bmm(powers[k - 1], trans, out=powers[k])
+            pair_major = powers.permute(1, 2, 3, 0).contiguous()  # [g, n, n, K]: one copy
+            del powers
+            gi, ii, jj = (pair_major != 0).any(-1).nonzero(as_tuple=True)  # row-major per unit
+            offset = unit_ptr[chunk][gi]
+            units_out.append(chunk[gi])
+            keys_out.append((offset + ii) * num_nodes + (offset + jj))
+            vals_out.append(pair_major[gi, ii, jj])
+        start += count
     if not keys_out:
-        return torch.empty(0, dtype=torch.long, device=device), torch.empty(
-            0, walk_length, dtype=dtype, device=device
-        )
-    return torch.cat(keys_out), torch.cat(vals_out)
+        empty = torch.empty(0, dtype=torch.long, device=device)
+        return empty, torch.empty(0, walk_length, dtype=dtype, device=device)
+
+    # Back to node order: unit u's entries go to [offset_u, offset_u + count_u), keeping their
+    # relative (row-major) order.
+    unit_of, keys, vals = torch.cat(units_out), torch.cat(keys_out), torch.cat(vals_out)
+    total = keys.numel()
+    counts = torch.bincount(unit_of, minlength=num_units)
+    offsets = torch.cumsum(counts, 0) - counts
+    position = torch.arange(total, device=device)
+    first = torch.full((num_units,), total, dtype=torch.long, device=device)
+    first = first.scatter_reduce(0, unit_of, position, reduce="amin")
+    target = offsets[unit_of] + position - first[unit_of]
+    out_keys = torch.empty_like(keys)
+    out_keys[target] = keys
+    out_vals = torch.empty_like(vals)
+    out_vals[target] = vals
+    return out_keys, out_vals
 
 
 def random_walk_powers(
@@ -290,54 +342,77 @@ def random_walk_powers(
         raise ValueError(f"dtype must be a floating dtype; got {dtype}")
 
     device = edge_index.device
-    if batch is None:
-        batch = torch.zeros(num_nodes, dtype=torch.long, device=device)
-    if edge_index.numel() and bool((batch[edge_index[0]] != batch[edge_index[1]]).any()):
+    if (
+        batch is not None
+        and edge_index.numel()
+        and bool((batch[edge_index[0]] != batch[edge_index[1]]).any())
+    ):
         raise ValueError(
             "edge_index has edges between different graphs of batch; walks must stay in a graph"
         )
-    num_graphs = int(batch[-1]) + 1 if num_nodes else 0
-    sizes = torch.bincount(batch, minlength=num_graphs)
-    graph_ptr = torch.zeros(num_graphs + 1, dtype=torch.long, device=device)
-    torch.cumsum(sizes, 0, out=graph_ptr[1:])
 
     row, col, prob = _transition(edge_index, edge_weight, num_nodes, dtype)
 
+    # Walks never leave a connected component, so components are the units of work: small
+    # ones go through padded dense products, large ones through sparse products. Nodes are
+    # renumbered so that every component is a contiguous range (a no-op for PyG batches of
+    # connected graphs).
+    unit = _components(row, col, num_nodes)
+    perm: Tensor | None = None
+    if num_nodes > 1 and bool((unit[1:] < unit[:-1]).any()):
+        perm = torch.argsort(unit, stable=True)  # new id -> old id
+        new_id = torch.empty_like(perm)
+        new_id[perm] = torch.arange(num_nodes, device=device)
+        row, col, unit = new_id[row], new_id[col], unit[perm]
+        order = torch.argsort(row * num_nodes + col)  # keep the entries row-major
+        row, col, prob = row[order], col[order], prob[order]
+    _, sizes = torch.unique_consecutive(unit, return_counts=True)
+    unit_ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long, device=device)
+    torch.cumsum(sizes, 0, out=unit_ptr[1:])
+    node_unit = torch.repeat_interleave(torch.arange(sizes.numel(), device=device), sizes)
+
+    itemsize = torch.finfo(dtype).bits // 8
     if method == "dense":
-        dense_graph = torch.ones(num_graphs, dtype=torch.bool, device=device)
+        dense_unit = torch.ones(sizes.numel(), dtype=torch.bool, device=device)
     elif method == "sparse":
-        dense_graph = torch.zeros(num_graphs, dtype=torch.bool, device=device)
+        dense_unit = torch.zeros(sizes.numel(), dtype=torch.bool, device=device)
     else:
-        stack_bytes = sizes * sizes * walk_length * (torch.finfo(dtype).bits // 8)
-        dense_graph = (sizes <= RANDOM_WALK_DENSE_MAX_NODES) & (
+        stack_bytes = sizes * sizes * walk_length * itemsize
+        dense_unit = (sizes <= RANDOM_WALK_DENSE_MAX_NODES) & (
             stack_bytes <= RANDOM_WALK_DENSE_MAX_BYTES
         )
 
     parts_keys, parts_vals = [], []
-    if bool(dense_graph.any()):
-        graphs = dense_graph.nonzero().view(-1)
-        largest = int(sizes[graphs].max())
-        need = largest * largest * walk_length * (torch.finfo(dtype).bits // 8)
+    if bool(dense_unit.any()):
+        units = dense_unit.nonzero().view(-1)
+        largest = int(sizes[units].max())
+        need = largest * largest * walk_length * itemsize
         if need > RANDOM_WALK_DENSE_MAX_BYTES:
             raise ValueError(
                 f"method='dense' needs a [{largest}, {largest}, {walk_length}] stack of "
-                f"{need / 2**20:.0f} MiB for the largest graph, above the "
+                f"{need / 2**20:.0f} MiB for the largest connected component, above the "
                 f"{RANDOM_WALK_DENSE_MAX_BYTES / 2**20:.0f} MiB limit; "
                 "use method='sparse' or 'auto'"
             )
-        k, v = _dense_powers(row, col, prob, graph_ptr, graphs, num_nodes, walk_length)
+        k, v = _dense_powers(row, col, prob, unit_ptr, units, num_nodes, walk_length)
         parts_keys.append(k)
         parts_vals.append(v)
-    if not bool(dense_graph.all()):
-        sparse_nodes = (~dense_graph[batch]).nonzero().view(-1)
+    if not bool(dense_unit.all()):
+        sparse_nodes = (~dense_unit[node_unit]).nonzero().view(-1)
         k, v = _sparse_powers(row, col, prob, sparse_nodes, num_nodes, walk_length)
         parts_keys.append(k)
         parts_vals.append(v)
 
+    if perm is not None:
+        # Back to the caller's node ids; the final sort restores row-major order.
+        parts_keys = [
+            perm[torch.div(k, num_nodes, rounding_mode="floor")] * num_nodes + perm[k % num_nodes]
+            for k in parts_keys
+        ]
     if not parts_keys:
         keys = torch.empty(0, dtype=torch.long, device=device)
         vals = torch.empty(0, walk_length, dtype=dtype, device=device)
-    elif len(parts_keys) == 1:
+    elif len(parts_keys) == 1 and perm is None:
         keys, vals = parts_keys[0], parts_vals[0]
     else:
         keys, order = torch.sort(torch.cat(parts_keys))

@@ -154,6 +154,16 @@ def test_bitset_layout_and_size() -> None:
     assert adj.bitset() is bits  # cached
 
 
+def test_bitset_built_in_slices_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    edge_index = random_edge_index(40, 200, 4)
+    whole = CSR.from_edge_index(edge_index, 40).bitset()
+    monkeypatch.setattr(csr_module, "_BITSET_BUILD_CHUNK", 3)
+    sliced = CSR.from_edge_index(edge_index, 40)
+    sliced.mask_edges(edge_index[:, :5])
+    sliced.clear_mask()
+    assert torch.equal(sliced.bitset(), whole)
+
+
 def _bitmap(sets: list[set[int]], num_nodes: int) -> torch.Tensor:
     out = torch.zeros(num_nodes, num_nodes, dtype=torch.bool)
     for u, vs in enumerate(sets):

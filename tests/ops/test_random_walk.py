@@ -146,13 +146,49 @@ def test_node_part_matches_pyg_random_walk_pe() -> None:
 
 def test_dense_path_refuses_oversized_graphs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rw_module, "RANDOM_WALK_DENSE_MAX_BYTES", 1000)
-    edge_index = random_edge_index(20, 40, 0)
+    ring = torch.arange(20)
+    edge_index = torch.stack([ring, (ring + 1) % 20])  # one component of 20 nodes
     with pytest.raises(ValueError, match=r"method='dense' needs a \[20, 20, 3\] stack of 0 MiB"):
         random_walk_powers(edge_index, 3, 20, method="dense")
     # 'auto' never raises: a graph over the byte limit goes to the sparse path.
     auto = random_walk_powers(edge_index, 3, 20, dtype=torch.float64)
     sparse = random_walk_powers(edge_index, 3, 20, method="sparse", dtype=torch.float64)
     assert torch.equal(auto.pair_index, sparse.pair_index)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_interleaved_components(method: str) -> None:
+    # Two components whose nodes alternate (evens, odds) plus isolated node 9: the op
+    # renumbers components into contiguous ranges internally and must undo it exactly.
+    evens = torch.tensor([[0, 2, 4, 6, 8, 2], [2, 4, 6, 8, 0, 6]])
+    odds = torch.tensor([[1, 3, 5, 7], [3, 5, 7, 1]])
+    edge_index = torch.cat([evens, odds], 1)
+    out = random_walk_powers(edge_index, 5, 11, method=method, dtype=torch.float64)
+    pairs, values = dense_reference(edge_index, 11, 5)
+    assert [tuple(p) for p in out.pair_index.t().tolist()] == pairs
+    np.testing.assert_allclose(out.pair_val.numpy(), values, rtol=1e-12)
+
+
+@given(graph=graphs(max_nodes=30, max_edges=25))
+def test_components_match_networkx(graph: tuple[torch.Tensor, int]) -> None:
+    import networkx as nx
+
+    edge_index, num_nodes = graph
+    label = rw_module._components(edge_index[0], edge_index[1], num_nodes)
+    g = nx.Graph()
+    g.add_nodes_from(range(num_nodes))
+    g.add_edges_from(edge_index.t().tolist())
+    for component in nx.connected_components(g):
+        members = torch.tensor(sorted(component))
+        assert label[members].unique().numel() == 1  # one label per component ...
+        assert int(label[members[0]]) in component  # ... naming one of its nodes
+    assert label.unique().numel() == nx.number_connected_components(g)  # distinct across
+
+
+def test_components_of_a_long_chain() -> None:
+    chain = torch.arange(9999)
+    label = rw_module._components(chain, chain + 1, 10_000)
+    assert torch.all(label == label[0])
 
 
 def test_empty_and_single_node_graphs() -> None:
