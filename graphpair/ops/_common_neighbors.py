@@ -19,16 +19,15 @@ are invisible). Two paths compute the same sets:
     time and decode the set bits: :math:`O(P \cdot N / 8 + M)` time for :math:`M` members.
 
 ``'auto'`` (the default) takes the dense path when the bitset has at most
-``CN_DENSE_BYTES_PER_EDGE`` = 24 bytes per stored edge, or is tiny (at most
-``CN_DENSE_SMALL_BYTES`` = 8 KiB, N up to 256), and never above
+``CN_DENSE_BYTES_PER_EDGE`` = 16 bytes per stored edge, or is tiny (at most
+``CN_DENSE_SMALL_BYTES`` = 4 KiB, N up to 178), and never above
 :data:`~graphpair.ops.DENSE_BITSET_MAX_BYTES`. Per pair the dense path reads :math:`N/8` bytes
 while the sparse path examines about the mean degree :math:`E/N` candidates at a higher cost
 each, so the rule compares :math:`N^2/8` with :math:`E` times that cost ratio. The ratio was
-measured on this project's CPU machines with 65,536 random pairs on random graphs of
-N = 64 ... 30,000 and mean degree 2 ... 256: the dense path won wherever the bitset had at
-most 21 bytes per edge and lost wherever it had 32 or more. On ogbl-ddi (N = 4,267, mean
-degree 500, 1.1 bytes per edge) it selects the bitset; on Cora (N = 2,708, mean degree 3.9,
-85 bytes per edge) the binary search.
+measured on this project's CPU machines (``benchmarks/results/cn_method_rule.md``: 65,536
+random pairs on random graphs of N = 64 ... 30,000 and mean degree 2 ... 256). On ogbl-ddi
+(N = 4,267, mean degree 500, 1.1 bytes per edge) it selects the bitset; on Cora (N = 2,708,
+mean degree 3.9, 85 bytes per edge) the binary search.
 
 Work is done in chunks of at most ``chunk_size`` candidates (sparse) or bitset bytes (dense),
 so the temporary memory is bounded whatever the batch size.
@@ -57,11 +56,14 @@ __all__ = [
 ]
 
 #: A bitset up to this size (``N * ceil(N / 8)`` bytes) is always cheap enough for ``'auto'``.
-CN_DENSE_SMALL_BYTES = 1 << 13
+CN_DENSE_SMALL_BYTES = 1 << 12
 #: ``'auto'`` also takes the dense path while the bitset has at most this many bytes per edge.
-CN_DENSE_BYTES_PER_EDGE = 24
-#: Default bound on the candidates processed at once (about 40 bytes of temporaries each).
-DEFAULT_CHUNK_SIZE = 1 << 22
+CN_DENSE_BYTES_PER_EDGE = 16
+#: Default bound on the candidates (sparse path, about 40 bytes of temporaries each) or bitset
+#: bytes (dense path, about 3 bytes each) processed at once.
+DEFAULT_CHUNK_SIZE = 1 << 20
+# Pairs processed at once on the sparse path, bounding the per-pair temporaries too.
+_PAIR_BLOCK = 1 << 14
 
 _METHODS = ("auto", "sparse", "dense")
 
@@ -118,25 +120,27 @@ def _check_pairs(adj: CSR, pairs: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def _chunks(lengths: Tensor, chunk_size: int) -> list[tuple[int, int]]:
-    """Split pairs into consecutive ranges whose walk lengths sum to about ``chunk_size``."""
+    """Split pairs into consecutive ranges whose walk lengths sum to about ``chunk_size``,
+    with at most ``_PAIR_BLOCK`` pairs each."""
     num = lengths.numel()
     if num == 0:
         return []
     ends = torch.cumsum(lengths, 0)
     total = int(ends[-1])
-    if total <= chunk_size:
-        return [(0, num)]
-    bounds = torch.arange(chunk_size, total, chunk_size, device=lengths.device)
-    cuts = torch.searchsorted(ends, bounds, right=True).tolist()
-    edges = sorted({0, num, *(c for c in cuts if 0 < c < num)})
-    return list(pairwise(edges))
+    cuts = {0, num, *range(_PAIR_BLOCK, num, _PAIR_BLOCK)}
+    if total > chunk_size:
+        bounds = torch.arange(chunk_size, total, chunk_size, device=lengths.device)
+        cuts.update(c for c in torch.searchsorted(ends, bounds, right=True).tolist() if 0 < c < num)
+    return list(pairwise(sorted(cuts)))
 
 
 def _walk(adj: CSR, walker: Tensor, other: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Sparse path: walk the rows of ``walker``, binary-search each neighbour in ``other``'s.
 
     Returns ``(pair_idx, node_idx, found)`` over the active entries of the walked rows, where
-    ``found`` says whether the node is also an active neighbour of ``other``.
+    ``found`` says whether the node is also an active neighbour of ``other``. Temporaries are
+    released as soon as possible: about five int64 arrays of the walk's length are alive at
+    the peak.
     """
     device = adj.device
     start = adj.rowptr[walker]
@@ -147,14 +151,20 @@ def _walk(adj: CSR, walker: Tensor, other: Tensor) -> tuple[Tensor, Tensor, Tens
     )
     # Position of each candidate in `col`: row start + rank inside the row.
     shift = start - (torch.cumsum(lengths, 0) - lengths)
-    pos = shift[pair_idx] + torch.arange(total, device=device)
+    del start, lengths
+    pos = torch.arange(total, device=device)
+    pos += shift[pair_idx]
     node = adj.col[pos]
-    query = (other * adj.num_nodes)[pair_idx] + node
-    hit = torch.searchsorted(adj.keys, query).clamp_(max=max(adj.num_edges - 1, 0))
+    active = adj.mask[pos] if adj.num_masked else None
+    del pos
+    query = (other * adj.num_nodes)[pair_idx]
+    query += node
+    hit = torch.searchsorted(adj.keys, query)
+    hit.clamp_(max=max(adj.num_edges - 1, 0))
     found = adj.keys[hit] == query
-    if adj.num_masked:
+    del query
+    if active is not None:
         found &= adj.mask[hit]
-        active = adj.mask[pos]
         return pair_idx[active], node[active], found[active]
     return pair_idx, node, found
 
@@ -247,15 +257,15 @@ def common_neighbors(
     if common_neighbors_method(adj, method) == "dense":
         return _bitset_sets(adj, src, dst, ("common",), chunk_size)[0]
     # Walk whichever endpoint has the shorter stored row; search the other.
-    lengths_src = adj.rowptr[src + 1] - adj.rowptr[src]
-    lengths_dst = adj.rowptr[dst + 1] - adj.rowptr[dst]
-    swap = lengths_dst < lengths_src
-    walker = torch.where(swap, dst, src)
-    other = torch.where(swap, src, dst)
-    lengths = torch.minimum(lengths_src, lengths_dst)
+    deg = adj.row_lengths()
+    len_src, len_dst = deg[src], deg[dst]
+    swap = len_dst < len_src
+    lengths = torch.minimum(len_src, len_dst)
+    del len_src, len_dst
     parts = []
     for lo, hi in _chunks(lengths, chunk_size):
-        pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi])
+        s, d, flip = src[lo:hi], dst[lo:hi], swap[lo:hi]
+        pair_idx, node, found = _walk(adj, torch.where(flip, d, s), torch.where(flip, s, d))
         parts.append((pair_idx[found] + lo, node[found]))
     return _cat(parts, adj.device)
 
@@ -264,7 +274,7 @@ def _one_sided(
     adj: CSR, walker: Tensor, other: Tensor, chunk_size: int
 ) -> tuple[PairNodeSet, PairNodeSet]:
     """Sparse path over every neighbour of ``walker``: (shared with ``other``, not shared)."""
-    lengths = adj.rowptr[walker + 1] - adj.rowptr[walker]
+    lengths = adj.row_lengths()[walker]
     common, only = [], []
     for lo, hi in _chunks(lengths, chunk_size):
         pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi])

@@ -26,10 +26,12 @@ Two paths give the same pairs and values:
 (= 512) nodes and the sparse path for larger ones. At GRIT's walk lengths (K = 17-32) the reach
 within a component of a few hundred nodes usually covers most pairs, and then the dense products
 win (measured in ``benchmarks/results/random_walk.md``); in larger sparse components the reach
-is a fraction of the n^2 pairs and the sparse path wins. Long chains of a few hundred nodes
-(peptides) are the case this size rule gets wrong: pass ``method='sparse'`` there. The dense
-path refuses a component whose ``[n, n, K]`` stack would exceed
-``RANDOM_WALK_DENSE_MAX_BYTES`` (1 GiB).
+is a fraction of the n^2 pairs and the sparse path wins, until the reach fills most pairs:
+``'auto'`` therefore abandons the sparse products for dense ones as soon as one channel has
+non-zeros on half of the large components' n^2 pairs (when their stacks fit the byte limit).
+Long chains of a few hundred nodes (peptides) are the case the size rule gets wrong: pass
+``method='sparse'`` there. The dense path refuses a component whose ``[n, n, K]`` stack would
+exceed ``RANDOM_WALK_DENSE_MAX_BYTES`` (1 GiB).
 """
 
 from __future__ import annotations
@@ -135,9 +137,19 @@ def _csr_matrix(rowptr: Tensor, col: Tensor, val: Tensor, num_nodes: int) -> Ten
 
 
 def _sparse_powers(
-    row: Tensor, col: Tensor, prob: Tensor, nodes: Tensor, num_nodes: int, walk_length: int
-) -> tuple[Tensor, Tensor]:
-    """Sorted keys ``i * N + j`` ``[S]`` and values ``[S, K]`` for walks starting at ``nodes``."""
+    row: Tensor,
+    col: Tensor,
+    prob: Tensor,
+    nodes: Tensor,
+    num_nodes: int,
+    walk_length: int,
+    max_nnz: int | None = None,
+) -> tuple[Tensor, Tensor] | None:
+    """Sorted keys ``i * N + j`` ``[S]`` and values ``[S, K]`` for walks starting at ``nodes``.
+
+    Returns ``None`` as soon as one channel has more than ``max_nnz`` non-zeros (the caller
+    then switches to dense products, which win once the reach fills most pairs).
+    """
     device, dtype = prob.device, prob.dtype
     rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=device)
     torch.cumsum(torch.bincount(row, minlength=num_nodes), 0, out=rowptr[1:])
@@ -163,6 +175,8 @@ def _sparse_powers(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             current = torch.sparse.mm(current, trans)
+        if max_nnz is not None and current._nnz() > max_nnz:
+            return None
         crow, ccol, cval = current.crow_indices(), current.col_indices(), current.values()
         crow_counts = crow[1:] - crow[:-1]
         crow_row = torch.repeat_interleave(
@@ -372,12 +386,12 @@ def random_walk_powers(
     node_unit = torch.repeat_interleave(torch.arange(sizes.numel(), device=device), sizes)
 
     itemsize = torch.finfo(dtype).bits // 8
+    stack_bytes = sizes * sizes * walk_length * itemsize
     if method == "dense":
         dense_unit = torch.ones(sizes.numel(), dtype=torch.bool, device=device)
     elif method == "sparse":
         dense_unit = torch.zeros(sizes.numel(), dtype=torch.bool, device=device)
     else:
-        stack_bytes = sizes * sizes * walk_length * itemsize
         dense_unit = (sizes <= RANDOM_WALK_DENSE_MAX_NODES) & (
             stack_bytes <= RANDOM_WALK_DENSE_MAX_BYTES
         )
@@ -399,9 +413,19 @@ def random_walk_powers(
         parts_vals.append(v)
     if not bool(dense_unit.all()):
         sparse_nodes = (~dense_unit[node_unit]).nonzero().view(-1)
-        k, v = _sparse_powers(row, col, prob, sparse_nodes, num_nodes, walk_length)
-        parts_keys.append(k)
-        parts_vals.append(v)
+        max_nnz = None
+        if method == "auto" and bool(
+            (stack_bytes[~dense_unit] <= RANDOM_WALK_DENSE_MAX_BYTES).all()
+        ):
+            # Once one channel fills half of the components' n^2 pairs, dense products are
+            # cheaper than continuing with sparse ones (measured: random_walk.md).
+            max_nnz = int((sizes[~dense_unit] ** 2).sum()) // 2
+        sparse = _sparse_powers(row, col, prob, sparse_nodes, num_nodes, walk_length, max_nnz)
+        if sparse is None:
+            units = (~dense_unit).nonzero().view(-1)
+            sparse = _dense_powers(row, col, prob, unit_ptr, units, num_nodes, walk_length)
+        parts_keys.append(sparse[0])
+        parts_vals.append(sparse[1])
 
     if perm is not None:
         # Back to the caller's node ids; the final sort restores row-major order.

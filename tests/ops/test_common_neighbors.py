@@ -132,9 +132,9 @@ def test_empty_inputs_give_empty_results(method: str) -> None:
 
 
 def test_common_neighbors_method_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    small = CSR.from_edge_index(torch.tensor([[0], [1]]), 256)  # 8,192 bytes <= 8 KiB
+    small = CSR.from_edge_index(torch.tensor([[0], [1]]), 178)  # 4,094 bytes <= 4 KiB
     assert cn_module.common_neighbors_method(small) == "dense"
-    sparse_big = CSR.from_edge_index(torch.tensor([[0], [1]]), 2000)  # 500,000 B > 24 * 2 edges
+    sparse_big = CSR.from_edge_index(torch.tensor([[0], [1]]), 2000)  # 500,000 B > 16 * 2 edges
     assert cn_module.common_neighbors_method(sparse_big) == "sparse"
     ring = torch.arange(2000)
     dense_big = CSR.from_edge_index(

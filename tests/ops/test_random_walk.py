@@ -107,6 +107,35 @@ def test_auto_mixes_dense_and_sparse_graphs(monkeypatch: pytest.MonkeyPatch) -> 
     torch.testing.assert_close(auto.pair_val, sparse.pair_val)
 
 
+def test_auto_switches_to_dense_when_the_reach_fills_the_component(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rw_module, "RANDOM_WALK_DENSE_MAX_NODES", 5)
+    calls: list[int] = []
+    dense = rw_module._dense_powers
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return dense(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rw_module, "_dense_powers", spy)
+    ring = torch.arange(13)
+    cycle = torch.stack([torch.cat([ring, (ring + 1) % 13]), torch.cat([(ring + 1) % 13, ring])])
+    # K = 10 on an odd 13-cycle: P^9 alone is non-zero on more than half of the 169 pairs, so
+    # the sparse attempt stops and dense products take over.
+    auto = random_walk_powers(cycle, 10, 13, dtype=torch.float64)
+    assert calls == [1]
+    sparse = random_walk_powers(cycle, 10, 13, method="sparse", dtype=torch.float64)
+    assert torch.equal(auto.pair_index, sparse.pair_index)
+    torch.testing.assert_close(auto.pair_val, sparse.pair_val)
+    # K = 3 reaches 5 of 13 nodes per row: the sparse path finishes on its own.
+    calls.clear()
+    short = random_walk_powers(cycle, 3, 13, dtype=torch.float64)
+    assert calls == []
+    pairs, _ = dense_reference(cycle, 13, 3)
+    assert [tuple(p) for p in short.pair_index.t().tolist()] == pairs
+
+
 @given(
     graph=graphs(max_nodes=10, max_edges=30),
     walk_length=st.integers(1, 6),
