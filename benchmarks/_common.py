@@ -1,21 +1,31 @@
-"""Shared helpers for the benchmarks: timing, peak memory, machine info, data, result files.
+"""Shared helpers of the benchmarks: machine description, timing, peak memory, results, data.
 
-Peak memory of one call is measured in a fresh subprocess: the child builds its inputs, resets
+Peak memory of one call is measured in a fresh interpreter (:func:`peak_memory`): the child
+imports the benchmark module, builds the inputs with the module's ``setup_case(case)``, resets
 the kernel's peak-RSS counter (``echo 5 > /proc/self/clear_refs``), reads ``VmRSS``, runs the
 call once and reads ``VmHWM``; the difference is the extra resident memory the call needed at
-its peak. The child runs with ``MALLOC_MMAP_THRESHOLD_=131072`` so every allocation above
-128 KiB is a fresh mapping returned to the system on free (otherwise glibc would recycle freed
-memory and hide allocations). torch's CPU allocator does not cache, so this sees every tensor.
+its peak. The child runs with ``MALLOC_MMAP_THRESHOLD_=131072`` so that every allocation above
+128 KiB is a fresh mapping, returned to the system when freed: otherwise glibc would recycle
+memory freed during set-up and hide the call's allocations. torch's CPU allocator does not
+cache, so every tensor of that size shows up. Where ``clear_refs`` cannot be written, the child
+falls back to the growth of ``ru_maxrss`` over the call, a lower bound (only growth beyond the
+set-up's own peak is seen), and the results say so.
+
+The child is this file run as a script (internal):
+``python benchmarks/_common.py --peak-child MODULE_FILE CASE_JSON``.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
+import datetime
+import importlib.metadata
 import importlib.util
 import json
 import os
 import platform
+import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -23,47 +33,84 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
+import pandas as pd
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+#: Offline datasets when neither ``--data-root`` nor ``$GRAPHPAIR_DATA`` is given.
+DEFAULT_DATA_ROOT = ROOT.parent / "shared" / "data"
+DATA_ENV_VAR = "GRAPHPAIR_DATA"
+
+DDI_NUM_NODES = 4_267
+_CORA_FILES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+_PEAK_CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+
+T = TypeVar("T")
 
 
-def data_root(explicit: str | None = None) -> Path | None:
-    """The offline data folder: ``--data-root``, ``$GRAPHPAIR_DATA``, or ``../shared/data``."""
-    for candidate in (explicit, os.environ.get("GRAPHPAIR_DATA"), ROOT.parent / "shared" / "data"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+# ---------------------------------------------------------------------- machine and command
 
 
-def load_ddi(root: Path) -> tuple[torch.Tensor, int] | None:
-    """ogbl-ddi training edges ``[2, 1,067,911]`` (one direction each) and N = 4,267."""
-    path = root / "ogb" / "ogbl_ddi" / "raw" / "edge.csv.gz"
-    if not path.is_file():
-        return None
-    edges = np.loadtxt(path, delimiter=",", dtype=np.int64)
-    return torch.from_numpy(edges).t().contiguous(), 4267
+def _version(distribution: str) -> str:
+    """Installed version of a distribution, without importing it (torch_geometric is slow)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
-def load_cora(root: Path) -> tuple[torch.Tensor, int] | None:
-    """Cora's citation edges ``[2, 10,556]`` (both directions) and N = 2,708; read-only."""
-    raw = root / "planetoid" / "Cora" / "raw"
-    if not (raw / "ind.cora.graph").is_file():
-        return None
-    from torch_geometric.io import read_planetoid_data
+def machine_info() -> str:
+    """A markdown list describing the machine, the library versions and the current load."""
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join(
+        [
+            f"- date: {now}",
+            f"- CPU: {cpu}; {os.cpu_count()} logical cores, "
+            f"{len(os.sched_getaffinity(0))} usable, torch threads {torch.get_num_threads()}",
+            f"- load average (1, 5, 15 min) at the start: {load} (should be near 0: idle machine)",
+            f"- Python {platform.python_version()}, torch {torch.__version__}, "
+            f"torch_geometric {_version('torch_geometric')}, "
+            f"torch_scatter {_version('torch_scatter')}, numpy {np.__version__}, "
+            f"pandas {pd.__version__}",
+            f"- CUDA device: {cuda}",
+        ]
+    )
 
-    data = read_planetoid_data(str(raw), "cora")
-    return data.edge_index, int(data.num_nodes)
+
+def command_line() -> str:
+    """The command line that started this process, as typed, prefixed with ``cd`` when it was
+    not run from the repository root."""
+    command = shlex.join(sys.orig_argv)
+    cwd = Path.cwd().resolve()
+    return command if cwd == ROOT else f"cd {shlex.quote(str(cwd))} && {command}"
+
+
+# ---------------------------------------------------------------------- timing
 
 
 def median_time(
     fn: Callable[[], object], repeats: int = 5, warmup: int = 1
 ) -> tuple[float, list[float]]:
-    """Median wall time of ``fn`` over ``repeats`` calls after ``warmup`` untimed calls."""
+    """Median wall time of ``fn()`` over ``repeats`` timed calls after ``warmup`` untimed ones.
+
+    Returns the median and every timing, in seconds. torch's thread count is left as it is.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1; got {repeats}")
     for _ in range(warmup):
         fn()
     times = []
@@ -74,49 +121,110 @@ def median_time(
     return statistics.median(times), times
 
 
-def machine_info() -> str:
-    """A markdown block describing the machine and the library versions."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        import torch_geometric
-
-        pyg = torch_geometric.__version__
-    except ImportError:  # pragma: no cover
-        pyg = "not installed"
-    try:
-        import torch_scatter
-
-        ts = torch_scatter.__version__
-    except ImportError:
-        ts = "not installed"
-    lines = [
-        f"- date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- CPU: {cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}",
-        f"- Python {platform.python_version()}, torch {torch.__version__}, torch_geometric {pyg}, "
-        f"torch_scatter {ts}, numpy {np.__version__}",
-        f"- CUDA: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}",
-    ]
-    return "\n".join(lines)
+def time_once(fn: Callable[[], T]) -> tuple[float, T]:
+    """Wall time of one call of ``fn()`` and its result."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
-def write_results(name: str, body: str, command: str) -> Path:
-    """Write ``benchmarks/results/<name>.md`` atomically (temp file + rename)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    text = (
-        f"# {name}\n\nCommand: `{command}`\n\n## Machine\n\n{machine_info()}\n\n{body.rstrip()}\n"
+# ---------------------------------------------------------------------- peak memory
+
+
+class PeakMemory(NamedTuple):
+    """Peak extra resident memory of one call, and how it was measured."""
+
+    bytes: int
+    """``VmHWM`` after the call minus ``VmRSS`` before it (or the ``ru_maxrss`` growth)."""
+    exact: bool
+    """``True`` for the ``clear_refs`` measurement, ``False`` for the ``ru_maxrss`` lower bound."""
+
+
+def peak_memory(module_file: str, case: dict[str, Any]) -> PeakMemory:
+    """Peak extra memory of one call of ``setup_case(case)()`` from ``module_file``.
+
+    Measured in a fresh interpreter as described in the module docstring; ``case`` travels as
+    JSON, so it holds only plain values.
+    """
+    result = subprocess.run(
+        [sys.executable, __file__, "--peak-child", module_file, json.dumps(case)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **_PEAK_CHILD_ENV},
+        check=False,
     )
-    target = RESULTS / f"{name}.md"
-    fd, tmp = tempfile.mkstemp(dir=RESULTS, prefix=f".{name}.", suffix=".tmp")
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"peak-memory child for {case} failed (exit {result.returncode}):\n"
+            f"{result.stderr[-3000:]}"
+        )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    return PeakMemory(int(answer["bytes"]), bool(answer["exact"]))
+
+
+def _status_bytes(key: str) -> int:
+    """A ``kB`` field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(f"{key} not in /proc/self/status")
+
+
+def _max_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def _peak_child(module_file: str, case_json: str) -> None:
+    """Child side of :func:`peak_memory`: set up, reset the peak counter, call once, report."""
+    sys.path.insert(0, str(ROOT))
+    spec = importlib.util.spec_from_file_location("_benchmark_case", module_file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {module_file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look classes up here
+    spec.loader.exec_module(module)
+    call = module.setup_case(json.loads(case_json))
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        before = _max_rss_bytes()
+        call()
+        answer = {"bytes": max(0, _max_rss_bytes() - before), "exact": False}
+    else:
+        before = _status_bytes("VmRSS")
+        call()
+        answer = {"bytes": _status_bytes("VmHWM") - before, "exact": True}
+    print(json.dumps(answer))
+
+
+# ---------------------------------------------------------------------- results
+
+
+def results_name(name: str, quick: bool) -> str:
+    """Results file stem: ``<name>``, or ``<name>.quick`` so smoke tests keep real results."""
+    return f"{name}.quick" if quick else name
+
+
+def render_report(title: str, sections: Sequence[str]) -> str:
+    """A results document: title, command, machine block, then ``sections`` (markdown)."""
+    parts = [
+        f"# {title}",
+        f"Command: `{command_line()}`",
+        "## Machine\n\n" + machine_info(),
+        *(s.strip() for s in sections),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def write_results(name: str, markdown: str) -> Path:
+    """Write ``benchmarks/results/<name>.md`` atomically (temp file in the folder, then rename)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    target = RESULTS_DIR / f"{name}.md"
+    fd, tmp = tempfile.mkstemp(dir=RESULTS_DIR, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+            handle.write(markdown)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be read by anyone
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -124,69 +232,120 @@ def write_results(name: str, body: str, command: str) -> Path:
     return target
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def fmt_time(seconds: float) -> str:
-    return f"{seconds * 1e3:.1f} ms" if seconds < 10 else f"{seconds:.2f} s"
+    """``842 µs``, ``12.3 ms`` or ``4.56 s``."""
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
 
 
-def fmt_bytes(num: float | None) -> str:
-    if num is None:
-        return "n/a"
+def fmt_bytes(num: float) -> str:
+    """Bytes in MiB (GiB from 1 GiB up)."""
+    if num >= 2**30:
+        return f"{num / 2**30:.2f} GiB"
     return f"{num / 2**20:.1f} MiB"
 
 
-# ---------------------------------------------------------------------- peak memory
+def fmt_peak(peak: PeakMemory) -> str:
+    """A :class:`PeakMemory`; the ``ru_maxrss`` fallback is marked as a lower bound."""
+    return fmt_bytes(peak.bytes) if peak.exact else f">= {fmt_bytes(peak.bytes)} (ru_maxrss)"
 
 
-def _read_status(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(key)
+PEAK_FALLBACK_NOTE = (
+    "**Peak memory: `/proc/self/clear_refs` was not writable, so the numbers marked "
+    "`(ru_maxrss)` are the growth of the process's lifetime peak during the call: a lower "
+    "bound that misses memory the set-up had already used and freed.**"
+)
 
 
-def peak_memory(module_file: str, case: dict[str, Any]) -> int | None:
-    """Peak extra resident bytes of one call of ``build_case(case)()`` from ``module_file``,
-    measured in a fresh subprocess (see the module docstring). ``None`` if unmeasurable."""
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072")
-    result = subprocess.run(
-        [sys.executable, __file__, "--peak", module_file, json.dumps(case)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+# ---------------------------------------------------------------------- data
+
+
+class Graph(NamedTuple):
+    """A dataset graph as an edge list."""
+
+    name: str
+    edge_index: torch.Tensor
+    """Edges ``[2, E]`` as stored in the dataset."""
+    num_nodes: int
+
+
+def resolve_data_root(explicit: str | None = None) -> Path:
+    """``--data-root`` if given, else ``$GRAPHPAIR_DATA``, else ``../shared/data`` (next to
+    the repository). The path is returned even if it does not exist; loaders say what is
+    missing."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(DATA_ENV_VAR)
+    return Path(env).expanduser() if env else DEFAULT_DATA_ROOT
+
+
+def load_ddi(root: Path) -> Graph:
+    """ogbl-ddi's training edges ``[2, 1,067,911]`` (one direction each), N = 4,267.
+
+    Reads ``ogb/ogbl_ddi/raw/edge.csv.gz`` in place; writes nothing.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+    """
+    path = root / "ogb" / "ogbl_ddi" / "raw" / "edge.csv.gz"
+    if not path.is_file():
+        raise FileNotFoundError(f"ogbl-ddi not found: {path} is missing")
+    edges = pd.read_csv(path, header=None, dtype=np.int64).to_numpy()  # [E, 2]
+    edge_index = torch.from_numpy(np.ascontiguousarray(edges.T))
+    if edge_index.numel() and int(edge_index.max()) >= DDI_NUM_NODES:
+        raise ValueError(f"{path} has node ids >= {DDI_NUM_NODES}; is it ogbl-ddi?")
+    return Graph("ogbl-ddi", edge_index, DDI_NUM_NODES)
+
+
+def load_cora(root: Path) -> Graph:
+    """Cora's citation graph, ``[2, 10,556]`` (both directions), N = 2,708.
+
+    Reads the Planetoid raw files ``planetoid/Cora/raw/ind.cora.*`` in place with
+    ``torch_geometric.io.read_planetoid_data`` (which only reads); writes nothing.
+
+    Raises:
+        FileNotFoundError: a raw file is missing.
+    """
+    raw = root / "planetoid" / "Cora" / "raw"
+    if not raw.is_dir():
+        raise FileNotFoundError(f"Cora not found: {raw} does not exist")
+    missing = [f"ind.cora.{n}" for n in _CORA_FILES if not (raw / f"ind.cora.{n}").is_file()]
+    if missing:
+        raise FileNotFoundError(f"Cora not found: {', '.join(missing)} missing in {raw}")
+    from torch_geometric.io import read_planetoid_data
+
+    data = read_planetoid_data(str(raw), "cora")
+    return Graph("Cora", data.edge_index, int(data.num_nodes))
+
+
+#: Dataset loaders by the name the benchmarks print.
+LOADERS: dict[str, Callable[[Path], Graph]] = {"ogbl-ddi": load_ddi, "Cora": load_cora}
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--quick`` and ``--data-root``, shared by every benchmark and ``run.py``."""
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test")
+    parser.add_argument(
+        "--data-root",
+        default=None,
+        help=f"offline datasets (default: ${DATA_ENV_VAR}, else {DEFAULT_DATA_ROOT})",
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"peak-memory child failed for {case}:\n{result.stderr[-2000:]}")
-    value = json.loads(result.stdout.strip().splitlines()[-1])["peak"]
-    return None if value is None else int(value)
-
-
-def _child(module_file: str, case_json: str) -> None:
-    spec = importlib.util.spec_from_file_location("bench_case_module", module_file)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    fn = module.build_case(json.loads(case_json))
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        before = _read_status("VmRSS")
-        fn()
-        peak: int | None = _read_status("VmHWM") - before
-    except OSError:
-        peak = None
-    print(json.dumps({"peak": peak}))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--peak", nargs=2, metavar=("MODULE_FILE", "CASE_JSON"), required=True)
-    args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    _child(*args.peak)
+    _parser = argparse.ArgumentParser(description="internal: the child of peak_memory()")
+    _parser.add_argument("--peak-child", nargs=2, metavar=("MODULE_FILE", "CASE_JSON"))
+    _args = _parser.parse_args()
+    if _args.peak_child is None:
+        _parser.error("this module is a library; run a bench_*.py file or run.py")
+    _peak_child(*_args.peak_child)

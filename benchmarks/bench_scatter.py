@@ -1,68 +1,155 @@
-"""Scatter, segment and softmax: torch's native kernels against torch-scatter, same inputs.
+"""Scatter, segment and softmax: torch's native kernels against torch-scatter on the same inputs.
 
-The evidence for the ``'auto'`` backend rule in ``graphpair/ops/_backend.py``: torch-scatter
-is used for an (op, device) only where it was measured faster there. Inputs: 2M x 64 float32
-rows, 100,000 groups, a uniformly random index (sorted, with a pointer, for the segment ops).
+The evidence for the `'auto'` backend rule in `graphpair/ops/_backend.py`, which uses
+torch-scatter for an (op, device type) only where it was measured faster there. Every op runs
+through graphpair's front function with `backend='native'` and with `backend='torch_scatter'`;
+the two outputs are checked allclose first. Inputs (fixed seed): `src [E, D]` float32 rows and a
+uniformly random group index over G groups; the segment ops and the pointer softmax get the
+same group sizes as a pointer `ptr [G + 1]` (the index sorted); softmax gets attention scores
+`[E, H]` of H = 8 heads.
+Times are forward passes: the median of the calls after one warm-up call (the check).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import fmt_time, markdown_table, median_time, write_results
-from graphpair.ops import scatter, segment, softmax, torch_scatter_available
+from benchmarks._common import (
+    add_common_arguments,
+    fmt_time,
+    markdown_table,
+    median_time,
+    render_report,
+    results_name,
+    write_results,
+)
+from graphpair.ops import resolve_backend, scatter, segment, softmax, torch_scatter_available
+
+BACKENDS = ("native", "torch_scatter")
 
 
-def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    parser.add_argument("--data-root", default=None, help="unused; accepted for run.py")
-    args = parser.parse_args(argv)
-    rows_n, groups = (200_000, 10_000) if args.quick else (2_000_000, 100_000)
-    repeats = 2 if args.quick else 5
-    command = "python benchmarks/bench_scatter.py" + (" --quick" if args.quick else "")
-    gen = torch.Generator().manual_seed(0)
-    src = torch.randn(rows_n, 64, generator=gen)
-    index = torch.randint(0, groups, (rows_n,), generator=gen)
-    sorted_index, order = torch.sort(index)
-    sorted_src = src[order]
-    ptr = torch.zeros(groups + 1, dtype=torch.long)
+@dataclass(frozen=True)
+class Config:
+    """Sizes of one run."""
+
+    num_rows: int
+    num_cols: int
+    num_groups: int
+    heads: int
+    repeats: int
+    device: torch.device
+
+    @classmethod
+    def from_args(cls, quick: bool, device: str) -> Config:
+        if quick:
+            return cls(100_000, 16, 5_000, 8, 2, torch.device(device))
+        return cls(2_000_000, 64, 100_000, 8, 5, torch.device(device))
+
+
+def make_ops(config: Config) -> dict[str, tuple[str, Callable[[str], Tensor]]]:
+    """Table label -> (op name of the backend rule, call taking the backend)."""
+    generator = torch.Generator().manual_seed(0)
+    rows, groups = config.num_rows, config.num_groups
+    src = torch.randn(rows, config.num_cols, generator=generator).to(config.device)  # [E, D]
+    scores = torch.randn(rows, config.heads, generator=generator).to(config.device)  # [E, H]
+    index = torch.randint(0, groups, (rows,), generator=generator).to(config.device)  # [E]
+    sorted_index = torch.sort(index).values
+    ptr = torch.zeros(groups + 1, dtype=torch.long, device=config.device)  # [G + 1]
     torch.cumsum(torch.bincount(sorted_index, minlength=groups), 0, out=ptr[1:])
-    scores = torch.randn(rows_n, 8, generator=gen)  # [E, H]: attention logits of 8 heads
-    sorted_scores = scores[order]
-
-    ops = {
-        "scatter sum": lambda b: scatter(src, index, 0, groups, "sum", backend=b),
-        "scatter mean": lambda b: scatter(src, index, 0, groups, "mean", backend=b),
-        "scatter max": lambda b: scatter(src, index, 0, groups, "max", backend=b),
-        "segment sum": lambda b: segment(sorted_src, ptr, "sum", backend=b),
-        "segment mean": lambda b: segment(sorted_src, ptr, "mean", backend=b),
-        "segment max": lambda b: segment(sorted_src, ptr, "max", backend=b),
-        "softmax [E, 8] by index": lambda b: softmax(scores, index, num_nodes=groups, backend=b),
-        "softmax [E, 8] by ptr": lambda b: softmax(sorted_scores, ptr=ptr, backend=b),
+    return {
+        "scatter sum": ("scatter_sum", lambda b: scatter(src, index, 0, groups, "sum", backend=b)),
+        "scatter mean": (
+            "scatter_mean",
+            lambda b: scatter(src, index, 0, groups, "mean", backend=b),
+        ),
+        "scatter max": ("scatter_max", lambda b: scatter(src, index, 0, groups, "max", backend=b)),
+        "segment sum": ("segment_sum", lambda b: segment(src, ptr, "sum", backend=b)),
+        "segment mean": ("segment_mean", lambda b: segment(src, ptr, "mean", backend=b)),
+        "segment max": ("segment_max", lambda b: segment(src, ptr, "max", backend=b)),
+        "softmax by index": (
+            "softmax",
+            lambda b: softmax(scores, index, num_nodes=groups, backend=b),
+        ),
+        "softmax by ptr": ("softmax", lambda b: softmax(scores, ptr=ptr, backend=b)),
     }
-    intro = __doc__.split("\n\n", 1)[1].strip()
+
+
+def timed_call(call: Callable[[str], Tensor], backend: str, device: torch.device) -> Tensor:
+    """``call(backend)``, waiting for the device to finish (CUDA runs asynchronously)."""
+    out = call(backend)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return out
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """Run the benchmark and write ``results/scatter.md`` (``.quick.md``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser)  # --data-root is accepted for run.py and unused
+    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    args = parser.parse_args(argv)
+    config = Config.from_args(args.quick, args.device)
+    device = config.device
+    shape = (
+        f"E = {config.num_rows:,} rows, D = {config.num_cols} (scores: H = {config.heads}), "
+        f"G = {config.num_groups:,} groups, device {device}"
+    )
+    sections = [__doc__.split("\n\n", 1)[1]]
     if not torch_scatter_available():
-        body = intro + "\n\ntorch-scatter is not installed: nothing to compare."
-        write_results("scatter", body, command)
-        return body
-    rows = []
-    for name, fn in ops.items():
-        torch.testing.assert_close(fn("native"), fn("torch_scatter"), rtol=1e-4, atol=1e-5)
-        native, _ = median_time(lambda f=fn: f("native"), repeats, 1)
-        other, _ = median_time(lambda f=fn: f("torch_scatter"), repeats, 1)
-        rows.append([name, fmt_time(native), fmt_time(other), f"{other / native:.2f}x"])
-    body = intro + f"\n\n## CPU, {rows_n:,} x 64 rows, {groups:,} groups (median of {repeats})\n\n"
-    body += markdown_table(["op", "native", "torch-scatter", "torch-scatter / native"], rows)
-    write_results("scatter", body, command)
-    return body
+        line = "**torch-scatter is not installed: no comparison was made.**"
+        print(line)
+        sections.append(line)
+    else:
+        rows = []
+        for label, (op, call) in make_ops(config).items():
+            print(f"  {label}", flush=True)
+            outputs = [timed_call(call, backend, device) for backend in BACKENDS]  # warm-up
+            torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-4, atol=1e-5)
+            del outputs
+            times = [
+                median_time(partial(timed_call, call, backend, device), config.repeats, 0)[0]
+                for backend in BACKENDS
+            ]
+            faster = BACKENDS[int(times[1] < times[0])]
+            rows.append(
+                [
+                    label,
+                    fmt_time(times[0]),
+                    fmt_time(times[1]),
+                    f"{times[1] / times[0]:.2f}x",
+                    faster,
+                    resolve_backend(op, device, "auto"),
+                ]
+            )
+        sections += [
+            f"## {shape} (median of {config.repeats})",
+            markdown_table(
+                [
+                    "op",
+                    "native",
+                    "torch-scatter",
+                    "torch-scatter / native",
+                    "faster",
+                    "'auto' uses",
+                ],
+                rows,
+            ),
+        ]
+    report = render_report("Scatter, segment and softmax backends", sections)
+    path = write_results(results_name("scatter", args.quick), report)
+    print(f"wrote {path}")
+    return path
 
 
 if __name__ == "__main__":
-    print(main())
+    main()

@@ -1,10 +1,10 @@
-"""Run every benchmark in sequence; each writes its markdown table to benchmarks/results/.
+"""Run every benchmark in sequence; each writes its markdown report to `benchmarks/results/`.
 
-    python benchmarks/run.py            # full sizes (about 15 minutes on 2 cores)
-    python benchmarks/run.py --quick    # small sizes, a smoke test
-    python benchmarks/run.py --only common_neighbors random_walk
+    python benchmarks/run.py                 # full sizes (about 15 minutes on 2 cores)
+    python benchmarks/run.py --quick         # small sizes: a smoke test (writes *.quick.md)
+    python benchmarks/run.py --only scatter random_walk
 
-Run on an otherwise idle machine: a concurrent job inflated timings 2-25x here.
+Run it on an otherwise idle machine: a concurrent job inflated timings 2-25x here.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,8 +23,10 @@ from benchmarks import (
     bench_random_walk,
     bench_scatter,
 )
+from benchmarks._common import add_common_arguments
 
-BENCHMARKS = {
+#: Name -> the benchmark's ``main(argv)``, in the order they run.
+BENCHMARKS: dict[str, Callable[[list[str] | None], Path]] = {
     "scatter": bench_scatter.main,
     "common_neighbors": bench_common_neighbors.main,
     "cn_method_rule": bench_cn_method_rule.main,
@@ -32,22 +35,23 @@ BENCHMARKS = {
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Parse the options shared by the benchmarks and run the chosen ones in order."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    add_common_arguments(parser)
     parser.add_argument(
-        "--data-root", default=None, help="offline datasets (default: ../shared/data)"
+        "--only", nargs="+", choices=list(BENCHMARKS), default=None, help="run only these"
     )
-    parser.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), default=None)
     args = parser.parse_args(argv)
-    shared = (["--quick"] if args.quick else []) + (
-        ["--data-root", args.data_root] if args.data_root else []
-    )
+    shared = ["--quick"] if args.quick else []
+    if args.data_root:
+        shared += ["--data-root", args.data_root]
+    total = time.perf_counter()
     for name in args.only or BENCHMARKS:
+        print(f"== {name}", flush=True)
         start = time.perf_counter()
-        BENCHMARKS[name](shared)
-        print(
-            f"{name}: done in {time.perf_counter() - start:.0f} s -> benchmarks/results/{name}.md"
-        )
+        path = BENCHMARKS[name](shared)
+        print(f"== {name}: {time.perf_counter() - start:.0f} s -> {path}", flush=True)
+    print(f"all done in {time.perf_counter() - total:.0f} s")
 
 
 if __name__ == "__main__":
