@@ -4,13 +4,25 @@ import pytest
 import torch
 
 import graphpair.ops._backend as backend_module
-from graphpair.ops import get_backend, resolve_backend, scatter, set_backend, use_backend
+from graphpair.ops import (
+    get_backend,
+    resolve_backend,
+    scatter,
+    set_backend,
+    torch_scatter_available,
+    use_backend,
+)
 
 
-def test_default_is_auto_and_auto_is_native_on_cpu() -> None:
+def test_default_is_auto_and_auto_follows_the_measured_table() -> None:
     assert get_backend() == "auto"
     assert resolve_backend("scatter_sum", torch.device("cpu")) == "native"
+    assert resolve_backend("scatter_max", torch.device("cpu")) == "native"
     assert resolve_backend("softmax", torch.device("cpu")) == "native"
+    expected = "torch_scatter" if torch_scatter_available() else "native"
+    assert resolve_backend("segment_sum", torch.device("cpu")) == expected
+    assert resolve_backend("segment_mean", torch.device("cpu")) == expected
+    assert resolve_backend("segment_sum", torch.device("cuda")) == "native"  # not measured
 
 
 def test_use_backend_is_scoped_and_names_are_normalised() -> None:
