@@ -7,7 +7,9 @@ Inputs, all undirected (both directions of every edge), generated with fixed see
   its ancestor 4 or 5 steps up (5- and 6-rings), concatenated with a `batch` vector;
 - a random geometric graph: nodes uniform in the unit square, joined within the radius that
   gives a mean degree of about 6;
-- the Cora citation graph induced on its first nodes (when the data is present).
+- the Cora citation graph induced on its first nodes (when the data is present);
+- a batch of long chains (paths of 300 nodes, peptide-like backbones), whose K - 1 hop reach is
+  a small fraction of each graph's n^2 pairs.
 
 Baseline: what the GRIT reference does, graph by graph in a Python loop: a dense n x n
 adjacency, row-normalised, K - 1 dense products, the stack of the K channels `[n, n, K]`, and
@@ -65,6 +67,7 @@ class Config:
     """Sizes of one run."""
 
     num_molecules: int
+    num_chains: int
     num_nodes: int
     """Nodes of the geometric graph and of the Cora subgraph."""
     repeats: int
@@ -74,7 +77,9 @@ class Config:
     @classmethod
     def from_args(cls, quick: bool, data_root: str | None) -> Config:
         root = resolve_data_root(data_root)
-        return cls(100, 500, 2, root, quick) if quick else cls(1_000, 2_000, 5, root, quick)
+        if quick:
+            return cls(100, 10, 500, 2, root, quick)
+        return cls(1_000, 100, 2_000, 5, root, quick)
 
 
 class WalkInput(NamedTuple):
@@ -156,6 +161,15 @@ def geometric_graph(num_nodes: int, mean_degree: float = 6.0, seed: int = 0) -> 
     return WalkInput(name, close.nonzero().t().contiguous(), torch.tensor([0, num_nodes]))
 
 
+def chain_batch(num_graphs: int, length: int = 300) -> WalkInput:
+    """Paths of ``length`` nodes, batched: long, thin components."""
+    src = np.arange(length - 1)
+    one = _both_directions(src, src + 1, length)
+    edges = torch.cat([one + g * length for g in range(num_graphs)], 1)
+    ptr = torch.arange(num_graphs + 1) * length
+    return WalkInput(f"{num_graphs:,} paths of {length} nodes", edges, ptr)
+
+
 def cora_subgraph(data_root: Path, num_nodes: int) -> WalkInput:
     """Cora induced on its first ``num_nodes`` nodes (raises FileNotFoundError without it)."""
     graph = load_cora(data_root)
@@ -169,6 +183,7 @@ INPUTS: dict[str, Callable[[Config], WalkInput]] = {
     "molecules": lambda c: molecule_batch(c.num_molecules),
     "geometric": lambda c: geometric_graph(c.num_nodes),
     "cora": lambda c: cora_subgraph(c.data_root, c.num_nodes),
+    "chains": lambda c: chain_batch(c.num_chains),
 }
 
 
