@@ -30,8 +30,9 @@ is a fraction of the n^2 pairs and the sparse path wins, until the reach fills m
 ``'auto'`` therefore abandons the sparse products for dense ones as soon as one channel has
 non-zeros on half of the large components' n^2 pairs (when their stacks fit the byte limit).
 Long chains of a few hundred nodes (peptide backbones) are the case the size rule gets wrong
-(100 paths of 300 nodes, K = 21: sparse 0.82 s, dense 1.57 s): pass ``method='sparse'`` there. The dense path refuses a component whose ``[n, n, K]`` stack would
-exceed ``RANDOM_WALK_DENSE_MAX_BYTES`` (1 GiB).
+(100 paths of 300 nodes, K = 21: sparse 0.82 s, dense 1.57 s): pass ``method='sparse'``
+there. The dense path refuses a component whose ``[n, n, K]`` stack would exceed
+``RANDOM_WALK_DENSE_MAX_BYTES`` (1 GiB).
 """
 
 from __future__ import annotations
