@@ -110,13 +110,17 @@ def common_neighbors_method(adj: CSR, method: str = "auto") -> str:
     return "sparse"
 
 
-def _check_pairs(adj: CSR, pairs: Tensor) -> tuple[Tensor, Tensor]:
+def _prepare(
+    adj: CSR, pairs: Tensor, method: str, chunk_size: int
+) -> tuple[Tensor, Tensor, int, bool]:
+    """Checks shared by the pair-set ops: ``(src, dst, chunk_size, use the dense path)``."""
     if not isinstance(adj, CSR):
         raise TypeError(
             f"adj must be a graphpair.ops.CSR (build one with CSR.from_edge_index); got {type(adj)}"
         )
     pairs = adj._check_pairs(pairs)
-    return pairs[0], pairs[1]
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    return pairs[0], pairs[1], chunk_size, common_neighbors_method(adj, method) == "dense"
 
 
 def _chunks(lengths: Tensor, chunk_size: int) -> list[tuple[int, int]]:
@@ -252,9 +256,8 @@ def common_neighbors(
         >>> common_neighbors(adj, torch.tensor([[0], [1]]))
         PairNodeSet(pair_idx=tensor([0, 0]), node_idx=tensor([2, 3]))
     """
-    src, dst = _check_pairs(adj, pairs)
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    if common_neighbors_method(adj, method) == "dense":
+    src, dst, chunk_size, dense = _prepare(adj, pairs, method, chunk_size)
+    if dense:
         return _bitset_sets(adj, src, dst, ("common",), chunk_size)[0]
     # Walk whichever endpoint has the shorter stored row; search the other.
     deg = adj.row_lengths()
@@ -308,9 +311,8 @@ def neighbor_difference(
     Shapes:
         - pairs: ``[2, P]``
     """
-    src, dst = _check_pairs(adj, pairs)
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    if common_neighbors_method(adj, method) == "dense":
+    src, dst, chunk_size, dense = _prepare(adj, pairs, method, chunk_size)
+    if dense:
         i_only, j_only = _bitset_sets(adj, src, dst, ("i_only", "j_only"), chunk_size)
         return i_only, j_only
     return _one_sided(adj, src, dst, chunk_size)[1], _one_sided(adj, dst, src, chunk_size)[1]
@@ -338,9 +340,8 @@ def neighbor_overlap(
     Returns:
         :class:`NeighborOverlap` ``(common, i_only, j_only)``.
     """
-    src, dst = _check_pairs(adj, pairs)
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    if common_neighbors_method(adj, method) == "dense":
+    src, dst, chunk_size, dense = _prepare(adj, pairs, method, chunk_size)
+    if dense:
         common, i_only, j_only = _bitset_sets(
             adj, src, dst, ("common", "i_only", "j_only"), chunk_size
         )

@@ -61,9 +61,9 @@ __all__ = [
 
 #: ``'auto'`` computes graphs with at most this many nodes with dense products.
 RANDOM_WALK_DENSE_MAX_NODES = 512
-#: The dense path refuses a graph whose ``[n, n, K]`` stack of powers exceeds this many bytes.
+#: The dense path refuses a component whose ``[n, n, K]`` stack of powers exceeds this many bytes.
 RANDOM_WALK_DENSE_MAX_BYTES = 1 << 30
-#: Bound on the floats of one chunk of padded dense matrices (``G * n * n * K``).
+#: Bound on the floats of one chunk of dense powers (``K * G * n * n`` for G components of n nodes).
 _DENSE_CHUNK_FLOATS = 1 << 24
 
 _METHODS = ("auto", "sparse", "dense")
