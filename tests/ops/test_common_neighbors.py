@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from hypothesis import given
@@ -190,3 +192,30 @@ def test_cuda_matches_cpu(method: str) -> None:
     gpu = common_neighbors(CSR.from_edge_index(edge_index.cuda()), pairs.cuda(), method=method)
     assert torch.equal(gpu.pair_idx.cpu(), cpu.pair_idx)
     assert torch.equal(gpu.node_idx.cpu(), cpu.node_idx)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("method", ["sparse", "dense"])
+def test_cora_matches_python_sets(shared_data: Path, method: str) -> None:
+    from torch_geometric.io import read_planetoid_data
+
+    raw = shared_data / "planetoid" / "Cora" / "raw"
+    if not (raw / "ind.cora.graph").is_file():
+        pytest.skip(f"Cora raw files not found under {raw}")
+    data = read_planetoid_data(str(raw), "cora")  # reads only; nothing is written next to it
+    num_nodes = int(data.num_nodes)
+    adj = CSR.from_edge_index(data.edge_index, num_nodes)
+    sets = neighbor_sets(data.edge_index, num_nodes, symmetric=True, self_loops=False)
+    # Pairs of a node and a neighbour of a neighbour: mostly non-empty CN sets.
+    gen = torch.Generator().manual_seed(0)
+    src = torch.randint(0, num_nodes, (500,), generator=gen)
+    dst = torch.tensor(
+        [sorted(sets[sorted(sets[s])[0]])[-1] if sets[s] else s for s in src.tolist()]
+    )
+    pairs = torch.stack([src, dst])
+    with adj.masked(data.edge_index[:, :50]):
+        masked_sets = [set(adj.neighbors(i).tolist()) for i in range(num_nodes)]
+        result = common_neighbors(adj, pairs, method=method)
+    expected = [sorted(masked_sets[i] & masked_sets[j]) for i, j in pairs.t().tolist()]
+    assert as_sets(result, 500) == expected
+    assert sum(map(len, expected)) > 100  # the check is not vacuous
