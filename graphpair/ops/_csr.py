@@ -9,8 +9,15 @@ import torch
 from torch import Tensor
 
 from graphpair._validation import check_edge_index, check_index, check_int, check_ptr
+from graphpair.ops._segment import counts_to_ptr, ptr_to_index
 
-__all__ = ["CSR", "DENSE_BITSET_MAX_BYTES", "bitset_bytes"]
+__all__ = ["CSR", "DENSE_BITSET_MAX_BYTES", "bitset_bytes", "split_keys"]
+
+
+def split_keys(keys: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
+    """Decode pair keys ``row * num_nodes + col`` back into ``(row, col)``."""
+    row = torch.div(keys, max(num_nodes, 1), rounding_mode="floor")
+    return row, keys - row * num_nodes
 
 
 def bitset_bytes(num_nodes: int) -> int:
@@ -130,11 +137,8 @@ class CSR:
             keep = row != col
             row, col = row[keep], col[keep]
         keys = torch.unique(row * num_nodes + col, sorted=True)  # sorts and deduplicates
-        row = torch.div(keys, max(num_nodes, 1), rounding_mode="floor")
-        col = keys - row * num_nodes
-        counts = torch.bincount(row, minlength=num_nodes)
-        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=keys.device)
-        torch.cumsum(counts, 0, out=rowptr[1:])
+        row, col = split_keys(keys, num_nodes)
+        rowptr = counts_to_ptr(torch.bincount(row, minlength=num_nodes))
         adj = cls._from_sorted(rowptr, col, num_nodes)
         adj._keys, adj._row = keys, row
         return adj
@@ -164,10 +168,7 @@ class CSR:
     def row(self) -> Tensor:
         """Row (source node) of every stored entry ``[E]`` (computed once, then cached)."""
         if self._row is None:
-            counts = self.rowptr[1:] - self.rowptr[:-1]
-            self._row = torch.repeat_interleave(
-                torch.arange(self.num_nodes, device=self.device), counts
-            )
+            self._row = ptr_to_index(self.rowptr)
         return self._row
 
     @property

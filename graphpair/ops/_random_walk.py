@@ -51,6 +51,8 @@ from graphpair._validation import (
     check_int,
     check_tensor,
 )
+from graphpair.ops._csr import split_keys
+from graphpair.ops._segment import counts_to_ptr, ptr_to_index
 
 __all__ = [
     "RANDOM_WALK_DENSE_MAX_BYTES",
@@ -95,8 +97,7 @@ def _transition(
     weight = torch.zeros(keys.numel(), dtype=dtype, device=row.device).index_add_(
         0, inverse, weight
     )
-    row = torch.div(keys, max(num_nodes, 1), rounding_mode="floor")
-    col = keys - row * num_nodes
+    row, col = split_keys(keys, num_nodes)
     deg = torch.zeros(num_nodes, dtype=dtype, device=row.device).index_add_(0, row, weight)
     prob = weight / deg[row]
     keep = prob != 0  # zero-weight edges carry no probability (and 0/0 rows of zero weight)
@@ -152,15 +153,13 @@ def _sparse_powers(
     then switches to dense products, which win once the reach fills most pairs).
     """
     device, dtype = prob.device, prob.dtype
-    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=device)
-    torch.cumsum(torch.bincount(row, minlength=num_nodes), 0, out=rowptr[1:])
-    trans = _csr_matrix(rowptr, col, prob, num_nodes)
+    trans = _csr_matrix(
+        counts_to_ptr(torch.bincount(row, minlength=num_nodes)), col, prob, num_nodes
+    )
 
     # Channel 0: the identity restricted to the start nodes.
-    start_ptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=device)
-    start_ptr[nodes + 1] = 1
     current = _csr_matrix(
-        torch.cumsum(start_ptr, 0),
+        counts_to_ptr(torch.bincount(nodes, minlength=num_nodes)),
         nodes,
         torch.ones(nodes.numel(), dtype=dtype, device=device),
         num_nodes,
@@ -218,7 +217,7 @@ def _dense_powers(
     device, dtype = prob.device, prob.dtype
     sizes = unit_ptr[1:] - unit_ptr[:-1]
     num_units = sizes.numel()
-    node_unit = torch.repeat_interleave(torch.arange(num_units, device=device), sizes)
+    node_unit = ptr_to_index(unit_ptr)
 
     # Processing order: by size, ties by unit id; edges sorted the same way (stable, so they
     # stay row-major inside a unit) and sliced per chunk.
@@ -230,9 +229,7 @@ def _dense_powers(
     e_rank, e_row, e_col, e_prob = e_rank[keep], row[keep], col[keep], prob[keep]
     e_order = torch.argsort(e_rank, stable=True)
     e_rank, e_row, e_col, e_prob = e_rank[e_order], e_row[e_order], e_col[e_order], e_prob[e_order]
-    e_ptr = torch.zeros(order.numel() + 1, dtype=torch.long, device=device)
-    torch.cumsum(torch.bincount(e_rank, minlength=order.numel()), 0, out=e_ptr[1:])
-    e_ptr_list = e_ptr.tolist()
+    e_ptr_list = counts_to_ptr(torch.bincount(e_rank, minlength=order.numel())).tolist()
 
     group_sizes, group_counts = torch.unique_consecutive(sizes[order], return_counts=True)
     units_out, keys_out, vals_out = [], [], []
@@ -382,9 +379,8 @@ def random_walk_powers(
         order = torch.argsort(row * num_nodes + col)  # keep the entries row-major
         row, col, prob = row[order], col[order], prob[order]
     _, sizes = torch.unique_consecutive(unit, return_counts=True)
-    unit_ptr = torch.zeros(sizes.numel() + 1, dtype=torch.long, device=device)
-    torch.cumsum(sizes, 0, out=unit_ptr[1:])
-    node_unit = torch.repeat_interleave(torch.arange(sizes.numel(), device=device), sizes)
+    unit_ptr = counts_to_ptr(sizes)
+    node_unit = ptr_to_index(unit_ptr)
 
     itemsize = torch.finfo(dtype).bits // 8
     stack_bytes = sizes * sizes * walk_length * itemsize
@@ -431,8 +427,8 @@ def random_walk_powers(
     if perm is not None:
         # Back to the caller's node ids; the final sort restores row-major order.
         parts_keys = [
-            perm[torch.div(k, num_nodes, rounding_mode="floor")] * num_nodes + perm[k % num_nodes]
-            for k in parts_keys
+            perm[row_k] * num_nodes + perm[col_k]
+            for row_k, col_k in (split_keys(k, num_nodes) for k in parts_keys)
         ]
     if not parts_keys:
         keys = torch.empty(0, dtype=torch.long, device=device)
@@ -443,8 +439,7 @@ def random_walk_powers(
         keys, order = torch.sort(torch.cat(parts_keys))
         vals = torch.cat(parts_vals)[order]
 
-    src = torch.div(keys, max(num_nodes, 1), rounding_mode="floor")
-    dst = keys - src * num_nodes
+    src, dst = split_keys(keys, num_nodes)
     node_val = torch.zeros(num_nodes, walk_length, dtype=dtype, device=device)
     diagonal = src == dst
     node_val[src[diagonal]] = vals[diagonal]

@@ -9,9 +9,16 @@ from graphpair._validation import check_ptr, check_tensor
 from graphpair.ops._backend import resolve_backend, torch_scatter
 from graphpair.ops._scatter import _scatter_native, canonical_reduce, empty_value
 
-__all__ = ["ptr_to_index", "segment"]
+__all__ = ["counts_to_ptr", "ptr_to_index", "segment"]
 
 _SEGMENT_REDUCE_NAME = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "mul": "prod"}
+
+
+def counts_to_ptr(counts: Tensor) -> Tensor:
+    """CSR pointer ``[S + 1]`` (``0, c_0, c_0 + c_1, ...``) of segment sizes ``[S]``."""
+    ptr = torch.zeros(counts.numel() + 1, dtype=torch.long, device=counts.device)
+    torch.cumsum(counts, 0, out=ptr[1:])
+    return ptr
 
 
 def ptr_to_index(ptr: Tensor) -> Tensor:
