@@ -232,6 +232,13 @@ def write_results(name: str, markdown: str) -> Path:
     return target
 
 
+def publish(name: str, title: str, sections: Sequence[str], quick: bool) -> Path:
+    """Render a report and write it to ``results/<name>.md`` (``.quick.md`` for smoke tests)."""
+    path = write_results(results_name(name, quick), render_report(title, sections))
+    print(f"wrote {path}")
+    return path
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A GitHub markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

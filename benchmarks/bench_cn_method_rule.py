@@ -23,9 +23,7 @@ from benchmarks._common import (
     fmt_time,
     markdown_table,
     median_time,
-    render_report,
-    results_name,
-    write_results,
+    publish,
 )
 from graphpair.ops import (
     CN_DENSE_BYTES_PER_EDGE,
@@ -108,10 +106,9 @@ def main(argv: list[str] | None = None) -> Path:
         f"`CN_DENSE_SMALL_BYTES` = {CN_DENSE_SMALL_BYTES:,}) picked the faster path on {agree} "
         f"of {len(rows)} graphs.",
     ]
-    report = render_report("Common neighbours: calibration of the 'auto' rule", sections)
-    path = write_results(results_name("cn_method_rule", args.quick), report)
-    print(f"wrote {path}")
-    return path
+    return publish(
+        "cn_method_rule", "Common neighbours: calibration of the 'auto' rule", sections, args.quick
+    )
 
 
 if __name__ == "__main__":

@@ -51,11 +51,9 @@ from benchmarks._common import (
     markdown_table,
     median_time,
     peak_memory,
-    render_report,
+    publish,
     resolve_data_root,
-    results_name,
     time_once,
-    write_results,
 )
 from graphpair.ops import CSR, common_neighbors, common_neighbors_method
 
@@ -330,10 +328,7 @@ def main(argv: list[str] | None = None) -> Path:
     sections = [__doc__.split("\n\n", 1)[1], f"Data root: `{config.data_root}`.", *notes]
     if main_rows:
         sections += tables(main_rows, scale_rows, config)
-    report = render_report("Common neighbours", sections)
-    path = write_results(results_name("common_neighbors", args.quick), report)
-    print(f"wrote {path}")
-    return path
+    return publish("common_neighbors", "Common neighbours", sections, args.quick)
 
 
 if __name__ == "__main__":

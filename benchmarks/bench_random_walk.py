@@ -50,11 +50,9 @@ from benchmarks._common import (
     markdown_table,
     median_time,
     peak_memory,
-    render_report,
+    publish,
     resolve_data_root,
-    results_name,
     time_once,
-    write_results,
 )
 from graphpair.ops import RANDOM_WALK_DENSE_MAX_NODES, random_walk_powers
 
@@ -327,10 +325,7 @@ def main(argv: list[str] | None = None) -> Path:
             rows,
         ),
     ]
-    report = render_report("Random-walk powers", sections)
-    path = write_results(results_name("random_walk", args.quick), report)
-    print(f"wrote {path}")
-    return path
+    return publish("random_walk", "Random-walk powers", sections, args.quick)
 
 
 if __name__ == "__main__":

@@ -29,9 +29,7 @@ from benchmarks._common import (
     fmt_time,
     markdown_table,
     median_time,
-    render_report,
-    results_name,
-    write_results,
+    publish,
 )
 from graphpair.ops import resolve_backend, scatter, segment, softmax, torch_scatter_available
 
@@ -145,10 +143,7 @@ def main(argv: list[str] | None = None) -> Path:
                 rows,
             ),
         ]
-    report = render_report("Scatter, segment and softmax backends", sections)
-    path = write_results(results_name("scatter", args.quick), report)
-    print(f"wrote {path}")
-    return path
+    return publish("scatter", "Scatter, segment and softmax backends", sections, args.quick)
 
 
 if __name__ == "__main__":
