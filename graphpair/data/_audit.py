@@ -1,0 +1,113 @@
+"""Leakage audit of a link split: the check the runner makes before any training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from graphpair.data._split import LinkSplit
+
+__all__ = ["LeakageError", "SplitAudit", "audit_split"]
+
+
+class LeakageError(ValueError):
+    """A link split leaks evaluation targets into training or its negatives are not negatives."""
+
+
+@dataclass(frozen=True)
+class SplitAudit:
+    """Result of :func:`audit_split`: a count per check (0 = passed) and readable problems."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check passed."""
+        return not self.problems
+
+
+def _keys(pairs: Tensor, num_nodes: int, directed: bool) -> Tensor:
+    """One int64 key per pair; undirected keys ignore the orientation."""
+    flat = pairs.reshape(2, -1)
+    row, col = flat[0], flat[1]
+    if not directed:
+        row, col = torch.minimum(row, col), torch.maximum(row, col)
+    return row * num_nodes + col
+
+
+def _count_in(keys: Tensor, reference: Tensor) -> int:
+    return int(torch.isin(keys, reference).sum())
+
+
+def _duplicates(keys: Tensor) -> int:
+    return int(keys.numel() - torch.unique(keys).numel())
+
+
+def _row_duplicates(keys: Tensor) -> int:
+    """Repeated negatives within the same positive's row (``[P, K]`` negatives)."""
+    ordered = torch.sort(keys, dim=1).values
+    return int((ordered[:, 1:] == ordered[:, :-1]).sum())
+
+
+def audit_split(
+    split: LinkSplit, *, strict: bool = True, allow_train_duplicates: bool = False
+) -> SplitAudit:
+    """Check a link split for leakage and malformed negatives.
+
+    Checks, each counted (a pair is compared in both directions unless ``split.directed``;
+    the message-passing graphs are always compared in both directions since they are
+    symmetrised):
+
+    * ``*_pos_in_graph``: a validation or test positive is in the graph messages pass over
+      when that split is scored (:meth:`LinkSplit.edge_index`) — target leakage;
+    * ``train_valid_overlap`` / ``train_test_overlap`` / ``valid_test_overlap``: a positive
+      appears in two splits;
+    * ``*_pos_duplicates``: a positive repeated within a split (training duplicates are
+      allowed with ``allow_train_duplicates``, for ogbl-collab's repeated collaborations);
+    * ``*_neg_is_edge``: a negative is an edge of the full graph (any split's positive);
+    * ``*_neg_self_loops``: a negative ``(i, i)``;
+    * ``*_neg_duplicates``: a repeated negative in a shared pool, or within one positive's row
+      of ``[2, P, K]`` negatives.
+
+    Args:
+        split: the split to audit.
+        strict: raise :class:`LeakageError` listing every failed check (default), else return
+            the report.
+        allow_train_duplicates: do not count repeated training positives.
+
+    Returns:
+        A :class:`SplitAudit` whose ``ok`` is ``True`` when every count is zero.
+    """
+    n = split.num_nodes
+    directed = split.directed
+    pos = {name: _keys(split.pos(name), n, directed) for name in ("train", "valid", "test")}
+    undirected_pos = torch.cat([_keys(split.pos(s), n, False) for s in ("train", "valid", "test")])
+    counts: dict[str, int] = {}
+    for name in ("valid", "test"):
+        graph = _keys(split.edge_index(name), n, False)
+        counts[f"{name}_pos_in_graph"] = _count_in(_keys(split.pos(name), n, False), graph)
+    counts["train_valid_overlap"] = _count_in(torch.unique(pos["valid"]), pos["train"])
+    counts["train_test_overlap"] = _count_in(torch.unique(pos["test"]), pos["train"])
+    counts["valid_test_overlap"] = _count_in(torch.unique(pos["test"]), pos["valid"])
+    for name in ("train", "valid", "test"):
+        if name == "train" and allow_train_duplicates:
+            continue
+        counts[f"{name}_pos_duplicates"] = _duplicates(pos[name])
+    for name in ("valid", "test"):
+        neg = split.neg(name)
+        flat = neg.reshape(2, -1)
+        counts[f"{name}_neg_is_edge"] = _count_in(_keys(flat, n, False), undirected_pos)
+        counts[f"{name}_neg_self_loops"] = int((flat[0] == flat[1]).sum())
+        keys = _keys(neg, n, directed)
+        if neg.dim() == 3:
+            counts[f"{name}_neg_duplicates"] = _row_duplicates(keys.reshape(neg.shape[1:]))
+        else:
+            counts[f"{name}_neg_duplicates"] = _duplicates(keys)
+    problems = tuple(f"{check}: {count}" for check, count in counts.items() if count)
+    report = SplitAudit(counts=counts, problems=problems)
+    if strict and problems:
+        raise LeakageError(f"link split {split.protocol!r} failed the audit: {', '.join(problems)}")
+    return report

@@ -1,0 +1,253 @@
+"""File handling of the data layer: roots, caches with checksums, atomic writes, safe loading.
+
+Three rules hold for every file the data layer touches:
+
+* **Raw files are read in place and never written next to.** The raw root comes from an
+  argument or ``$GRAPHPAIR_DATA`` and may be read-only (it is in CI).
+* **Caches are written atomically with a checksum.** A cache file is written to a temporary
+  file in the same folder, flushed, ``fsync``-ed and renamed over the target, so a reader sees
+  either the old complete file or the new complete file. Its header carries the SHA-256 of the
+  payload; a file whose checksum does not match (truncated, corrupted, foreign) is never
+  trusted: :func:`load_cache` raises :class:`CacheError` and :func:`cached` rebuilds it.
+* **Nothing is unpickled with weights-only mode off.** OGB's split files are pickled numpy
+  arrays; they are read with ``weights_only=True`` plus an explicit allowlist of the numpy
+  globals that such files need (:data:`NUMPY_SAFE_GLOBALS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = [
+    "CACHE_ENV_VAR",
+    "DATA_ENV_VAR",
+    "NUMPY_SAFE_GLOBALS",
+    "CacheError",
+    "MissingDataError",
+    "atomic_write_bytes",
+    "cache_dir",
+    "cached",
+    "data_root",
+    "fingerprint",
+    "load_cache",
+    "load_numpy_pickle",
+    "require_files",
+    "save_cache",
+]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming the root folder of raw datasets (read only).
+DATA_ENV_VAR = "GRAPHPAIR_DATA"
+#: Environment variable naming the writable folder for processed caches.
+CACHE_ENV_VAR = "GRAPHPAIR_CACHE"
+
+_MAGIC = b"GRAPHPAIR-CACHE-1\n"
+_DIGEST_LEN = 64  # hex SHA-256
+
+
+class CacheError(ValueError):
+    """A cache file is truncated, corrupted, from another program or from another version."""
+
+
+class MissingDataError(FileNotFoundError):
+    """Dataset files are absent and cannot be downloaded (offline, or no download exists)."""
+
+
+def data_root(root: str | os.PathLike[str] | None = None) -> Path | None:
+    """The raw-data root: ``root`` if given, else ``$GRAPHPAIR_DATA``, else ``None``."""
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get(DATA_ENV_VAR)
+    return Path(env).expanduser() if env else None
+
+
+def cache_dir(cache: str | os.PathLike[str] | None = None) -> Path:
+    """The writable cache folder.
+
+    ``cache`` if given, else ``$GRAPHPAIR_CACHE``, else ``$XDG_CACHE_HOME/graphpair``, else
+    ``~/.cache/graphpair``. The folder is created on first use, not here.
+    """
+    if cache is not None:
+        return Path(cache).expanduser()
+    env = os.environ.get(CACHE_ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "graphpair"
+
+
+def require_files(folder: Path, names: Iterable[str], *, dataset: str, hint: str = "") -> None:
+    """Raise :class:`MissingDataError` naming every missing file and the folder they belong in."""
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        extra = f" {hint}" if hint else ""
+        raise MissingDataError(
+            f"dataset {dataset!r}: missing {len(missing)} file(s) {missing} in folder "
+            f"{str(folder)!r}.{extra}"
+        )
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so that readers never see a partial file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short stable hash of tensors, arrays and JSON-serialisable values (cache keys)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Tensor):
+            array = part.detach().cpu().contiguous()
+            digest.update(f"tensor{tuple(array.shape)}{array.dtype}".encode())
+            digest.update(array.numpy().tobytes() if array.numel() else b"")
+        elif isinstance(part, np.ndarray):
+            digest.update(f"array{part.shape}{part.dtype}".encode())
+            digest.update(np.ascontiguousarray(part).tobytes())
+        else:
+            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]
+
+
+def save_cache(
+    path: str | os.PathLike[str], tensors: Mapping[str, Tensor], meta: Mapping[str, Any]
+) -> None:
+    """Atomically write ``tensors`` and JSON-serialisable ``meta`` with a SHA-256 checksum."""
+    buffer = io.BytesIO()
+    body = {key: value.detach().cpu() for key, value in tensors.items()}
+    torch.save({"meta_json": json.dumps(dict(meta), sort_keys=True), "tensors": body}, buffer)
+    payload = buffer.getvalue()
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    atomic_write_bytes(path, _MAGIC + digest + b"\n" + payload)
+
+
+def load_cache(
+    path: str | os.PathLike[str], *, meta: Mapping[str, Any] | None = None
+) -> dict[str, Tensor]:
+    """Read a file written by :func:`save_cache`, verifying its checksum (and ``meta``).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        CacheError: the file is not a graphpair cache, is truncated or corrupted, or was
+            written for different ``meta`` (other parameters or another format version).
+    """
+    raw = Path(path).read_bytes()
+    head = len(_MAGIC) + _DIGEST_LEN + 1
+    if not raw.startswith(_MAGIC) or len(raw) < head:
+        raise CacheError(f"{str(path)!r} is not a graphpair cache file (wrong header)")
+    digest = raw[len(_MAGIC) : len(_MAGIC) + _DIGEST_LEN]
+    payload = raw[head:]
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        raise CacheError(
+            f"{str(path)!r} failed its checksum (truncated or corrupted); delete it to rebuild"
+        )
+    try:
+        content = torch.load(io.BytesIO(payload), weights_only=True)
+        stored_meta = json.loads(content["meta_json"])
+        tensors = content["tensors"]
+    except Exception as exc:  # a checksum-valid file of an unexpected layout
+        raise CacheError(f"{str(path)!r} has an unexpected layout: {exc}") from exc
+    if meta is not None and stored_meta != json.loads(json.dumps(dict(meta), sort_keys=True)):
+        raise CacheError(f"{str(path)!r} was written for other parameters: {stored_meta}")
+    if not isinstance(tensors, dict) or not all(isinstance(v, Tensor) for v in tensors.values()):
+        raise CacheError(f"{str(path)!r} has an unexpected layout (not a dict of tensors)")
+    return tensors
+
+
+def cached(
+    path: str | os.PathLike[str] | None,
+    build: Callable[[], Mapping[str, Tensor]],
+    meta: Mapping[str, Any],
+) -> dict[str, Tensor]:
+    """Return the cache at ``path`` if it verifies, else ``build()`` and write it atomically.
+
+    ``path=None`` disables caching. A cache that fails verification is logged and rebuilt,
+    never trusted. A cache folder that cannot be written (read-only) only costs the rebuild.
+    """
+    if path is None:
+        return dict(build())
+    target = Path(path)
+    if target.is_file():
+        try:
+            return load_cache(target, meta=meta)
+        except CacheError as exc:
+            log.warning("rebuilding cache: %s", exc)
+    tensors = dict(build())
+    try:
+        save_cache(target, tensors, meta)
+    except OSError as exc:
+        log.warning("could not write cache %s: %s", target, exc)
+    return tensors
+
+
+def _numpy_safe_globals() -> list[Any]:
+    """The numpy globals that pickled integer/float arrays reference, under both numpy 1 and 2.
+
+    Pickles written with numpy 1 name ``numpy.core.multiarray._reconstruct``; numpy 2 moved it
+    to ``numpy._core``. torch matches allowlisted globals by name, so the old name is given
+    explicitly for the new object.
+    """
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
+    out: list[Any] = [
+        (_reconstruct, "numpy.core.multiarray._reconstruct"),
+        (_reconstruct, "numpy._core.multiarray._reconstruct"),
+        np.ndarray,
+        np.dtype,
+    ]
+    dtypes = getattr(np, "dtypes", None)
+    if dtypes is not None:
+        for name in (
+            "BoolDType",
+            "Int8DType",
+            "Int16DType",
+            "Int32DType",
+            "Int64DType",
+            "UInt8DType",
+            "Float32DType",
+            "Float64DType",
+        ):
+            if hasattr(dtypes, name):
+                out.append(getattr(dtypes, name))
+    return out
+
+
+#: The allowlist given to ``torch.load(weights_only=True)`` for OGB's pickled split files.
+NUMPY_SAFE_GLOBALS: list[Any] = _numpy_safe_globals()
+
+
+def load_numpy_pickle(path: str | os.PathLike[str]) -> Any:
+    """Load a ``torch.save``-d file of numpy arrays (OGB split files) without executing code.
+
+    Uses ``weights_only=True`` with :data:`NUMPY_SAFE_GLOBALS` only; any other global in the
+    file (a foreign or malicious pickle) makes the load fail instead of running it.
+    """
+    with torch.serialization.safe_globals(NUMPY_SAFE_GLOBALS):
+        return torch.load(path, weights_only=True)

@@ -1,0 +1,271 @@
+"""Link splits: one container for every protocol, the NCN Planetoid protocol, a random split.
+
+A :class:`LinkSplit` holds positives and negatives of each split and knows which graph a model
+may pass messages over at each stage (:meth:`LinkSplit.edge_index`). Every split the runner
+uses goes through :func:`graphpair.data.audit_split` first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from graphpair._validation import check_edge_index, check_int, describe
+from graphpair.data._negative_sampling import negative_sampling
+
+__all__ = [
+    "SPLITS",
+    "LinkSplit",
+    "canonical_pairs",
+    "ncn_planetoid_split",
+    "random_link_split",
+    "symmetrize",
+]
+
+#: The split names a :class:`LinkSplit` knows.
+SPLITS = ("train", "valid", "test")
+
+
+def canonical_pairs(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Unique undirected pairs ``(u, v)`` with ``u < v``, sorted; self loops dropped.
+
+    Shapes:
+        ``[2, E] -> [2, U]``.
+    """
+    row, col = edge_index
+    lo, hi = torch.minimum(row, col), torch.maximum(row, col)
+    keep = lo != hi
+    keys = torch.unique(lo[keep] * num_nodes + hi[keep])
+    return torch.stack([keys // num_nodes, keys % num_nodes])
+
+
+def symmetrize(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Both directions of every pair, deduplicated, sorted by (row, col), no self loops."""
+    pairs = canonical_pairs(edge_index, num_nodes)
+    both = torch.cat([pairs, pairs.flip(0)], dim=1)
+    keys = torch.unique(both[0] * num_nodes + both[1])
+    return torch.stack([keys // num_nodes, keys % num_nodes])
+
+
+@dataclass(frozen=True)
+class LinkSplit:
+    """Positives and negatives of a link-prediction split, and the graphs messages may use.
+
+    Attributes:
+        num_nodes: number of nodes N.
+        train_pos: training positives ``[2, P_train]``; one direction per undirected edge
+            (OGB's training list as given: ogbl-collab repeats multi-year collaborations).
+        valid_pos, test_pos: evaluation positives ``[2, P]``.
+        valid_neg, test_neg: evaluation negatives, either a shared pool ``[2, Q]`` (Hits@K
+            datasets) or ``K`` negatives per positive ``[2, P, K]`` (MRR datasets, HeaRT).
+        protocol: how the split was made (``'ogb'``, ``'ncn-planetoid'``, ``'random'``).
+        seed: the seed that reproduces it (``None`` for fixed official splits).
+        directed: positives are ordered pairs (ogbl-citation2); the message-passing graph is
+            still symmetrised, as every encoder here assumes an undirected graph.
+        valid_as_input: the dataset's rule that validation edges join the input graph at test
+            time (ogbl-collab), never during training or validation.
+        train_weight: optional weights of ``train_pos`` (ogbl-collab), kept for users.
+    """
+
+    num_nodes: int
+    train_pos: Tensor
+    valid_pos: Tensor
+    valid_neg: Tensor
+    test_pos: Tensor
+    test_neg: Tensor
+    protocol: str
+    seed: int | None = None
+    directed: bool = False
+    valid_as_input: bool = False
+    train_weight: Tensor | None = None
+
+    def __post_init__(self) -> None:
+        check_int("num_nodes", self.num_nodes, minimum=1)
+        for name in ("train_pos", "valid_pos", "test_pos"):
+            check_edge_index(name, getattr(self, name), num_nodes=self.num_nodes)
+        for name, pos in (("valid_neg", self.valid_pos), ("test_neg", self.test_pos)):
+            neg = getattr(self, name)
+            if not isinstance(neg, Tensor) or neg.dim() not in (2, 3) or neg.size(0) != 2:
+                raise ValueError(f"{name} must have shape [2, Q] or [2, P, K]; got {describe(neg)}")
+            if neg.dim() == 3 and neg.size(1) != pos.size(1):
+                raise ValueError(
+                    f"{name} of shape [2, P, K] must have P = {pos.size(1)} rows (one per "
+                    f"positive); got shape {tuple(neg.shape)}"
+                )
+            check_edge_index(name, neg.reshape(2, -1), num_nodes=self.num_nodes)
+
+    def pos(self, split: str) -> Tensor:
+        """Positives of ``split`` (``'train'``, ``'valid'`` or ``'test'``)."""
+        return {"train": self.train_pos, "valid": self.valid_pos, "test": self.test_pos}[
+            _split_name(split)
+        ]
+
+    def neg(self, split: str) -> Tensor:
+        """Negatives of ``'valid'`` or ``'test'`` (training negatives are sampled per epoch)."""
+        name = _split_name(split)
+        if name == "train":
+            raise ValueError(
+                "split='train' has no fixed negatives; sample them per epoch with "
+                "graphpair.data.negative_sampling"
+            )
+        return self.valid_neg if name == "valid" else self.test_neg
+
+    def edge_index(self, split: str = "train") -> Tensor:
+        """The message-passing graph for scoring ``split``: symmetric, deduplicated ``[2, E]``.
+
+        Training and validation use the training positives only; testing adds the validation
+        positives when :attr:`valid_as_input` is set (the dataset's rule, e.g. ogbl-collab).
+        """
+        name = _split_name(split)
+        edges = self.train_pos
+        if name == "test" and self.valid_as_input:
+            edges = torch.cat([edges, self.valid_pos], dim=1)
+        return symmetrize(edges, self.num_nodes)
+
+    def sizes(self) -> dict[str, int]:
+        """Number of positives and negatives per split."""
+        out = {"train_pos": int(self.train_pos.size(1))}
+        for name in ("valid", "test"):
+            out[f"{name}_pos"] = int(self.pos(name).size(1))
+            neg = self.neg(name)
+            out[f"{name}_neg"] = int(neg[0].numel())
+        return out
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes().items())
+        seed = "" if self.seed is None else f", seed={self.seed}"
+        return f"LinkSplit({self.protocol!r}{seed}, num_nodes={self.num_nodes}, {sizes})"
+
+
+def _split_name(split: str) -> str:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}; got {split!r}")
+    return split
+
+
+def _generator(seed: int) -> torch.Generator:
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return generator
+
+
+def ncn_planetoid_split(edge_index: Tensor, num_nodes: int, seed: int) -> LinkSplit:
+    """The NCN paper's Planetoid split (Wang et al., ICLR 2024), reproducible from the seed.
+
+    Follows ``specs/ncn.md`` §4.1 step by step, with every random draw taken from one
+    ``torch.Generator`` seeded with ``seed`` (the reference seeds neither Python's ``random``
+    nor PyG's sampler, so its splits cannot be re-created; the protocol is the same):
+
+    1. the ``U`` undirected edges ``(u < v)`` of the graph, in sorted order;
+    2. a random permutation; the first ``n_v = floor(0.2 U)`` are validation, the next
+       ``n_t = floor(0.2 U)`` test, the rest training positives; ``n_v + n_t`` distinct
+       negatives are drawn uniformly from the non-edges ``(u < v)`` of the **full** graph: the
+       first ``n_v`` for validation, the rest for test;
+    3. the validation positives are permuted again and only the last ``floor(n_v / 2)`` are
+       kept; the others move to training.
+
+    The result is about 70 / 10 / 20 % positives; validation keeps all ``n_v`` negatives
+    (about twice its positives), test has one negative per positive. Cora: 3,696 training,
+    527 / 1,055 validation and 1,055 / 1,055 test pairs.
+
+    Args:
+        edge_index: the full graph ``[2, E]`` (either or both directions; self loops and
+            duplicates are ignored).
+        num_nodes: N.
+        seed: the run index (the reference uses seeds 0..9).
+    """
+    check_int("num_nodes", num_nodes, minimum=2)
+    check_edge_index("edge_index", edge_index, num_nodes=num_nodes)
+    check_int("seed", seed, minimum=0)
+    pairs = canonical_pairs(edge_index, num_nodes)
+    num_edges = pairs.size(1)
+    n_valid = n_test = int(0.2 * num_edges)
+    if n_valid < 2:
+        raise ValueError(
+            f"edge_index has {num_edges} undirected edges; the NCN split needs at least 10 "
+            "(floor(0.2 U) >= 2 validation edges)"
+        )
+    generator = _generator(seed)
+    pairs = pairs[:, torch.randperm(num_edges, generator=generator)]
+    valid_all = pairs[:, :n_valid]
+    test_pos = pairs[:, n_valid : n_valid + n_test]
+    train_pos = pairs[:, n_valid + n_test :]
+    neg = negative_sampling(
+        edge_index, num_nodes, n_valid + n_test, directed=False, generator=generator
+    )
+    valid_neg, test_neg = neg[:, :n_valid], neg[:, n_valid:]
+    valid_all = valid_all[:, torch.randperm(n_valid, generator=generator)]
+    n_keep = int(n_valid * 0.5)
+    valid_pos = valid_all[:, n_valid - n_keep :]
+    train_pos = torch.cat([train_pos, valid_all[:, : n_valid - n_keep]], dim=1)
+    return LinkSplit(
+        num_nodes=num_nodes,
+        train_pos=_sorted(train_pos, num_nodes),
+        valid_pos=_sorted(valid_pos, num_nodes),
+        valid_neg=valid_neg,
+        test_pos=_sorted(test_pos, num_nodes),
+        test_neg=test_neg,
+        protocol="ncn-planetoid",
+        seed=seed,
+    )
+
+
+def random_link_split(
+    edge_index: Tensor,
+    num_nodes: int,
+    seed: int,
+    *,
+    valid_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    num_neg_per_pos: int = 1,
+) -> LinkSplit:
+    """A uniformly random edge split with ``num_neg_per_pos`` negatives per evaluation positive.
+
+    Negatives are distinct non-edges of the full graph, drawn with a generator seeded by
+    ``seed`` (the same seed gives the same split).
+    """
+    check_int("num_nodes", num_nodes, minimum=2)
+    check_edge_index("edge_index", edge_index, num_nodes=num_nodes)
+    check_int("seed", seed, minimum=0)
+    check_int("num_neg_per_pos", num_neg_per_pos, minimum=1)
+    for name, value in (("valid_fraction", valid_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 < float(value) < 1.0:
+            raise ValueError(f"{name} must be in (0, 1); got {value!r}")
+    if valid_fraction + test_fraction >= 1.0:
+        raise ValueError(
+            f"valid_fraction + test_fraction must be < 1; got {valid_fraction} + {test_fraction}"
+        )
+    pairs = canonical_pairs(edge_index, num_nodes)
+    num_edges = pairs.size(1)
+    n_valid, n_test = int(valid_fraction * num_edges), int(test_fraction * num_edges)
+    if min(n_valid, n_test) < 1 or n_valid + n_test >= num_edges:
+        raise ValueError(
+            f"edge_index has {num_edges} undirected edges: too few for valid_fraction="
+            f"{valid_fraction} and test_fraction={test_fraction}"
+        )
+    generator = _generator(seed)
+    pairs = pairs[:, torch.randperm(num_edges, generator=generator)]
+    neg = negative_sampling(
+        edge_index,
+        num_nodes,
+        (n_valid + n_test) * num_neg_per_pos,
+        directed=False,
+        generator=generator,
+    )
+    return LinkSplit(
+        num_nodes=num_nodes,
+        train_pos=_sorted(pairs[:, n_valid + n_test :], num_nodes),
+        valid_pos=_sorted(pairs[:, :n_valid], num_nodes),
+        valid_neg=neg[:, : n_valid * num_neg_per_pos],
+        test_pos=_sorted(pairs[:, n_valid : n_valid + n_test], num_nodes),
+        test_neg=neg[:, n_valid * num_neg_per_pos :],
+        protocol="random",
+        seed=seed,
+    )
+
+
+def _sorted(pairs: Tensor, num_nodes: int) -> Tensor:
+    """Canonical ``(u < v)`` pairs in sorted order (splits are sets; order carries no meaning)."""
+    return canonical_pairs(pairs, num_nodes)

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from graphpair.data import MissingDataError, audit_split, load_dataset
+from graphpair.data._ogb import ogb_meta
+
+pytestmark = pytest.mark.data
+
+
+def test_ddi_loads_offline_with_its_official_split(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    loads: list[dict[str, object]] = []
+    real_load = torch.load
+
+    def spy(*args: object, **kwargs: object) -> object:
+        loads.append(kwargs)
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(torch, "load", spy)
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("input() was called"))
+    ds = load_dataset("OGBL_DDI", root=shared_data, cache=tmp_path, download=False)
+    assert loads
+    assert all(kw.get("weights_only") is True for kw in loads)
+    split = ds.link_split
+    assert split is not None
+    assert ds.data.num_nodes == 4267
+    assert split.sizes() == {
+        "train_pos": 1_067_911,
+        "valid_pos": 133_489,
+        "valid_neg": 101_882,
+        "test_pos": 133_489,
+        "test_neg": 95_599,
+    }
+    # The message-passing graph is the training edges in both directions.
+    assert ds.data.edge_index.size(1) == 2 * 1_067_911
+    assert torch.equal(split.edge_index("train"), ds.data.edge_index)
+    assert audit_split(split).ok
+
+
+@pytest.mark.parametrize(
+    ("name", "graphs", "sizes"),
+    [
+        ("ogbg-molesol", 1128, (902, 113, 113)),
+        ("ogbg-molfreesolv", 642, (513, 64, 65)),
+        ("ogbg-molbace", 1513, (1210, 151, 152)),
+        ("ogbg-molbbbp", 2039, (1631, 204, 204)),
+    ],
+)
+def test_molecule_sets_match_ogb_reader(
+    shared_data: Path, tmp_path: Path, name: str, graphs: int, sizes: tuple[int, ...]
+) -> None:
+    from ogb.io.read_graph_pyg import read_graph_pyg  # oracle: ogb's own CSV reader
+
+    ds = load_dataset(name, root=shared_data, cache=tmp_path, download=False)
+    assert len(ds.graphs) == graphs
+    assert ds.split is not None
+    assert tuple(int(ds.split[k].numel()) for k in ("train", "valid", "test")) == sizes
+    reference = read_graph_pyg(
+        str(shared_data / "ogb" / name.replace("-", "_") / "raw"), add_inverse_edge=True
+    )
+    for i in (0, 1, graphs // 2, graphs - 1):
+        ours, ref = ds.graphs[i], reference[i]
+        for key in ("edge_index", "x", "edge_attr"):
+            assert torch.equal(ours[key], ref[key]), (i, key)
+        assert ours.num_nodes == ref.num_nodes
+    meta = ogb_meta(name)
+    y = ds.graphs[0].y
+    assert y.shape == (1, int(meta["num tasks"]))
+    expected = torch.long if "classification" in meta["task type"] else torch.float32
+    assert y.dtype == expected
+    # Second load comes from the verified processed cache and is identical.
+    again = load_dataset(name, root=shared_data, cache=tmp_path, download=False)
+    assert list((tmp_path / "processed").iterdir())
+    assert torch.equal(again.graphs[3].edge_attr, ds.graphs[3].edge_attr)
+
+
+def test_missing_files_name_the_files_and_folder(shared_data: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    target = root / "ogb" / "ogbl_ddi"
+    shutil.copytree(shared_data / "ogb" / "ogbl_ddi", target)
+    (target / "split" / "target" / "valid.pt").chmod(0o600)
+    (target / "split" / "target" / "valid.pt").unlink()
+    with pytest.raises(MissingDataError, match=r"split/target/valid\.pt.*ogbl_ddi"):
+        load_dataset("ogbl-ddi", root=root, download=False)
+
+
+def test_ogb_graph_labels_rule() -> None:
+    assert ogb_meta("ogbg-molhiv")["eval metric"] == "rocauc"
+    assert ogb_meta("ogbl-collab")["eval metric"] == "hits@50"
+    assert np.isclose(float(ogb_meta("ogbg-molpcba")["num tasks"]), 128)

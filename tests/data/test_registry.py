@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graphpair.data import DATASETS, MissingDataError, dataset_names, get_spec, load_dataset
+
+
+def test_names_resolve_case_and_separator_insensitively() -> None:
+    assert get_spec("OGBL_DDI").name == "ogbl-ddi"
+    assert get_spec("ogbl ddi").name == "ogbl-ddi"
+    assert get_spec("citeseer").name == "CiteSeer"
+    assert get_spec("Les_Miserables").name == "les-miserables"
+    assert get_spec("zinc12k").name == "ZINC"
+
+
+def test_unknown_and_path_names() -> None:
+    with pytest.raises(ValueError, match=r"unknown dataset 'cora2'.*'Cora'"):
+        get_spec("cora2")
+    with pytest.raises(ValueError, match="not a path"):
+        get_spec("../etc/passwd")
+    with pytest.raises(ValueError, match="not a path"):
+        get_spec("data\\cora")
+    with pytest.raises(TypeError, match="name must be a string"):
+        get_spec(3)  # type: ignore[arg-type]
+
+
+def test_table_is_consistent() -> None:
+    names = dataset_names()
+    assert len(names) == len(set(names)) == len(DATASETS)
+    for spec in DATASETS:
+        assert spec.task in ("link", "graph", "node")
+        assert spec.metrics
+        assert spec.split
+        assert (spec.folder is None) == (not spec.files) or spec.name == "CSL"
+    ogb = {s.name: s.metric for s in DATASETS if s.source == "ogb"}
+    from graphpair.data._ogb import ogb_meta
+
+    for name, metric in ogb.items():
+        assert ogb_meta(name)["eval metric"].lower() == metric
+
+
+@pytest.mark.parametrize(
+    "name", ["PubMed", "ogbl-collab", "ogbl-ppa", "ogbl-citation2", "ogbg-molhiv", "ogbn-arxiv"]
+)
+def test_absent_files_offline_give_the_documented_error(tmp_path: Path, name: str) -> None:
+    with pytest.raises(MissingDataError, match=r"missing \d+ file\(s\).*downloading is off"):
+        load_dataset(name, root=tmp_path, download=False)
+
+
+def test_files_present_reports_offline_availability(tmp_path: Path) -> None:
+    assert get_spec("karate").files_present(tmp_path)
+    assert not get_spec("Cora").files_present(tmp_path)
+
+
+@pytest.mark.data
+def test_offline_entries_are_present(shared_data: Path) -> None:
+    for name in (
+        "Cora",
+        "CiteSeer",
+        "ogbl-ddi",
+        "ogbg-molesol",
+        "ZINC",
+        "CSL",
+        "MUTAG",
+        "Peptides-func",
+    ):
+        assert get_spec(name).files_present(shared_data), name

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graphpair.data import (
+    LinkSplit,
+    audit_split,
+    canonical_pairs,
+    link_split,
+    load_dataset,
+    ncn_planetoid_split,
+    random_link_split,
+)
+from tests.graphs import random_edge_index
+
+
+def _keys(pairs: torch.Tensor, n: int) -> set[int]:
+    lo = torch.minimum(pairs[0], pairs[1])
+    hi = torch.maximum(pairs[0], pairs[1])
+    return set((lo * n + hi).tolist())
+
+
+@given(seed=st.integers(0, 10_000), n=st.integers(12, 60))
+def test_ncn_split_sizes_disjointness_and_reproducibility(seed: int, n: int) -> None:
+    edge_index = random_edge_index(n, 4 * n, seed=seed)
+    pairs = canonical_pairs(edge_index, n)
+    u = pairs.size(1)
+    if int(0.2 * u) < 2:
+        return
+    state = torch.get_rng_state()
+    split = ncn_planetoid_split(edge_index, n, seed)
+    assert torch.equal(torch.get_rng_state(), state)  # global RNG untouched
+    n_v = int(0.2 * u)
+    sizes = split.sizes()
+    assert sizes["valid_pos"] == int(n_v * 0.5)
+    assert sizes["test_pos"] == n_v == sizes["test_neg"] == sizes["valid_neg"]
+    assert sizes["train_pos"] + sizes["valid_pos"] + sizes["test_pos"] == u
+    parts = [_keys(split.pos(s), n) for s in ("train", "valid", "test")]
+    assert parts[0] | parts[1] | parts[2] == _keys(pairs, n)
+    assert audit_split(split).ok
+    again = ncn_planetoid_split(edge_index, n, seed)
+    for name in ("train_pos", "valid_pos", "valid_neg", "test_pos", "test_neg"):
+        assert torch.equal(getattr(split, name), getattr(again, name))
+
+
+def test_different_seeds_give_different_splits() -> None:
+    edge_index = random_edge_index(50, 300, seed=0)
+    a, b = ncn_planetoid_split(edge_index, 50, 0), ncn_planetoid_split(edge_index, 50, 1)
+    assert not torch.equal(a.test_pos, b.test_pos)
+
+
+@pytest.mark.data
+def test_cora_sizes_match_the_paper_protocol(shared_data: Path) -> None:
+    ds = load_dataset("cora", root=shared_data, download=False)
+    split = link_split(ds, seed=3)
+    assert split.sizes() == {
+        "train_pos": 3696,
+        "valid_pos": 527,
+        "valid_neg": 1055,
+        "test_pos": 1055,
+        "test_neg": 1055,
+    }
+    mp = split.edge_index("train")
+    assert mp.size(1) == 2 * 3696
+
+
+def test_random_split_and_its_errors() -> None:
+    edge_index = random_edge_index(40, 200, seed=1)
+    split = random_link_split(
+        edge_index, 40, 0, valid_fraction=0.1, test_fraction=0.1, num_neg_per_pos=2
+    )
+    assert split.sizes()["valid_neg"] == 2 * split.sizes()["valid_pos"]
+    assert audit_split(split).ok
+    with pytest.raises(ValueError, match="valid_fraction must be in"):
+        random_link_split(edge_index, 40, 0, valid_fraction=1.5)
+    with pytest.raises(ValueError, match=r"valid_fraction \+ test_fraction"):
+        random_link_split(edge_index, 40, 0, valid_fraction=0.6, test_fraction=0.5)
+    with pytest.raises(ValueError, match="at least 10"):
+        ncn_planetoid_split(torch.tensor([[0, 1], [1, 2]]), 3, 0)
+
+
+def test_valid_as_input_only_at_test_time() -> None:
+    split = LinkSplit(
+        num_nodes=5,
+        train_pos=torch.tensor([[0], [1]]),
+        valid_pos=torch.tensor([[1], [2]]),
+        valid_neg=torch.tensor([[0], [4]]),
+        test_pos=torch.tensor([[3], [4]]),
+        test_neg=torch.tensor([[0], [3]]),
+        protocol="ogb",
+        valid_as_input=True,
+    )
+    assert split.edge_index("train").size(1) == 2
+    assert split.edge_index("valid").size(1) == 2
+    assert split.edge_index("test").size(1) == 4
+    with pytest.raises(ValueError, match="split must be one of"):
+        split.edge_index("validation")
+    with pytest.raises(ValueError, match="no fixed negatives"):
+        split.neg("train")
+
+
+def test_link_split_dispatch_and_errors() -> None:
+    ds = load_dataset("karate")
+    split = link_split(ds, seed=0)
+    assert split.protocol == "ncn-planetoid"
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        link_split(ds, protocol="hearts")
+    with pytest.raises(ValueError, match="official split"):
+        link_split(ds, protocol="ogb")
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        link_split(ds, seed=-1)
+    assert link_split(ds.data, seed=2, protocol="random").protocol == "random"
