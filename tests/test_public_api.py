@@ -6,7 +6,7 @@ import pytest
 
 import graphpair
 
-PUBLIC_MODULES = ["graphpair", "graphpair.ops"]
+PUBLIC_MODULES = ["graphpair", "graphpair.ops", "graphpair.data", "graphpair.metrics"]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

@@ -1,0 +1,341 @@
+"""``Evaluator``: OGB's evaluator interface over graphpair's metric functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from graphpair._validation import check_choice, check_finite, check_int, describe
+from graphpair.metrics._classification import (
+    accuracy,
+    average_precision,
+    balanced_accuracy,
+    mae,
+    rmse,
+    roc_auc,
+)
+from graphpair.metrics._link import hits_at_k, ranks
+from graphpair.metrics._sequence import subtoken_f1
+
+__all__ = ["METRICS", "OGB_METRICS", "Evaluator"]
+
+#: The metric names :class:`Evaluator` accepts, spelled as OGB's ``master.csv`` spells them
+#: (``'hits@K'`` stands for any K >= 1, e.g. ``'hits@20'``; ``'mae'`` is not in OGB's graph
+#: evaluator).
+METRICS: tuple[str, ...] = (
+    "hits@K",
+    "mrr",
+    "rocauc",
+    "ap",
+    "rmse",
+    "mae",
+    "acc",
+    "balanced_acc",
+    "F1",
+)
+
+_ALIASES = {
+    "roc_auc": "rocauc",
+    "auc": "rocauc",
+    "average_precision": "ap",
+    "accuracy": "acc",
+    "balanced_accuracy": "balanced_acc",
+    "bacc": "balanced_acc",
+}
+
+#: The evaluation metric of every OGB dataset, as its ``master.csv`` ("eval metric") states.
+OGB_METRICS: dict[str, str] = {
+    # ogb/linkproppred/master.csv
+    "ogbl-ppa": "hits@100",
+    "ogbl-collab": "hits@50",
+    "ogbl-ddi": "hits@20",
+    "ogbl-citation2": "mrr",
+    "ogbl-wikikg2": "mrr",
+    "ogbl-biokg": "mrr",
+    "ogbl-vessel": "rocauc",
+    # ogb/graphproppred/master.csv
+    "ogbg-molbace": "rocauc",
+    "ogbg-molbbbp": "rocauc",
+    "ogbg-molclintox": "rocauc",
+    "ogbg-molmuv": "ap",
+    "ogbg-molpcba": "ap",
+    "ogbg-molsider": "rocauc",
+    "ogbg-moltox21": "rocauc",
+    "ogbg-moltoxcast": "rocauc",
+    "ogbg-molhiv": "rocauc",
+    "ogbg-molesol": "rmse",
+    "ogbg-molfreesolv": "rmse",
+    "ogbg-mollipo": "rmse",
+    "ogbg-molchembl": "rocauc",
+    "ogbg-ppa": "acc",
+    "ogbg-code2": "F1",
+    # ogb/nodeproppred/master.csv
+    "ogbn-proteins": "rocauc",
+    "ogbn-products": "acc",
+    "ogbn-arxiv": "acc",
+    "ogbn-mag": "acc",
+    "ogbn-papers100M": "acc",
+}
+
+_HIGHER_IS_BETTER = {
+    "hits@K": True,
+    "mrr": True,
+    "rocauc": True,
+    "ap": True,
+    "rmse": False,
+    "mae": False,
+    "acc": True,
+    "balanced_acc": True,
+    "F1": True,
+}
+
+_HITS = re.compile(r"hits[@_\-\s]*(\d+)")
+
+_RANKING_INPUT = """{{'y_pred_pos': y_pred_pos, 'y_pred_neg': y_pred_neg}}
+- y_pred_pos: torch.Tensor or numpy.ndarray [P], scores of the positive pairs.
+- y_pred_neg: torch.Tensor or numpy.ndarray {neg_shape}.
+{neg_text}
+Scores must not be NaN; ties are allowed and handled as OGB handles them ({tie_text})."""
+
+_TABLE_INPUT = """{{'y_true': y_true, 'y_pred': y_pred}}
+- y_true: torch.Tensor or numpy.ndarray [N, T] (or [N] for one task); NaN marks a missing label.
+- y_pred: torch.Tensor or numpy.ndarray, the same shape as y_true.
+{pred_text}
+Each task is scored on its labelled rows; the result is the mean over tasks."""
+
+_INPUT_FORMATS = {
+    "hits@K": _RANKING_INPUT.format(
+        neg_shape="[Q]",
+        neg_text="The negatives are shared: every positive is compared with all Q of them.",
+        tie_text="a positive tied with the K-th largest negative is a miss; fewer than K "
+        "negatives give 1.0",
+    ),
+    "mrr": _RANKING_INPUT.format(
+        neg_shape="[P, K]",
+        neg_text="y_pred_neg[i] holds the scores of the negatives of positive i.",
+        tie_text="rank = 1 + (#neg > pos + #neg >= pos) / 2",
+    ),
+    "rocauc": _TABLE_INPUT.format(
+        pred_text="y_true holds 0/1 labels; y_pred holds scores (higher = positive), finite on "
+        "labelled rows. Tasks lacking a 0 or a 1 label are skipped.\n"
+        "Link form (ogbl-vessel): {'y_pred_pos': [P], 'y_pred_neg': [Q]} scores the positives "
+        "as label 1 against the negatives as label 0."
+    ),
+    "ap": _TABLE_INPUT.format(
+        pred_text="y_true holds 0/1 labels; y_pred holds scores (higher = positive), finite on "
+        "labelled rows. Tasks lacking a 0 or a 1 label are skipped."
+    ),
+    "rmse": _TABLE_INPUT.format(pred_text="y_pred holds real-valued predictions."),
+    "mae": _TABLE_INPUT.format(pred_text="y_pred holds real-valued predictions."),
+    "acc": _TABLE_INPUT.format(
+        pred_text="y_pred holds predicted class labels (argmax of the logits, keepdim=True)."
+    ),
+    "balanced_acc": _TABLE_INPUT.format(
+        pred_text="y_pred holds predicted class labels; each task averages the recall of the "
+        "classes present in it."
+    ),
+    "F1": """{'seq_ref': seq_ref, 'seq_pred': seq_pred}
+- seq_ref: list of token lists, the reference sequences.
+- seq_pred: list of token lists, the predicted sequences, as many as seq_ref.
+Tokens are compared as sets per sequence.""",
+}
+
+_OUTPUT_FORMATS = {
+    "hits@K": "{{'hits@{k}': float}}: the fraction of positives that are hits.",
+    "mrr": "{'mrr': float, 'hits@1': float, 'hits@3': float, 'hits@10': float}: the means of "
+    "OGB's 'mrr_list', 'hits@1_list', 'hits@3_list' and 'hits@10_list'.",
+    "rocauc": "{'rocauc': float}: ROC-AUC averaged over the scored tasks.",
+    "ap": "{'ap': float}: average precision averaged over the scored tasks.",
+    "rmse": "{'rmse': float}: root mean squared error averaged over tasks.",
+    "mae": "{'mae': float}: mean absolute error averaged over tasks.",
+    "acc": "{'acc': float}: accuracy averaged over tasks.",
+    "balanced_acc": "{'balanced_acc': float}: balanced accuracy averaged over tasks.",
+    "F1": "{'precision': float, 'recall': float, 'F1': float}: averaged over sequences.",
+}
+
+
+def _resolve(metric: object) -> tuple[str, int | None]:
+    """Canonical metric name (OGB's spelling) and the K of ``hits@K``."""
+    if isinstance(metric, str):
+        match = _HITS.fullmatch(metric.strip().lower())
+        if match is not None:
+            k = check_int("K in metric 'hits@K'", int(match.group(1)), minimum=1)
+            return f"hits@{k}", k
+    name = check_choice("metric", metric, METRICS, aliases=_ALIASES)
+    if name == "hits@K":
+        raise ValueError(f"metric {metric!r} needs a number for K, e.g. 'hits@20'")
+    return name, None
+
+
+def _tensor(key: str, value: Any) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        if not array.flags.writeable:
+            # torch.from_numpy warns on read-only memory; a copy is cheap next to evaluation.
+            array = array.copy()
+        return torch.from_numpy(array)
+    raise TypeError(
+        f"input_dict[{key!r}] must be a torch.Tensor or a numpy.ndarray; got {describe(value)}"
+    )
+
+
+def _get(input_dict: Mapping[str, Any], key: str, metric: str) -> Any:
+    if key not in input_dict:
+        raise KeyError(
+            f"input_dict is missing the key {key!r} needed for metric {metric!r}; it has "
+            f"{sorted(input_dict)}"
+        )
+    return input_dict[key]
+
+
+class Evaluator:
+    """OGB-style evaluator for one metric, identical in value to ``ogb``'s ``Evaluator``.
+
+    It mirrors ``ogb.linkproppred.Evaluator`` and ``ogb.graphproppred.Evaluator``: construct it
+    with a metric, pass a dict of predictions (torch tensors or numpy arrays) to
+    :meth:`eval` (or call it), get a dict of Python floats back. Unlike OGB it is keyed by the
+    metric rather than the dataset name; :data:`OGB_METRICS` maps each OGB dataset to its
+    metric, and :attr:`expected_input_format` / :attr:`expected_output_format` describe the
+    dicts. Input keys -> output keys:
+
+    - ``hits@K``: ``y_pred_pos [P]``, ``y_pred_neg [Q]`` -> ``hits@K``;
+    - ``mrr``: ``y_pred_pos [P]``, ``y_pred_neg [P, K]`` -> ``mrr``, ``hits@1``, ``hits@3``,
+      ``hits@10`` (the means of OGB's per-positive lists);
+    - ``rocauc``, ``ap``, ``rmse``, ``mae``, ``acc``: ``y_true``, ``y_pred`` ``[N, T]`` (or
+      ``[N]``) -> the metric's name; ``rocauc`` also takes the link form ``y_pred_pos [P]``,
+      ``y_pred_neg [Q]`` (ogbl-vessel);
+    - ``F1``: ``seq_ref``, ``seq_pred`` (lists of token lists) -> ``precision``, ``recall``,
+      ``F1``.
+
+    ``result[evaluator.metric]`` is always the headline number. Where OGB returns per-positive
+    lists (``mrr``) this returns their means; keep per-positive values across batches with
+    :func:`~graphpair.metrics.ranks`.
+
+    Args:
+        metric: a name from :data:`METRICS`, case- and separator-insensitive (``'Hits@20'``,
+            ``'hits_20'``, ``'ROC-AUC'``, ``'accuracy'`` ...).
+        num_tasks: if given, ``y_true`` must have this many columns (OGB checks the dataset's
+            task count).
+
+    Attributes:
+        metric: the canonical name, OGB's spelling (``'hits@20'``, ``'rocauc'`` ...).
+        k: K of ``hits@K``, else ``None``.
+        higher_is_better: whether a larger value is better (``False`` for ``rmse``, ``mae``).
+
+    Example:
+        >>> evaluator = Evaluator("hits@1")
+        >>> pos, neg = torch.tensor([3.0, 1.0]), torch.tensor([2.0, 0.0])
+        >>> evaluator({"y_pred_pos": pos, "y_pred_neg": neg})
+        {'hits@1': 0.5}
+    """
+
+    def __init__(self, metric: str, *, num_tasks: int | None = None) -> None:
+        self.metric, self.k = _resolve(metric)
+        self._kind = "hits@K" if self.k is not None else self.metric
+        self.num_tasks = None if num_tasks is None else check_int("num_tasks", num_tasks, minimum=1)
+        self.higher_is_better: bool = _HIGHER_IS_BETTER[self._kind]
+
+    @classmethod
+    def from_dataset(cls, name: str) -> Evaluator:
+        """The evaluator of a registered dataset's headline metric (``graphpair.data``).
+
+        OGB graph datasets also check their task count, as OGB's evaluator does.
+
+        Example:
+            >>> Evaluator.from_dataset("ogbl-ddi").metric
+            'hits@20'
+        """
+        from graphpair.data import get_spec
+        from graphpair.data._ogb import ogb_meta
+
+        spec = get_spec(name)
+        num_tasks = None
+        if spec.source == "ogb" and spec.task == "graph":
+            num_tasks = int(ogb_meta(spec.name)["num tasks"])
+        return cls(spec.metric, num_tasks=num_tasks)
+
+    def __repr__(self) -> str:
+        extra = "" if self.num_tasks is None else f", num_tasks={self.num_tasks}"
+        return f"{type(self).__name__}(metric={self.metric!r}{extra})"
+
+    @property
+    def expected_input_format(self) -> str:
+        """A description of the ``input_dict`` that :meth:`eval` expects."""
+        return (
+            f"==== Expected input format of Evaluator for {self.metric}\n"
+            + _INPUT_FORMATS[self._kind]
+        )
+
+    @property
+    def expected_output_format(self) -> str:
+        """A description of the dict that :meth:`eval` returns."""
+        text = _OUTPUT_FORMATS[self._kind]
+        if self.k is not None:
+            text = text.format(k=self.k)
+        return f"==== Expected output format of Evaluator for {self.metric}\n" + text
+
+    def __call__(self, input_dict: Mapping[str, Any]) -> dict[str, float]:
+        """Evaluate ``input_dict`` (see :attr:`expected_input_format`)."""
+        if not isinstance(input_dict, Mapping):
+            raise TypeError(f"input_dict must be a dict; got {describe(input_dict)}")
+        kind = self._kind
+        if kind == "F1":
+            result = subtoken_f1(
+                _get(input_dict, "seq_ref", self.metric), _get(input_dict, "seq_pred", self.metric)
+            )
+            return {"precision": result.precision, "recall": result.recall, "F1": result.f1}
+        if kind in ("hits@K", "mrr") or (
+            kind == "rocauc" and "y_pred_pos" in input_dict and "y_true" not in input_dict
+        ):
+            return self._eval_pairs(input_dict)
+        y_true = _tensor("y_true", _get(input_dict, "y_true", self.metric))
+        y_pred = _tensor("y_pred", _get(input_dict, "y_pred", self.metric))
+        if self.num_tasks is not None:
+            tasks = y_true.size(1) if y_true.dim() == 2 else 1
+            if tasks != self.num_tasks:
+                raise ValueError(
+                    f"y_true must have num_tasks={self.num_tasks} columns; got shape "
+                    f"{tuple(y_true.shape)}"
+                )
+        functions = {
+            "rocauc": roc_auc,
+            "ap": average_precision,
+            "rmse": rmse,
+            "mae": mae,
+            "acc": accuracy,
+            "balanced_acc": balanced_accuracy,
+        }
+        return {self.metric: functions[kind](y_true, y_pred)}
+
+    def _eval_pairs(self, input_dict: Mapping[str, Any]) -> dict[str, float]:
+        pos = _tensor("y_pred_pos", _get(input_dict, "y_pred_pos", self.metric))
+        neg = _tensor("y_pred_neg", _get(input_dict, "y_pred_neg", self.metric))
+        if self.k is not None:
+            return {self.metric: hits_at_k(pos, neg, self.k)}
+        if self.metric == "mrr":
+            rank = ranks(pos, neg)  # [P], computed once for all four numbers
+            out = {"mrr": float(rank.reciprocal().mean())}
+            out.update({f"hits@{k}": int((rank <= k).sum()) / rank.numel() for k in (1, 3, 10)})
+            return out
+        # rocauc over link scores (ogbl-vessel): positives are label 1, negatives label 0.
+        for key, value in (("y_pred_pos", pos), ("y_pred_neg", neg)):
+            if value.dim() != 1:
+                raise ValueError(
+                    f"{key} must have 1 dimension for link ROC-AUC; got shape {tuple(value.shape)}"
+                )
+            # scikit-learn (behind OGB) refuses NaN and infinite scores.
+            check_finite(key, value.detach().to(torch.float64))
+        scores = torch.cat([pos.to(torch.float64), neg.to(device=pos.device, dtype=torch.float64)])
+        labels = torch.cat([torch.ones(pos.numel()), torch.zeros(neg.numel())]).to(pos.device)
+        return {"rocauc": roc_auc(labels, scores)}
+
+    def eval(self, input_dict: Mapping[str, Any]) -> dict[str, float]:
+        """Evaluate ``input_dict``; the same as calling the evaluator (OGB's method name)."""
+        return self(input_dict)
