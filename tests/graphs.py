@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import numpy as np
 import torch
 from hypothesis import strategies as st
 from torch import Tensor
+
+
+def global_rng_states() -> tuple[Any, ...]:
+    """Python, numpy and torch global RNG states (a seeded generator must leave them alone)."""
+    numpy_state = np.random.get_state(legacy=False)  # noqa: NPY002 - the global state is the subject
+    return (
+        random.getstate(),
+        numpy_state["state"]["key"].tolist(),
+        numpy_state["state"]["pos"],
+        torch.get_rng_state().tolist(),
+    )
 
 
 def random_edge_index(

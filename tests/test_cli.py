@@ -11,6 +11,10 @@ from graphpair.cli import main
 def test_demo_runs_and_reports_each_op(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--seed", "1", "--walk-length", "4"]) == 0
     out = capsys.readouterr().out
+    assert "dataset 'default' (2708 nodes" in out
+    assert "split 'ncn-planetoid' seed 1" in out
+    assert "audit passed" in out
+    assert "common-neighbour scorer on the test split: hits@100 = 0." in out
     assert "Les Misérables co-occurrence graph (77 nodes, 254 edges)" in out
     assert "target link removal: masked" in out
     assert "common neighbours unchanged: True" in out

@@ -45,12 +45,28 @@ class GraphSet(InMemoryDataset):  # type: ignore[misc]
 
     @classmethod
     def from_storage(cls, storage: Mapping[str, Tensor]) -> GraphSet:
-        """Rebuild from :meth:`to_storage`'s flat dict (used by the processed-data cache)."""
+        """Rebuild from :meth:`to_storage`'s flat dict (used by the processed-data cache).
+
+        ``'data.<key>'`` holds the concatenated attribute and ``'slices.<key>'`` its pointer
+        over graphs, as in PyG's collated storage; ``'data.num_nodes'`` holds the node count
+        of every graph ``[G]`` (PyG keeps these as a list, so graphs without node features
+        still know their size).
+        """
         out = cls.__new__(cls)
         InMemoryDataset.__init__(out, None)
-        data_keys = sorted(k[len("data.") :] for k in storage if k.startswith("data."))
+        data_keys = sorted(
+            k[len("data.") :] for k in storage if k.startswith("data.") and k != "data.num_nodes"
+        )
         out._data = Data(**{k: storage[f"data.{k}"] for k in data_keys})
-        out.slices = {k[len("slices.") :]: v for k, v in storage.items() if k.startswith("slices.")}
+        out.slices = {
+            k[len("slices.") :]: v
+            for k, v in storage.items()
+            if k.startswith("slices.") and k != "slices.num_nodes"
+        }
+        if "data.num_nodes" in storage:
+            counts = storage["data.num_nodes"].long()
+            out._data.num_nodes = int(counts.sum())
+            out._data._num_nodes = counts.tolist()
         return out
 
     def to_storage(self) -> dict[str, Tensor]:
@@ -58,11 +74,16 @@ class GraphSet(InMemoryDataset):  # type: ignore[misc]
         out: dict[str, Tensor] = {}
         data = self._data
         for key, value in data:  # a PyG Data iterates over (key, value) pairs
+            if key in ("num_nodes", "_num_nodes"):
+                continue
             if not isinstance(value, Tensor):
                 raise TypeError(
                     f"GraphSet can only cache tensor attributes; {key!r} is {type(value)}"
                 )
             out[f"data.{key}"] = value
+        counts = getattr(data, "_num_nodes", None)
+        if counts is not None:
+            out["data.num_nodes"] = torch.as_tensor(counts, dtype=torch.long)
         if self.slices is None:  # pragma: no cover - always set by the constructors
             raise RuntimeError("GraphSet has no slices")
         for key, value in self.slices.items():

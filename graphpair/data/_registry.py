@@ -327,11 +327,14 @@ def _load_csl(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
 
 
 def _sbm_loader(kind: str) -> Loader:
+    # Benchmarking GNNs: PATTERN 10,000 / 2,000 / 2,000 graphs, CLUSTER 10,000 / 1,000 / 1,000.
+    default_sizes = (10_000, 2_000, 2_000) if kind == "pattern" else (10_000, 1_000, 1_000)
+
     def load(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
         from graphpair.data import _sbm
 
         generate = _sbm.pattern_graphs if kind == "pattern" else _sbm.cluster_graphs
-        sizes = {"train": 10_000, "valid": 2_000, "test": 2_000}
+        sizes = dict(zip(("train", "valid", "test"), default_sizes, strict=True))
         for name in sizes:
             value = opts.options.get(f"num_{name}", sizes[name])
             sizes[name] = check_int(f"num_{name}", value, minimum=1)
@@ -353,18 +356,15 @@ def _sbm_loader(kind: str) -> Loader:
 
 
 def _load_unique_signature(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
-    from graphpair.data._unique_signature import unique_signature_graphs
+    from graphpair.data._unique_signature import unique_signature_graphs, unique_signature_split
 
     p = float(opts.options.get("p", 0.5))
     num_features = check_int("num_features", opts.options.get("num_features", 5), minimum=1)
     num_graphs = check_int("num_graphs", opts.options.get("num_graphs", 5000), minimum=5)
-    graphs = GraphSet(unique_signature_graphs(p, num_features, num_graphs=num_graphs))
-    cut = int(0.8 * num_graphs)
-    split = {
-        "train": torch.arange(cut),
-        "valid": torch.arange(0),
-        "test": torch.arange(cut, num_graphs),
-    }
+    graphs = GraphSet(
+        unique_signature_graphs(p, num_features, num_graphs=num_graphs, seed=_seed(opts))
+    )
+    split = unique_signature_split(num_graphs)
     return LoadedDataset(spec, graphs, split=split, info={"generated": True})
 
 

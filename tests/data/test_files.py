@@ -78,6 +78,7 @@ def test_csl_files(shared_data: Path) -> None:
     assert len(ds.graphs) == 150
     for i in range(150):
         g = ds.graphs[i]
+        assert isinstance(g.num_nodes, int)
         assert g.num_nodes == 41
         assert torch.equal(torch.bincount(g.edge_index[0], minlength=41), torch.full((41,), 4))
     assert torch.equal(torch.bincount(ds.graphs._data.y), torch.full((10,), 15))
