@@ -79,9 +79,7 @@ _SLOW = {"Peptides-func"}
 
 
 @pytest.mark.data
-@pytest.mark.parametrize(
-    "spec", [s for s in DATASETS if s.name not in _SLOW], ids=lambda s: s.name
-)
+@pytest.mark.parametrize("spec", [s for s in DATASETS if s.name not in _SLOW], ids=lambda s: s.name)
 def test_every_entry_loads_or_gives_the_documented_error(
     spec: object, shared_data: Path, tmp_path: Path
 ) -> None:
