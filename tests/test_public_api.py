@@ -6,7 +6,15 @@ import pytest
 
 import graphpair
 
-PUBLIC_MODULES = ["graphpair", "graphpair.ops", "graphpair.data", "graphpair.metrics"]
+PUBLIC_MODULES = [
+    "graphpair",
+    "graphpair.ops",
+    "graphpair.data",
+    "graphpair.metrics",
+    "graphpair.nn",
+    "graphpair.nn.link",
+    "graphpair.nn.encoders",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

@@ -1,0 +1,311 @@
+"""The NCN paper's message-passing encoder: parameter-free or PyG convolutions, res / JK."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.nn import GCNConv, SAGEConv
+
+from graphpair._validation import check_choice, check_edge_index, check_int, check_tensor, describe
+from graphpair.nn._checks import check_probability
+from graphpair.ops import CSR, scatter
+
+__all__ = ["CONVS", "MPNNEncoder", "pure_propagate"]
+
+#: Convolutions understood by :class:`MPNNEncoder`.
+CONVS: tuple[str, ...] = ("puregcn", "puresum", "puremean", "puremax", "gcn", "sage", "none")
+_PURE = {"puregcn": "gcn", "puresum": "sum", "puremean": "mean", "puremax": "max"}
+
+
+def pure_propagate(
+    x: Tensor, edge_index: Tensor, edge_weight: Tensor, num_nodes: int, aggr: str
+) -> Tensor:
+    r"""One parameter-free propagation, messages from ``edge_index[0]`` to ``edge_index[1]``.
+
+    - ``'gcn'``: :math:`\tilde D^{-1/2} (A + I) \tilde D^{-1/2} x` with
+      :math:`\tilde D = \mathrm{diag}(1 + \sum_j A_{ij})` (weighted degree, so edge-dropout
+      rescaling enters it);
+    - ``'sum'``: :math:`A x`; ``'mean'`` / ``'max'``: mean / max over the weighted messages
+      :math:`A_{ij} x_j` of each node (0 for a node without neighbours).
+
+    Shapes:
+        - x: ``[N, D]``; edge_index: ``[2, E]``; edge_weight: ``[E]``
+        - output: ``[N, D]``
+    """
+    src, dst = edge_index
+    if aggr == "gcn":
+        inv_sqrt = (1.0 + scatter(edge_weight, dst, dim_size=num_nodes)).rsqrt()  # [N]
+        norm = inv_sqrt[src] * inv_sqrt[dst]
+        out = scatter(x[src] * (norm * edge_weight).unsqueeze(-1), dst, dim_size=num_nodes)
+        return out + x * inv_sqrt.pow(2).unsqueeze(-1)
+    message = x[src] * edge_weight.unsqueeze(-1)  # [E, D]
+    return scatter(message, dst, dim_size=num_nodes, reduce=aggr)
+
+
+class MPNNEncoder(torch.nn.Module):
+    r"""Message-passing node encoder of Neural Common Neighbour (Wang et al., ICLR 2024, spec §3.1).
+
+    Input stage: with ``num_embeddings`` (featureless graphs, e.g. ogbl-ddi: ``x`` holds node
+    ids, or is ``None`` for ``0..N-1``) an orthogonally initialised embedding table followed by
+    dropout(``dropout``); otherwise dropout(``input_dropout``) on the features, then, for the
+    parameter-free convolutions (or without layers), ``Lin(in, hidden)`` and dropout(``dropout``).
+    Layer :math:`l = 1..L`:
+
+    .. math::
+        y_l = \mathrm{post}_l(\mathrm{conv}_l(x_{l-1}, A_l)), \qquad
+        x_l = y_l + x_{l-1} \text{ if } \texttt{res} \text{ and the shapes match, else } y_l
+
+    - ``'puregcn'``: :math:`\tilde D^{-1/2}(A + I)\tilde D^{-1/2} x`, ``'puresum'``: :math:`A x`,
+      ``'puremean'`` / ``'puremax'``: neighbour mean / max; no parameters and no nonlinearity,
+      :math:`\mathrm{post}_l` is the identity except dropout(``tail_dropout``) after the last.
+    - ``'gcn'``: PyG ``GCNConv`` (self loops, symmetric normalisation, weighted by the edge
+      dropout's :math:`1/(1-p)`), ``'sage'``: PyG ``SAGEConv`` (mean; dropped edges are removed,
+      SAGE takes no edge weights). :math:`\mathrm{post}_l` = [LayerNorm if ``ln``] > dropout >
+      ReLU on the first layer and every layer but the last (a 1-layer stack therefore ends with
+      ReLU, quirk Q8); dropout(``tail_dropout``) after the last.
+    - ``'none'``: no convolution, the output is the input stage.
+
+    :math:`A_l` is the active adjacency; in training, ``edge_dropout`` keeps each entry with
+    probability :math:`1-p` at weight :math:`1/(1-p)`, re-drawn for every layer. With ``jk`` the
+    output is :math:`\sum_l w_l x_l` with raw learnable weights :math:`w \sim N(0, 1)` (no softmax,
+    quirk Q9); otherwise :math:`x_L`.
+
+    Args:
+        in_channels: Input feature size, or ``None`` with ``num_embeddings``.
+        hidden_channels: Width of every layer and of the output.
+        num_layers: ``L`` (``--mplayers``); 0 returns the input stage.
+        conv: One of :data:`CONVS` (``--model``).
+        num_embeddings: Rows of the learnable node embedding (``max_x + 1``; ddi: ``N + 1``).
+        dropout: Dropout inside the stack (``gnndp``).
+        edge_dropout: Edge dropout per layer in training (``gnnedp``).
+        input_dropout: Dropout on the input features (``xdp``).
+        tail_dropout: Dropout after the last layer (``tdp``).
+        ln: LayerNorm in ``'gcn'`` / ``'sage'`` stacks (``--ln``).
+        res: Residual connections (``--res``).
+        jk: Learnable weighted sum of the layer outputs (``--jk``).
+
+    Shapes:
+        - x: ``[N, F]`` float (dense or sparse), ``[N]`` long ids, or ``None`` (ids ``0..N-1``)
+        - adj: :class:`~graphpair.ops.CSR` (its active entries) or ``edge_index`` ``[2, E]``
+        - output: ``[N, hidden_channels]``
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 1, 2], [1, 2, 3]]))
+        >>> MPNNEncoder(8, 16, conv="puregcn")(torch.randn(4, 8), adj).shape
+        torch.Size([4, 16])
+    """
+
+    def __init__(
+        self,
+        in_channels: int | None,
+        hidden_channels: int,
+        num_layers: int = 1,
+        *,
+        conv: str = "puregcn",
+        num_embeddings: int | None = None,
+        dropout: float = 0.0,
+        edge_dropout: float = 0.0,
+        input_dropout: float = 0.0,
+        tail_dropout: float = 0.0,
+        ln: bool = False,
+        res: bool = False,
+        jk: bool = False,
+    ) -> None:
+        super().__init__()
+        if (in_channels is None) == (num_embeddings is None):
+            raise ValueError(
+                "give exactly one of in_channels (node features) and num_embeddings (a learnable "
+                f"embedding of node ids); got in_channels={in_channels!r}, "
+                f"num_embeddings={num_embeddings!r}"
+            )
+        if in_channels is not None:
+            check_int("in_channels", in_channels, minimum=1)
+        if num_embeddings is not None:
+            check_int("num_embeddings", num_embeddings, minimum=1)
+        self.in_channels = in_channels
+        self.hidden_channels = check_int("hidden_channels", hidden_channels, minimum=1)
+        self.num_layers = check_int("num_layers", num_layers, minimum=0)
+        self.conv = check_choice("conv", conv, CONVS)
+        self.num_embeddings = num_embeddings
+        self.dropout = check_probability("dropout", dropout)
+        self.edge_dropout = check_probability("edge_dropout", edge_dropout)
+        self.input_dropout = check_probability("input_dropout", input_dropout)
+        self.tail_dropout = check_probability("tail_dropout", tail_dropout)
+        self.ln = bool(ln)
+        self.res = bool(res)
+        self.jk = bool(jk)
+
+        layers = 0 if self.conv == "none" else self.num_layers
+        self._layers = layers
+        learned_conv = self.conv in ("gcn", "sage")
+        self.embedding = (
+            torch.nn.Embedding(num_embeddings, hidden_channels)
+            if num_embeddings is not None
+            else None
+        )
+        self.lin = (
+            torch.nn.Linear(in_channels, hidden_channels)
+            if in_channels is not None and not (learned_conv and layers > 0)
+            else None
+        )
+        self.convs = torch.nn.ModuleList()
+        self.norms = torch.nn.ModuleList()
+        if learned_conv:
+            dim = hidden_channels if in_channels is None else in_channels
+            for _ in range(layers):
+                if self.conv == "gcn":
+                    self.convs.append(GCNConv(dim, hidden_channels))
+                else:
+                    self.convs.append(SAGEConv(dim, hidden_channels))
+                dim = hidden_channels
+            for layer in range(layers):
+                if self.ln and self._has_post(layer):
+                    self.norms.append(torch.nn.LayerNorm(hidden_channels))
+        self.jk_weight = torch.nn.Parameter(torch.empty(layers)) if self.jk and layers else None
+        self.reset_parameters()
+
+    def _has_post(self, layer: int) -> bool:
+        """Whether a learned-conv layer ends with [LN] > dropout > ReLU (Q8: the first always)."""
+        return layer == 0 or layer < self._layers - 1
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every layer (orthogonal embedding, N(0, 1) JK weights)."""
+        if self.embedding is not None:
+            torch.nn.init.orthogonal_(self.embedding.weight)
+        if self.lin is not None:
+            self.lin.reset_parameters()
+        for module in [*self.convs, *self.norms]:
+            module.reset_parameters()
+        if self.jk_weight is not None:
+            torch.nn.init.normal_(self.jk_weight)
+
+    # ------------------------------------------------------------------ input stage
+
+    def _input(self, x: Tensor | None, num_nodes: int, device: torch.device) -> Tensor:
+        if self.embedding is not None:
+            if x is None:
+                x = torch.arange(num_nodes, device=device)
+            ids = check_tensor("x", x, dim=1, integer=True)
+            if ids.numel() != num_nodes:
+                raise ValueError(
+                    f"x must hold one node id per node ({num_nodes}); got {ids.numel()}"
+                )
+            if ids.numel() and (
+                int(ids.min()) < 0 or int(ids.max()) >= self.embedding.num_embeddings
+            ):
+                raise ValueError(
+                    f"x ids must be in [0, num_embeddings={self.embedding.num_embeddings}); "
+                    f"got the range [{int(ids.min())}, {int(ids.max())}]"
+                )
+            return F.dropout(self.embedding(ids), self.dropout, training=self.training)
+        if x is None:
+            raise ValueError("x is None but the encoder has no num_embeddings; pass node features")
+        check_tensor("x", x, dim=2, floating=True)
+        if x.size(0) != num_nodes:
+            raise ValueError(f"x has {x.size(0)} rows but the graph has {num_nodes} nodes")
+        if x.size(1) != self.in_channels:
+            raise ValueError(f"x has {x.size(1)} features but in_channels={self.in_channels}")
+        if x.layout != torch.strided:
+            return self._sparse_input(x)
+        x = F.dropout(x, self.input_dropout, training=self.training)
+        if self.lin is None:
+            return x
+        return F.dropout(self.lin(x), self.dropout, training=self.training)
+
+    def _sparse_input(self, x: Tensor) -> Tensor:
+        """Sparse features stay sparse through the first Linear (dropout acts on the values)."""
+        if x.layout != torch.sparse_coo:
+            x = x.to_sparse(layout=torch.sparse_coo)
+        x = x.coalesce()
+        values = F.dropout(x.values(), self.input_dropout, training=self.training)
+        x = torch.sparse_coo_tensor(
+            x.indices(), values, x.shape, is_coalesced=True, check_invariants=False
+        )
+        if self.lin is None:
+            return x.to_dense()
+        out = torch.sparse.mm(x, self.lin.weight.t()) + self.lin.bias
+        return F.dropout(out, self.dropout, training=self.training)
+
+    # ------------------------------------------------------------------ forward
+
+    def forward(
+        self, x: Tensor | None, adj: CSR | Tensor, edge_weight: Tensor | None = None
+    ) -> Tensor:
+        """Node representations ``[N, hidden_channels]``.
+
+        Args:
+            x: Node features, node ids or ``None`` (see Shapes in the class docstring).
+            adj: A :class:`~graphpair.ops.CSR` (masked entries are left out, so target link
+                removal is ``adj.masked(pairs)``) or a PyG ``edge_index`` ``[2, E]`` (messages
+                flow from ``edge_index[0]`` to ``edge_index[1]``; give both directions).
+            edge_weight: Weights of ``edge_index`` ``[E]`` (only with an ``edge_index``).
+        """
+        if isinstance(adj, CSR):
+            if edge_weight is not None:
+                raise ValueError("edge_weight is only accepted with an edge_index, not a CSR")
+            num_nodes = adj.num_nodes
+            edge_index = adj.to_edge_index()
+            device = adj.device
+        elif isinstance(adj, Tensor):
+            if x is None:
+                raise ValueError("x=None (node ids 0..N-1) needs a CSR to know N")
+            num_nodes = x.size(0)
+            edge_index = check_edge_index("adj", adj, num_nodes=num_nodes).long()
+            device = adj.device
+        else:
+            raise TypeError(
+                f"adj must be a graphpair.ops.CSR or an edge_index; got {describe(adj)}"
+            )
+        if edge_weight is None:
+            edge_weight = torch.ones(edge_index.size(1), device=device)
+        else:
+            check_tensor("edge_weight", edge_weight, dim=1, floating=True)
+            if edge_weight.numel() != edge_index.size(1):
+                raise ValueError(
+                    f"edge_weight must have one entry per edge ({edge_index.size(1)}); "
+                    f"got {edge_weight.numel()}"
+                )
+
+        h = self._input(x, num_nodes, device)
+        edge_weight = edge_weight.to(h.dtype)
+        outputs = []
+        norms = iter(self.norms)
+        for layer in range(self._layers):
+            ei, ew = self._drop_edges(edge_index, edge_weight)
+            if self.conv in _PURE:
+                y = pure_propagate(h, ei, ew, num_nodes, _PURE[self.conv])
+            elif self.conv == "gcn":
+                y = self.convs[layer](h, ei, ew)
+            else:
+                y = self.convs[layer](h, ei)
+            if self.conv not in _PURE and self._has_post(layer):
+                if self.ln:
+                    y = next(norms)(y)
+                y = F.relu(F.dropout(y, self.dropout, training=self.training))
+            if layer == self._layers - 1:
+                y = F.dropout(y, self.tail_dropout, training=self.training)
+            h = y + h if self.res and y.shape == h.shape else y
+            outputs.append(h)
+        if self.jk_weight is not None:
+            return torch.einsum("l,lnd->nd", self.jk_weight, torch.stack(outputs))
+        return h
+
+    def _drop_edges(self, edge_index: Tensor, edge_weight: Tensor) -> tuple[Tensor, Tensor]:
+        if not self.training or self.edge_dropout == 0:
+            return edge_index, edge_weight
+        keep = torch.rand(edge_weight.numel(), device=edge_weight.device) >= self.edge_dropout
+        return edge_index[:, keep], edge_weight[keep] / (1.0 - self.edge_dropout)
+
+    def __repr__(self) -> str:
+        source = (
+            f"num_embeddings={self.num_embeddings}"
+            if self.in_channels is None
+            else str(self.in_channels)
+        )
+        return (
+            f"{self.__class__.__name__}({source}, {self.hidden_channels}, "
+            f"num_layers={self.num_layers}, conv='{self.conv}', dropout={self.dropout}, "
+            f"edge_dropout={self.edge_dropout}, input_dropout={self.input_dropout}, "
+            f"tail_dropout={self.tail_dropout}, ln={self.ln}, res={self.res}, jk={self.jk})"
+        )

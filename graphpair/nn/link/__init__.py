@@ -1,0 +1,19 @@
+"""Link predictors: ``predictor(h, adj, pairs) -> logits [P]``.
+
+Every predictor takes node representations ``h [N, D]`` (from any encoder), the adjacency as a
+:class:`graphpair.ops.CSR` (its edge mask gives target link removal) and pairs ``[2, P]``, and
+returns one logit per pair. ``pair_embedding(h, adj, pairs)`` returns the representation fed to
+the output head, for pair objectives (contrastive losses on links).
+
+- :class:`GAEPredictor`: Hadamard product + MLP, or the plain dot product;
+- :class:`NCNPredictor`: Neural Common Neighbour (sum of common-neighbour embeddings);
+- :class:`NCNCPredictor`: NCN with common-neighbour completion (depth 1 and 2);
+- :class:`NCNDiffPredictor`: NCN plus a branch over the neighbour differences (NCN-diff).
+"""
+
+from graphpair.nn.link._gae import GAEPredictor
+from graphpair.nn.link._ncn import NCNPredictor
+from graphpair.nn.link._ncn_diff import NCNDiffPredictor
+from graphpair.nn.link._ncnc import NCNCPredictor
+
+__all__ = ["GAEPredictor", "NCNCPredictor", "NCNDiffPredictor", "NCNPredictor"]

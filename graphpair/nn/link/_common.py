@@ -1,0 +1,174 @@
+"""Building blocks shared by the link predictors (private).
+
+The predictors of the NCN paper are built from four small MLPs whose exact layer order matters
+(it fixes the parameter counts of spec §2.9). :class:`Stack` runs such a sequence of
+``Linear`` / ``LayerNorm`` / dropout / ReLU steps and lets the caller switch dropout off per
+call, which the NCNC completion needs (its inner scoring runs without dropout). The step
+builders below write each MLP of spec §2.1 down once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from graphpair._validation import check_edge_index, check_tensor, describe
+from graphpair.ops import CSR, PairNodeSet, segment
+
+__all__ = [
+    "Stack",
+    "check_link_inputs",
+    "cn_steps",
+    "drop_edges",
+    "head_steps",
+    "ij_steps",
+    "pair_sum",
+    "xlin_steps",
+]
+
+Step = tuple[str, int]
+"""``('lin', out_channels)``, ``('ln', 0)``, ``('do', 0)`` or ``('relu', 0)``."""
+
+
+class Stack(torch.nn.Module):
+    """A sequence of Linear / LayerNorm / Dropout / ReLU steps with per-call dropout.
+
+    ``layout`` is the tuple of step kinds actually run (``'lin'``, ``'ln'``, ``'do'``,
+    ``'relu'``); LayerNorm steps are left out when ``ln=False``. ``layers`` holds the modules of
+    the ``'lin'`` and ``'ln'`` steps, in order.
+    """
+
+    def __init__(
+        self, in_channels: int, steps: Sequence[Step], *, dropout: float, ln: bool
+    ) -> None:
+        super().__init__()
+        self.dropout = dropout
+        self.layers = torch.nn.ModuleList()
+        kinds: list[str] = []
+        dim = in_channels
+        for kind, out in steps:
+            if kind == "lin":
+                self.layers.append(torch.nn.Linear(dim, out))
+                dim = out
+            elif kind == "ln":
+                if not ln:
+                    continue
+                self.layers.append(torch.nn.LayerNorm(dim))
+            kinds.append(kind)
+        self.layout: tuple[str, ...] = tuple(kinds)
+        self.out_channels = dim
+
+    def reset_parameters(self) -> None:
+        for layer in self.layers:
+            layer.reset_parameters()  # type: ignore[operator]
+
+    def __call__(self, x: Tensor, *, dropout_active: bool) -> Tensor:
+        out: Tensor = super().__call__(x, dropout_active=dropout_active)
+        return out
+
+    def forward(self, x: Tensor, *, dropout_active: bool) -> Tensor:
+        modules = iter(self.layers)
+        for kind in self.layout:
+            if kind == "do":
+                x = F.dropout(x, self.dropout, training=dropout_active)
+            elif kind == "relu":
+                x = F.relu(x)
+            else:
+                x = next(modules)(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return f"layout={' > '.join(self.layout)}, dropout={self.dropout}"
+
+
+def xlin_steps(channels: int) -> list[Step]:
+    """XLIN: Lin(c, c) > DO > ReLU > Lin(c, c) > LN > DO > ReLU (used as a residual)."""
+    return [
+        ("lin", channels),
+        ("do", 0),
+        ("relu", 0),
+        ("lin", channels),
+        ("ln", 0),
+        ("do", 0),
+        ("relu", 0),
+    ]
+
+
+def cn_steps(hidden: int, *, tailact: bool) -> list[Step]:
+    """CNMLP: Lin(in, h) > DO > ReLU > Lin(h, h) > LN > DO > ReLU [> Lin(h, h) unless tailact]."""
+    steps: list[Step] = [
+        ("lin", hidden),
+        ("do", 0),
+        ("relu", 0),
+        ("lin", hidden),
+        ("ln", 0),
+        ("do", 0),
+        ("relu", 0),
+    ]
+    return steps if tailact else [*steps, ("lin", hidden)]
+
+
+def ij_steps(hidden: int, *, tailact: bool) -> list[Step]:
+    """IJMLP: Lin(in, h) > LN > DO > ReLU [> Lin(h, h) unless tailact]."""
+    steps: list[Step] = [("lin", hidden), ("ln", 0), ("do", 0), ("relu", 0)]
+    return steps if tailact else [*steps, ("lin", hidden)]
+
+
+def head_steps(hidden: int, out: int, *, twolayerlin: bool) -> list[Step]:
+    """LIN: Lin(h, h) > LN > DO > ReLU [> Lin(h, h) > LN > DO > ReLU] > Lin(h, out)."""
+    block: list[Step] = [("lin", hidden), ("ln", 0), ("do", 0), ("relu", 0)]
+    return [*block, *(block if twolayerlin else []), ("lin", out)]
+
+
+def check_link_inputs(h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
+    """Check ``h [N, D]``, the adjacency and ``pairs [2, P]``; return the pairs as long."""
+    check_tensor("h", h, dim=2, floating=True)
+    if adj is not None:
+        if not isinstance(adj, CSR):
+            raise TypeError(
+                "adj must be a graphpair.ops.CSR (build one with CSR.from_edge_index); "
+                f"got {describe(adj)}"
+            )
+        if adj.num_nodes != h.size(0):
+            raise ValueError(
+                f"adj has num_nodes={adj.num_nodes} but h has {h.size(0)} rows; "
+                "they must describe the same nodes"
+            )
+        if adj.device != h.device:
+            raise ValueError(f"adj is on {adj.device} but h is on {h.device}")
+    pairs = check_edge_index("pairs", pairs, num_nodes=h.size(0))
+    if pairs.device != h.device:
+        raise ValueError(f"pairs is on {pairs.device} but h is on {h.device}")
+    return pairs.long()
+
+
+def drop_edges(adj: CSR, p: float) -> CSR:
+    """A new CSR keeping each active entry of ``adj`` independently with probability ``1 - p``.
+
+    Both directions of an edge are dropped independently, as the reference's DropAdj does (the
+    result is generally asymmetric). ``adj`` itself (and its mask) is left untouched.
+    """
+    keep = adj.mask & (torch.rand(adj.num_edges, device=adj.device) >= p)
+    counts = torch.bincount(adj.row[keep], minlength=adj.num_nodes)
+    rowptr = torch.zeros(adj.num_nodes + 1, dtype=torch.long, device=adj.device)
+    torch.cumsum(counts, 0, out=rowptr[1:])
+    return CSR(rowptr, adj.col[keep], adj.num_nodes)
+
+
+def pair_sum(
+    x: Tensor, members: PairNodeSet, num_pairs: int, weight: Tensor | None = None
+) -> Tensor:
+    r"""``out[p] = sum_{(p, k) in members} weight * x[k]`` for a set sorted by pair ``[P, D]``.
+
+    Uses a segment sum over the pair pointer (no atomics, so deterministic on every device).
+    """
+    pair_idx, node_idx = members
+    src = x[node_idx]  # [M, D]
+    if weight is not None:
+        src = src * weight.unsqueeze(-1)
+    ptr = torch.zeros(num_pairs + 1, dtype=torch.long, device=x.device)
+    torch.cumsum(torch.bincount(pair_idx, minlength=num_pairs), 0, out=ptr[1:])
+    return segment(src, ptr, reduce="sum")

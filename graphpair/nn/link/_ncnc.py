@@ -1,0 +1,219 @@
+"""NCNC link predictor: NCN whose common neighbours are completed with its own probabilities."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from graphpair._validation import check_int, describe
+from graphpair.nn.link._common import Stack, check_link_inputs, pair_sum
+from graphpair.nn.link._ncn import NCNPredictor
+from graphpair.ops import CSR, neighbor_overlap
+
+__all__ = ["NCNCPredictor"]
+
+
+def _check_float(name: str, value: float, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a float; got {describe(value)}")
+    if not math.isfinite(value) or (positive and value <= 0):
+        raise ValueError(f"{name} must be {'> 0 and ' if positive else ''}finite; got {value}")
+    return float(value)
+
+
+class NCNCPredictor(NCNPredictor):
+    r"""Neural Common Neighbour with Completion (Wang, Yang, Zhang, ICLR 2024; ``incn1cn1``).
+
+    A node that neighbours only one endpoint counts as a *soft* common neighbour, weighted by
+    the model's own calibrated probability that it is linked to the other endpoint. With
+    :math:`f_D` the logit at depth :math:`D` and :math:`f_0` the NCN logit (same parameters):
+
+    .. math::
+        p_{uk} &= \alpha \, \sigma\big(\tau (s_{uk} - \mu) + \ln \pi\big), \qquad
+                  s_{uk} = f_{D-1}(u, k) \text{ (no gradient)} \\
+        z_{ij} &= \sum_{k \in N(i) \cap N(j)} h'_k
+                + \sum_{k \in N(i) \setminus N(j)} p_{jk}\, h'_k
+                + \sum_{k \in N(j) \setminus N(i)} p_{ik}\, h'_k \\
+        f_D(i, j) &= \mathrm{LIN}\big(\beta \cdot \mathrm{CNMLP}(z_{ij})
+                     + \mathrm{IJMLP}(h_i \odot h_j)\big)
+
+    :math:`p` equals the spec's :math:`\alpha \pi p_0 / (\pi p_0 + 1 - p_0)` with
+    :math:`p_0 = \sigma(\tau (s - \mu))`: :math:`\pi` multiplies the odds, so with a constant
+    :math:`\pi` it is redundant with :math:`\mu` (quirk Q14). With ``learn_pt`` it is predicted
+    per target pair, :math:`\pi_{ij} = \sigma(\mathrm{PTMLP}(h_i \odot h_j))`, the only path by
+    which gradients reach the completion weights.
+
+    Each level collects the completion pairs :math:`(u, k)` of the whole batch and scores every
+    distinct one once (unique keys :math:`uN + k`), in chunks of ``chunk_size`` pairs.
+
+    **Recursion (quirk Q1).** By default (``official_recursion=False``) the completion scores
+    are the model's plain prediction :math:`f_{D-1}(u, k)` on the same ``h`` and adjacency as the
+    outer call, with dropout off. With ``official_recursion=True`` the reference behaviour is
+    reproduced: the inner call receives :math:`h'` as its node embeddings (so XLIN is applied
+    again and the pair product is :math:`h'_u \odot h'_k`), applies the predictor's edge dropout
+    again to the already dropped adjacency, and runs with dropout active in training.
+
+    Args:
+        in_channels: Size ``D`` of the node embeddings.
+        hidden_channels: Width of every MLP.
+        depth: Completion depth ``D`` (1 = NCNC, 2 = NCNC2, 0 = plain NCN).
+        scale: :math:`\tau` (``probscale``).
+        offset: :math:`\mu` (``proboffset``).
+        pt: :math:`\pi` (``pt``), a prior odds factor > 0; 1 leaves the odds alone.
+        alpha: :math:`\alpha` (``alpha``), an overall factor on the completion weights.
+        learn_pt: Predict :math:`\pi` per target pair with PTMLP: Lin > ReLU > Lin(hidden, 1).
+        chunk_size: Completion pairs scored at once (memory only; ``None``: all at once).
+        official_recursion: Reproduce the reference recursion (see above).
+        dropout, edge_dropout, ln, use_xlin, tailact, twolayerlin, beta, cn_method: As in
+            :class:`NCNPredictor`.
+
+    Shapes:
+        - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes; pairs: ``[2, P]``
+        - output: logits ``[P]``; :meth:`pair_embedding`: ``[P, hidden_channels]``
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 2, 4]]))
+        >>> predictor = NCNCPredictor(8, 16, depth=1).eval()
+        >>> predictor(torch.randn(5, 8), adj, torch.tensor([[0], [1]])).shape
+        torch.Size([1])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        *,
+        depth: int = 1,
+        scale: float = 1.0,
+        offset: float = 0.0,
+        pt: float = 1.0,
+        alpha: float = 1.0,
+        learn_pt: bool = False,
+        chunk_size: int | None = None,
+        official_recursion: bool = False,
+        dropout: float = 0.0,
+        edge_dropout: float = 0.0,
+        ln: bool = False,
+        use_xlin: bool = False,
+        tailact: bool = False,
+        twolayerlin: bool = False,
+        beta: float = 1.0,
+        cn_method: str = "auto",
+    ) -> None:
+        self.depth = check_int("depth", depth, minimum=0)
+        self.scale = _check_float("scale", scale)
+        self.offset = _check_float("offset", offset)
+        self.pt = _check_float("pt", pt, positive=True)
+        self.alpha = _check_float("alpha", alpha)
+        self.learn_pt = bool(learn_pt)
+        self.chunk_size = (
+            None if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1)
+        )
+        self.official_recursion = bool(official_recursion)
+        # Set before Module.__init__ runs reset_parameters (plain attributes are allowed then).
+        self.pt_mlp: Stack | None = None
+        super().__init__(
+            in_channels,
+            hidden_channels,
+            dropout=dropout,
+            edge_dropout=edge_dropout,
+            ln=ln,
+            use_xlin=use_xlin,
+            tailact=tailact,
+            twolayerlin=twolayerlin,
+            beta=beta,
+            cn_method=cn_method,
+        )
+        if self.learn_pt:
+            self.pt_mlp = Stack(
+                in_channels,
+                [("lin", hidden_channels), ("relu", 0), ("lin", 1)],
+                dropout=0.0,
+                ln=False,
+            )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every layer (PTMLP included) and set :math:`\\beta` back to ``beta``."""
+        super().reset_parameters()
+        if self.pt_mlp is not None:
+            self.pt_mlp.reset_parameters()
+
+    # ------------------------------------------------------------------ completion
+
+    def _log_pt(self, h: Tensor, pairs: Tensor, entry_pair: Tensor) -> Tensor | float:
+        """:math:`\\ln \\pi` per completion entry (learned) or as a constant."""
+        if self.pt_mlp is None:
+            return math.log(self.pt)
+        logit = self.pt_mlp(h[pairs[0]] * h[pairs[1]], dropout_active=False).view(-1)  # [P]
+        return F.logsigmoid(logit)[entry_pair]
+
+    def _completion_scores(
+        self, h: Tensor, hx: Tensor, adj: CSR, pairs: Tensor, depth: int, dropout_active: bool
+    ) -> Tensor:
+        """Logits :math:`f_{depth}` of the (distinct) completion pairs ``[U]``, no gradient."""
+        if self.official_recursion:
+            # Reference: the inner call gets h' as its embeddings and re-drops the edges.
+            inner_h, inner_active = hx, dropout_active
+            inner_hx = self._xlin(hx, dropout_active)
+            inner_adj = self._adjacency(adj, dropout_active)
+        else:
+            inner_h, inner_active, inner_adj = h, False, adj
+            inner_hx = self._xlin(h, False) if dropout_active else hx
+        size = pairs.size(1) if self.chunk_size is None else self.chunk_size
+        scores = [
+            self._logits(
+                self._embedding(inner_h, inner_hx, inner_adj, chunk, depth, inner_active),
+                inner_active,
+            )
+            for chunk in torch.split(pairs, max(size, 1), dim=1)
+        ]
+        return torch.cat(scores) if scores else h.new_empty(0)
+
+    def _embedding(
+        self, h: Tensor, hx: Tensor, adj: CSR, pairs: Tensor, depth: int, dropout_active: bool
+    ) -> Tensor:
+        """Pair embedding at completion depth ``depth`` ``[P, hidden]``."""
+        if depth == 0:
+            return self._ncn_embedding(h, hx, adj, pairs, dropout_active)
+        num_pairs = pairs.size(1)
+        common, i_only, j_only = neighbor_overlap(adj, pairs, method=self.cn_method)
+        # k in N(i) - N(j) misses the link (j, k); k in N(j) - N(i) misses (i, k).
+        anchor = torch.cat([pairs[1][i_only.pair_idx], pairs[0][j_only.pair_idx]])  # [R]
+        candidate = torch.cat([i_only.node_idx, j_only.node_idx])  # [R]
+        keys = anchor * adj.num_nodes + candidate
+        unique_keys, inverse = torch.unique(keys, return_inverse=True)  # score each pair once
+        unique_pairs = torch.stack(
+            [unique_keys // max(adj.num_nodes, 1), unique_keys % max(adj.num_nodes, 1)]
+        )  # [2, U]
+        with torch.no_grad():
+            scores = self._completion_scores(h, hx, adj, unique_pairs, depth - 1, dropout_active)
+        entry_pair = torch.cat([i_only.pair_idx, j_only.pair_idx])  # [R]
+        log_pt = self._log_pt(h, pairs, entry_pair)
+        prob = self.alpha * torch.sigmoid(self.scale * (scores[inverse] - self.offset) + log_pt)
+        split = i_only.pair_idx.numel()
+        z = (
+            pair_sum(hx, common, num_pairs)
+            + pair_sum(hx, i_only, num_pairs, prob[:split])
+            + pair_sum(hx, j_only, num_pairs, prob[split:])
+        )  # [P, D]
+        return self._combine(h, z, pairs, dropout_active)
+
+    # ------------------------------------------------------------------ public
+
+    def pair_embedding(self, h: Tensor, adj: CSR, pairs: Tensor) -> Tensor:
+        """The pair representation fed to the output head LIN ``[P, hidden_channels]``."""
+        pairs = check_link_inputs(h, adj, pairs)
+        active = self.training
+        adj = self._adjacency(adj, active)
+        return self._embedding(h, self._xlin(h, active), adj, pairs, self.depth, active)
+
+    def _repr_args(self) -> str:
+        return (
+            f"{super()._repr_args()}, depth={self.depth}, scale={self.scale}, "
+            f"offset={self.offset}, pt={self.pt}, alpha={self.alpha}, "
+            f"learn_pt={self.learn_pt}, official_recursion={self.official_recursion}"
+        )
