@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import (
     bench_cn_method_rule,
     bench_common_neighbors,
+    bench_losses,
     bench_random_walk,
     bench_scatter,
 )
@@ -31,6 +32,7 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], Path]] = {
     "common_neighbors": bench_common_neighbors.main,
     "cn_method_rule": bench_cn_method_rule.main,
     "random_walk": bench_random_walk.main,
+    "losses": bench_losses.main,
 }
 
 
