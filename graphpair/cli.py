@@ -8,13 +8,23 @@ Subcommands:
     scorer evaluated with OGB-identical Hits@K. Then a short tour of the ops layer on the Les
     Misérables co-occurrence graph from networkx: CSR adjacency, target link removal by the
     edge mask, common neighbours on held-out edges, and random-walk powers (GRIT's RRWP).
+
+``link``
+    Train and evaluate link predictors (NCN, NCNC, GAE, ...) with the dataset's shipped
+    configuration, overridden by flags, and print a leaderboard-style table
+    (``graphpair link --dataset cora --predictor ncn,ncnc --runs 10``; ``docs/link.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
-from collections.abc import Sequence
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -22,6 +32,16 @@ from graphpair import __version__
 from graphpair.data import link_split, load_dataset
 from graphpair.metrics import Evaluator
 from graphpair.ops import CSR, common_neighbors, neighbor_overlap, random_walk_powers
+from graphpair.train import (
+    LINK_PREDICTORS,
+    ConfigError,
+    EpochRecord,
+    LinkConfig,
+    LinkResult,
+    RunResult,
+    link_config,
+    train_link,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -134,6 +154,183 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------ link
+
+# Shorter spellings accepted besides the --field-name of every LinkConfig field.
+_LINK_ALIASES = {"hidden_channels": ("--hidden",), "num_layers": ("--layers",)}
+_PREDICTOR_LABELS = {
+    "ncn": "NCN",
+    "ncnc": "NCNC",
+    "ncnc2": "NCNC2",
+    "gae": "GAE",
+    "ncn-diff": "NCN-diff",
+}
+
+
+def _flag(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def _optional(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        return None if text.strip().lower() == "none" else kind(text)
+
+    parse.__name__ = getattr(kind, "__name__", "value")
+    return parse
+
+
+def _metric_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`LinkConfig` field (dataset and predictor are added separately);
+    unset flags stay out of the namespace, so the dataset's shipped values apply."""
+    hints = typing.get_type_hints(LinkConfig)
+    group = parser.add_argument_group(
+        "configuration overrides (default: the dataset's shipped configuration; see --print-config)"
+    )
+    for field in dataclasses.fields(LinkConfig):
+        if field.name in ("dataset", "predictor"):
+            continue
+        hint = hints[field.name]
+        args = hint.__args__ if isinstance(hint, types.UnionType) else (hint,)
+        base = next(a for a in args if a is not type(None))
+        optional = type(None) in args
+        names = (_flag(field.name), *_LINK_ALIASES.get(field.name, ()))
+        kwargs: dict[str, Any] = {"dest": field.name, "default": argparse.SUPPRESS}
+        if base is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif typing.get_origin(base) is tuple:
+            kwargs["type"] = _metric_list
+            kwargs["metavar"] = "M1,M2"
+        else:
+            kwargs["type"] = _optional(base) if optional else base
+            kwargs["metavar"] = base.__name__.upper() + ("|none" if optional else "")
+        group.add_argument(*names, help=field.name, **kwargs)
+
+
+def _link_configs(args: argparse.Namespace) -> list[LinkConfig]:
+    """The configurations asked for: dataset defaults <- flags, one per predictor.
+
+    Raises:
+        ConfigError: naming the field of the first bad value.
+    """
+    fields = {f.name for f in dataclasses.fields(LinkConfig)} - {"dataset", "predictor"}
+    overrides = {name: getattr(args, name) for name in fields if hasattr(args, name)}
+    predictors = [p.strip() for p in args.predictor.split(",") if p.strip()]
+    if not predictors:
+        raise ConfigError("predictor", f"predictor must name one of {list(LINK_PREDICTORS)}")
+    return [link_config(args.dataset, p, **overrides) for p in predictors]
+
+
+def _percent(mean: float, std: float) -> str:
+    return f"{mean:.2f} ± {std:.2f}"
+
+
+def _link_table(results: Sequence[LinkResult]) -> str:
+    header = ("dataset", "model", "metric", "valid", "test", "params", "s/epoch", "total s")
+    rows = [header]
+    for result in results:
+        cfg = result.config
+        label = f"{_PREDICTOR_LABELS[cfg.predictor]} ({cfg.conv})"
+        # The headline metric first, then the others the run tracked.
+        for metric in (cfg.metric, *(m for m in cfg.metrics if m != cfg.metric)):
+            s = result.summary(metric)
+            rows.append(
+                (
+                    cfg.dataset,
+                    label,
+                    metric,
+                    _percent(s.valid_mean, s.valid_std),
+                    _percent(s.test_mean, s.test_std),
+                    f"{result.num_parameters:,}",
+                    f"{result.seconds_per_epoch:.3f}",
+                    f"{result.seconds:.1f}",
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _link(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    configs: list[LinkConfig] = args.configs
+    if args.print_config:
+        payload = [cfg.to_dict() for cfg in configs]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), file=out)
+        return 0
+    results = []
+    records = []
+    for cfg in configs:
+        name = _PREDICTOR_LABELS[cfg.predictor]
+        print(
+            f"{cfg.dataset} {name}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
+            f"{cfg.conv}/{cfg.num_layers}/{cfg.hidden_channels}, device {cfg.device}",
+            file=out,
+            flush=True,
+        )
+
+        def on_epoch(run: int, record: EpochRecord, cfg: LinkConfig = cfg) -> None:
+            if args.verbose:
+                print(
+                    f"  run {run} epoch {record.epoch}: loss {record.loss:.4f}, {cfg.metric} "
+                    f"valid {100 * record.valid[cfg.metric]:.2f} "
+                    f"test {100 * record.test[cfg.metric]:.2f} ({record.train_seconds:.2f} s)",
+                    file=out,
+                    flush=True,
+                )
+
+        def on_run(run: int, result: RunResult, cfg: LinkConfig = cfg) -> None:
+            best = result.best[cfg.metric]
+            print(
+                f"  run {run + 1}/{cfg.runs} seed {result.seed}: {cfg.metric} valid "
+                f"{100 * best.valid:.2f} test {100 * best.test:.2f} (epoch {best.epoch}), "
+                f"{result.seconds:.1f} s",
+                file=out,
+                flush=True,
+            )
+
+        result = train_link(cfg, on_epoch=on_epoch, on_run=on_run)
+        results.append(result)
+        records.extend(result.to_records())
+        if args.output is not None:
+            # Rewritten after every configuration, so finished runs survive an interruption.
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.writelines(json.dumps(rec) + "\n" for rec in records)
+    print(file=out)
+    print(_link_table(results), file=out)
+    return 0
+
+
+def _add_link_parser(sub: Any) -> None:
+    link = sub.add_parser(
+        "link",
+        help="train and evaluate link predictors (NCN, NCNC, GAE) with per-dataset configs",
+        description="Train and evaluate link predictors. Values come from the dataset's "
+        "shipped configuration (the NCN paper's hyper-parameters), overridden by flags.",
+    )
+    link.add_argument(
+        "--dataset",
+        default="default",
+        help="registered link dataset (default: 'default', the embedded synthetic graph)",
+    )
+    link.add_argument(
+        "--predictor",
+        default="ncn",
+        help=f"one of {list(LINK_PREDICTORS)}, or several separated by commas (default: ncn)",
+    )
+    link.add_argument(
+        "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    link.add_argument("--output", default=None, help="write one JSON record per run to this file")
+    link.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    _add_config_flags(link)
+    link.set_defaults(func=_link)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``graphpair`` command."""
     parser = argparse.ArgumentParser(
@@ -152,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="random-walk channels K, identity included (default: 8)",
     )
     demo.set_defaults(func=_demo)
+    _add_link_parser(sub)
     return parser
 
 
@@ -161,5 +359,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "walk_length", 1) < 1:
         parser.error(f"--walk-length must be >= 1; got {args.walk_length}")
+    if args.command == "link":
+        try:
+            args.configs = _link_configs(args)  # every value checked before any work
+        except ConfigError as err:
+            parser.error(f"{_flag(err.field)}: {err}")
+        try:
+            return int(args.func(args))
+        except ConfigError as err:  # data-dependent checks (batch size vs. training set ...)
+            parser.error(f"{_flag(err.field)}: {err}")
     result: int = args.func(args)
     return result

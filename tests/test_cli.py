@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+import pathlib
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
+import torch
 
 from graphpair.cli import main
 
@@ -41,3 +45,91 @@ def test_python_dash_m_entry_point() -> None:
         [sys.executable, "-m", "graphpair", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("graphpair ")
+
+
+# ------------------------------------------------------------------------------------ link
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    # Tiny training runs: torch's thread pool only adds overhead on a small shared machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_link_print_config_merges_dataset_defaults_and_flags(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["link", "--dataset", "cora", "--predictor", "ncnc", "--print-config"]
+    assert main([*argv, "--runs", "3", "--hidden", "64", "--no-tlr", "--chunk-size", "none"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["dataset"] == "Cora"
+    assert config["predictor"] == "ncnc"
+    assert (config["runs"], config["hidden_channels"], config["tlr"]) == (3, 64, False)
+    assert config["chunk_size"] is None
+    assert (config["gnnlr"], config["scale"], config["epochs"]) == (0.0043, 4.3, 100)
+
+
+def test_link_print_config_for_several_predictors(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["link", "--dataset", "karate", "--predictor", "ncn,gae", "--print-config"]
+    assert main([*argv, "--metrics", "hits@1,rocauc", "--metric", "hits@1"]) == 0
+    configs = json.loads(capsys.readouterr().out)
+    assert [c["predictor"] for c in configs] == ["ncn", "gae"]
+    assert configs[0]["metrics"] == ["hits@1", "rocauc"]
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_link_runs_and_prints_a_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    output = tmp_path / "runs.jsonl"
+    argv = ["link", "--dataset", "karate", "--runs", "1", "--epochs", "2", "--hidden", "8"]
+    assert main([*argv, "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "karate NCN: 1 run(s) x 2 epoch(s)" in out
+    assert "run 1/1 seed 0: rocauc valid" in out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("dataset"))
+    assert lines[header].split() == [
+        "dataset",
+        "model",
+        "metric",
+        "valid",
+        "test",
+        "params",
+        "s/epoch",
+        "total",
+        "s",
+    ]
+    row = lines[header + 2]
+    assert row.startswith("karate")
+    assert "NCN (puregcn)" in row
+    assert "rocauc" in row
+    assert " ± 0.00" in row  # one run: std 0
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    assert len(records) == 1
+    assert records[0]["seed"] == 0
+    assert records[0]["config"]["epochs"] == 2
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--dropout", "1.5"], "--dropout: dropout must be a probability in [0, 1); got 1.5"),
+        (["--predictor", "seal"], "--predictor: predictor must be one of"),
+        (["--dataset", "nope"], "--dataset: unknown dataset 'nope'"),
+        (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
+        (["--metric", "hits@20"], "--metric: metric must be one of metrics"),
+        (["--batch-size", "500"], "--batch-size: batch_size must be at most the 56"),
+    ],
+)
+@pytest.mark.usefixtures("one_thread")
+def test_link_bad_flag_names_the_flag(
+    capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["link", "--dataset", "karate", "--epochs", "1", "--runs", "1", *flags])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

@@ -14,6 +14,8 @@ PUBLIC_MODULES = [
     "graphpair.nn",
     "graphpair.nn.link",
     "graphpair.nn.encoders",
+    "graphpair.losses",
+    "graphpair.train",
 ]
 
 

@@ -1,0 +1,406 @@
+"""The link-prediction training loop of NCN / NCNC (``specs/ncn.md`` §3 and §4).
+
+Per run (seed ``s``): the split for ``s`` (re-drawn for Planetoid-style datasets, the official
+one for OGB), ``torch.manual_seed(s)`` before the model is built, and one ``torch.Generator``
+seeded with ``s`` for every draw the loop makes itself (permutations, negatives), so a CPU run
+is bit-reproducible. Per epoch: negatives, a permutation of the training positives, full
+batches of ``batch_size`` (the last partial one dropped); per step the batch's positives are
+masked out of the CSR (target link removal), the encoder runs on the whole graph, the
+predictor scores the positives and their negatives, BCE, Adam. Evaluation scores validation
+on the training graph and test on the test-stage graph, and every metric selects its own best
+epoch on validation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from graphpair.data import LinkSplit, LoadedDataset, link_split, load_dataset, negative_sampling
+from graphpair.metrics import Evaluator, ranked_hits_at_k
+from graphpair.nn import (
+    GAEPredictor,
+    MPNNEncoder,
+    NCNCPredictor,
+    NCNDiffPredictor,
+    NCNPredictor,
+)
+from graphpair.ops import CSR
+from graphpair.train._config import ConfigError, LinkConfig
+from graphpair.train._results import EpochRecord, LinkResult, RunResult, select_best
+
+__all__ = [
+    "EpochCallback",
+    "RunCallback",
+    "bce_loss",
+    "build_encoder",
+    "build_predictor",
+    "evaluate_link",
+    "train_link",
+]
+
+log = logging.getLogger(__name__)
+
+
+class EpochCallback(Protocol):
+    """``on_epoch(run_index, record)``: called after every evaluated epoch (0-based run)."""
+
+    def __call__(self, run_index: int, record: EpochRecord, /) -> None: ...
+
+
+class RunCallback(Protocol):
+    """``on_run(run_index, result)``: called after every run (0-based run)."""
+
+    def __call__(self, run_index: int, result: RunResult, /) -> None: ...
+
+
+Predictor = GAEPredictor | NCNPredictor | NCNCPredictor | NCNDiffPredictor
+
+
+def bce_loss(pos: Tensor, neg: Tensor) -> Tensor:
+    r"""NCN's loss (spec §3.4): two separate means, summed.
+
+    .. math::
+        L = \operatorname{mean}_b\big[-\log\sigma(s^+_b)\big]
+          + \operatorname{mean}_b\big[-\log\sigma(-s^-_b)\big]
+
+    The reference adds 1e-15 inside the logarithms; ``logsigmoid`` is the exact, stable form.
+    """
+    return -F.logsigmoid(pos).mean() - F.logsigmoid(-neg).mean()
+
+
+def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | None, int | None]:
+    """``(x, in_channels, num_embeddings)`` for the encoder from the graph and the config."""
+    x = getattr(data, "x", None)
+    num_nodes = int(getattr(data, "num_nodes"))  # noqa: B009 (Data is untyped)
+    kind = config.node_input
+    if kind == "auto":
+        kind = "features" if x is not None else "id"
+    if kind in ("features", "category") and x is None:
+        raise ConfigError(
+            "node_input",
+            f"node_input={config.node_input!r} needs node features, and {config.dataset!r} has "
+            "none; use node_input='id'",
+        )
+    if kind == "features":
+        assert x is not None
+        features = x.float() if not x.is_sparse else x
+        return features, int(x.size(1)), None
+    if kind == "category":
+        assert x is not None
+        # One-hot categories (ogbl-ppa's 58 species) -> the category id per node.
+        return x.to_dense().argmax(dim=1), None, int(x.size(1))
+    # The reference sizes the id embedding max_x + 1 = N + 1 (one spare row, spec §2.9).
+    return None, None, num_nodes + 1
+
+
+def build_encoder(
+    config: LinkConfig, in_channels: int | None, num_embeddings: int | None
+) -> MPNNEncoder:
+    """The :class:`~graphpair.nn.MPNNEncoder` described by ``config``."""
+    return MPNNEncoder(
+        in_channels,
+        config.hidden_channels,
+        config.num_layers,
+        conv=config.conv,
+        num_embeddings=num_embeddings,
+        dropout=config.dropout,
+        edge_dropout=config.edge_dropout,
+        input_dropout=config.input_dropout,
+        tail_dropout=config.tail_dropout,
+        ln=config.ln,
+        res=config.res,
+        jk=config.jk,
+    )
+
+
+def build_predictor(config: LinkConfig) -> Predictor:
+    """The link predictor described by ``config``.
+
+    GAE gets only ``dropout`` and ``ln``, as the reference (quirk Q2a: its script never
+    forwarded ``use_xlin``/``tailact``/``twolayerlin``/``beta`` to GAE).
+    """
+    width = config.hidden_channels
+    if config.predictor == "gae":
+        return GAEPredictor(width, width, dropout=config.predictor_dropout, ln=config.predictor_ln)
+    common: dict[str, Any] = {
+        "dropout": config.predictor_dropout,
+        "edge_dropout": config.predictor_edge_dropout,
+        "ln": config.predictor_ln,
+        "use_xlin": config.use_xlin,
+        "tailact": config.tailact,
+        "twolayerlin": config.twolayerlin,
+        "beta": config.beta,
+    }
+    if config.predictor == "ncn":
+        return NCNPredictor(width, width, **common)
+    if config.predictor == "ncn-diff":
+        return NCNDiffPredictor(width, width, **common)
+    return NCNCPredictor(
+        width,
+        width,
+        depth=2 if config.predictor == "ncnc2" else 1,
+        scale=config.scale,
+        offset=config.offset,
+        pt=config.pt,
+        alpha=config.alpha,
+        chunk_size=config.chunk_size,
+        official_recursion=config.official_recursion,
+        **common,
+    )
+
+
+def _score(predictor: Predictor, h: Tensor, adj: CSR, pairs: Tensor, batch_size: int) -> Tensor:
+    """Logits of ``pairs`` ``[2, P]`` (or ``[2, P, K]`` -> ``[P, K]``), ``batch_size`` at a time."""
+    flat = pairs.reshape(2, -1)
+    out = [
+        predictor(h, adj, flat[:, start : start + batch_size]).float()
+        for start in range(0, flat.size(1), batch_size)
+    ]
+    scores = torch.cat(out) if out else h.new_zeros(0)
+    return scores.view(pairs.shape[1:])
+
+
+def _metric_values(metrics: Sequence[str], pos: Tensor, neg: Tensor) -> dict[str, float]:
+    """OGB-identical metric values; ``neg`` is a shared pool ``[Q]`` or per positive ``[P, K]``."""
+    pos, neg = pos.cpu(), neg.cpu()
+    out: dict[str, float] = {}
+    for name in metrics:
+        if name.startswith("hits@") and neg.dim() == 2:
+            out[name] = ranked_hits_at_k(pos, neg, int(name[5:]))
+        elif name == "rocauc":
+            out[name] = Evaluator(name)({"y_pred_pos": pos, "y_pred_neg": neg.reshape(-1)})[name]
+        else:
+            out[name] = Evaluator(name)({"y_pred_pos": pos, "y_pred_neg": neg})[name]
+    return out
+
+
+@torch.no_grad()
+def evaluate_link(
+    encoder: torch.nn.Module,
+    predictor: Predictor,
+    x: Tensor | None,
+    adj: CSR,
+    adj_test: CSR,
+    split: LinkSplit,
+    metrics: Sequence[str],
+    batch_size: int,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Validation and test metrics: validation on ``adj`` (the training graph), test on
+    ``adj_test`` (the training graph, or train + validation where the dataset's rule says so);
+    nothing is masked at evaluation time."""
+    encoder.eval()
+    predictor.eval()
+    h = encoder(x, adj)
+    device = h.device
+    results = []
+    for stage, graph in (("valid", adj), ("test", adj_test)):
+        if graph is not adj:
+            h = encoder(x, graph)
+        pos = _score(predictor, h, graph, split.pos(stage).to(device), batch_size)
+        neg = _score(predictor, h, graph, split.neg(stage).to(device), batch_size)
+        results.append(_metric_values(metrics, pos, neg))
+    return results[0], results[1]
+
+
+def _check_split(config: LinkConfig, split: LinkSplit) -> None:
+    per_positive = split.valid_neg.dim() == 3
+    if "mrr" in config.metrics and not per_positive:
+        raise ConfigError(
+            "metrics",
+            f"metric 'mrr' needs negatives per positive, and {config.dataset!r} has a shared "
+            "pool; use 'hits@K' or 'rocauc'",
+        )
+    num_train = split.train_pos.size(1)
+    if config.batch_size > num_train:
+        raise ConfigError(
+            "batch_size",
+            f"batch_size must be at most the {num_train} training positives of "
+            f"{config.dataset!r} (the last partial batch is dropped); got {config.batch_size}",
+        )
+
+
+def _train_epoch(
+    config: LinkConfig,
+    encoder: torch.nn.Module,
+    predictor: Predictor,
+    optimizer: torch.optim.Optimizer,
+    x: Tensor | None,
+    adj: CSR,
+    train_pos: Tensor,
+    train_graph: Tensor,
+    generator: torch.Generator,
+) -> float:
+    encoder.train()
+    predictor.train()
+    device = train_pos.device
+    num_nodes = adj.num_nodes
+    num_pos = train_pos.size(1)
+    neg_all = None
+    if config.negatives == "global":
+        # One uniform negative per positive, drawn once per epoch from the non-edges of the
+        # training graph (ordered pairs, as PyG's sampler in the reference).
+        neg_all = negative_sampling(
+            train_graph, num_nodes, num_pos, directed=True, generator=generator
+        ).to(device)
+    perm = torch.randperm(num_pos, generator=generator).to(device)
+    batch = config.batch_size
+    losses = []
+    for start in range(0, num_pos - batch + 1, batch):  # full batches only
+        idx = perm[start : start + batch]
+        pos = train_pos[:, idx]
+        if neg_all is not None:
+            neg = neg_all[:, idx]
+        else:
+            dst = torch.randint(0, num_nodes, (batch,), generator=generator).to(device)
+            neg = torch.stack([pos[0], dst])
+        optimizer.zero_grad()
+        masked = adj.masked(pos) if config.tlr else contextlib.nullcontext(adj)
+        with masked as graph:
+            # The whole step, backward included, sees the masked graph.
+            h = encoder(x, graph)
+            loss = bce_loss(predictor(h, graph, pos), predictor(h, graph, neg))
+            loss.backward()  # type: ignore[no-untyped-call]
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(encoder.parameters(), config.grad_clip)
+            torch.nn.utils.clip_grad_norm_(predictor.parameters(), config.grad_clip)
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return sum(losses) / len(losses)
+
+
+def _run(
+    config: LinkConfig,
+    data: object,
+    split: LinkSplit,
+    seed: int,
+    run_index: int,
+    on_epoch: EpochCallback | None,
+) -> RunResult:
+    start = time.perf_counter()
+    device = torch.device(config.device)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+
+    x, in_channels, num_embeddings = _node_input(config, data)
+    if x is not None:
+        x = x.to(device)
+    encoder = build_encoder(config, in_channels, num_embeddings).to(device)
+    predictor = build_predictor(config).to(device)
+    optimizer = torch.optim.Adam(
+        [
+            {"params": list(encoder.parameters()), "lr": config.gnnlr},
+            {"params": list(predictor.parameters()), "lr": config.prelr},
+        ]
+    )
+    num_parameters = sum(
+        p.numel() for m in (encoder, predictor) for p in m.parameters() if p.requires_grad
+    )
+
+    train_graph = split.edge_index("train")
+    adj = CSR.from_edge_index(train_graph, split.num_nodes).to(device)
+    adj_test = adj
+    if split.valid_as_input:
+        adj_test = CSR.from_edge_index(split.edge_index("test"), split.num_nodes).to(device)
+    train_pos = split.train_pos.to(device)
+
+    history: list[EpochRecord] = []
+    for epoch in range(1, config.epochs + 1):
+        tick = time.perf_counter()
+        loss = _train_epoch(
+            config, encoder, predictor, optimizer, x, adj, train_pos, train_graph, generator
+        )
+        train_seconds = time.perf_counter() - tick
+        if epoch % config.eval_every and epoch != config.epochs:
+            continue
+        tick = time.perf_counter()
+        valid, test = evaluate_link(
+            encoder, predictor, x, adj, adj_test, split, config.metrics, config.test_batch_size
+        )
+        record = EpochRecord(epoch, loss, valid, test, train_seconds, time.perf_counter() - tick)
+        history.append(record)
+        log.info(
+            "run %d seed %d epoch %d: loss %.4f, valid %s %.4f, test %.4f",
+            run_index,
+            seed,
+            epoch,
+            loss,
+            config.metric,
+            valid[config.metric],
+            test[config.metric],
+        )
+        if on_epoch is not None:
+            on_epoch(run_index, record)
+    return RunResult(
+        seed=seed,
+        best=select_best(history, config.metrics),
+        history=tuple(history),
+        num_parameters=num_parameters,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _splits(config: LinkConfig, dataset: LoadedDataset) -> Iterator[tuple[int, LinkSplit]]:
+    official = None
+    if dataset.link_split is not None:
+        official = link_split(dataset)  # fixed: audited once, shared by every run
+    for run in range(config.runs):
+        seed = config.seed + run
+        split = official if official is not None else link_split(dataset, seed)
+        if config.valid_as_input is not None and split.valid_as_input != config.valid_as_input:
+            split = dataclasses.replace(split, valid_as_input=config.valid_as_input)
+        yield seed, split
+
+
+def train_link(
+    config: LinkConfig,
+    *,
+    on_epoch: EpochCallback | None = None,
+    on_run: RunCallback | None = None,
+) -> LinkResult:
+    """Train and evaluate ``config.runs`` independent runs of a link predictor.
+
+    Implements ``specs/ncn.md`` §3 and §4: full-graph encoder every step over a CSR with the
+    step's positive targets masked (target link removal through the edge mask, no rebuild),
+    full mini-batches of target pairs, one negative per positive, NCN's BCE, Adam with the
+    encoder and predictor learning rates, per-metric model selection on validation, and seeds
+    ``config.seed .. config.seed + runs - 1``. Every split used is audited for leakage.
+
+    Args:
+        config: the run configuration (see :func:`graphpair.train.link_config`).
+        on_epoch: called as ``on_epoch(run_index, record)`` after every evaluation.
+        on_run: called as ``on_run(run_index, result)`` after every run.
+
+    Returns:
+        A :class:`LinkResult`; ``result.summary()`` is the paper-style mean ± std ×100.
+
+    Raises:
+        ConfigError: the device is unavailable, or the data do not fit the config (e.g.
+            ``batch_size`` larger than the training set, ``'mrr'`` with shared negatives).
+    """
+    if not isinstance(config, LinkConfig):
+        raise TypeError(f"config must be a LinkConfig; got {type(config).__name__}")
+    device = torch.device(config.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", f"device {config.device!r} is not available here")
+    start = time.perf_counter()
+    dataset = load_dataset(
+        config.dataset, config.data_root, cache=config.cache, download=config.download
+    )
+    log.info("loaded %s", dataset)
+    runs = []
+    for run_index, (seed, split) in enumerate(_splits(config, dataset)):
+        _check_split(config, split)
+        result = _run(config, dataset.data, split, seed, run_index, on_epoch)
+        runs.append(result)
+        if on_run is not None:
+            on_run(run_index, result)
+    return LinkResult(config=config, runs=tuple(runs), seconds=time.perf_counter() - start)

@@ -1,0 +1,175 @@
+"""Results of link runs: per-epoch records, per-metric model selection, mean ± std over runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphpair.train._config import LinkConfig
+
+__all__ = [
+    "EpochRecord",
+    "LinkResult",
+    "MetricSummary",
+    "RunResult",
+    "Selection",
+    "select_best",
+]
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One evaluated epoch of a run.
+
+    Attributes:
+        epoch: 1-based epoch number.
+        loss: mean training loss over the epoch's steps.
+        valid, test: metric name -> value (fractions, not percentages).
+        train_seconds: wall time of the epoch's training steps.
+        eval_seconds: wall time of the evaluation.
+    """
+
+    epoch: int
+    loss: float
+    valid: Mapping[str, float]
+    test: Mapping[str, float]
+    train_seconds: float
+    eval_seconds: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The epoch chosen for one metric and its validation and test values."""
+
+    epoch: int
+    valid: float
+    test: float
+
+
+def select_best(records: Sequence[EpochRecord], metrics: Sequence[str]) -> dict[str, Selection]:
+    """Model selection per metric (``specs/ncn.md`` §4.3).
+
+    For every metric separately, the epoch with the best validation value wins; a later epoch
+    replaces it only when **strictly** greater, so ties keep the earlier epoch, and the first
+    evaluated epoch initialises the choice.
+
+    Example:
+        >>> recs = [EpochRecord(e, 0.0, {"m": v}, {"m": t}, 0.0, 0.0)
+        ...         for e, (v, t) in enumerate([(0.5, 0.1), (0.7, 0.2), (0.7, 0.9)], 1)]
+        >>> select_best(recs, ["m"])["m"]
+        Selection(epoch=2, valid=0.7, test=0.2)
+    """
+    if not records:
+        raise ValueError("records must hold at least one evaluated epoch; got none")
+    best: dict[str, Selection] = {}
+    for record in records:
+        for name in metrics:
+            value = record.valid[name]
+            current = best.get(name)
+            if current is None or value > current.valid:
+                best[name] = Selection(record.epoch, value, record.test[name])
+    return best
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run (one seed).
+
+    Attributes:
+        seed: the run's seed (split, initialisation, negatives, dropout).
+        best: metric -> the selected epoch and its values.
+        history: every evaluated epoch.
+        num_parameters: trainable parameters of encoder + predictor.
+        seconds: wall time of the run (split, model building, training and evaluation).
+    """
+
+    seed: int
+    best: Mapping[str, Selection]
+    history: tuple[EpochRecord, ...]
+    num_parameters: int
+    seconds: float
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean training time of an epoch (evaluation excluded)."""
+        return float(np.mean([r.train_seconds for r in self.history]))
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """Mean ± population standard deviation (ddof = 0) over runs, in percent (×100)."""
+
+    metric: str
+    valid_mean: float
+    valid_std: float
+    test_mean: float
+    test_std: float
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """All runs of one configuration.
+
+    Attributes:
+        config: the configuration that produced it.
+        runs: one :class:`RunResult` per seed.
+        seconds: total wall time, data loading included.
+    """
+
+    config: LinkConfig
+    runs: tuple[RunResult, ...]
+    seconds: float
+
+    @property
+    def num_parameters(self) -> int:
+        """Trainable parameters of the model (the same for every run)."""
+        return self.runs[0].num_parameters
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean training time of an epoch over every run."""
+        return float(np.mean([r.seconds_per_epoch for r in self.runs]))
+
+    def summary(self, metric: str | None = None) -> MetricSummary:
+        """``metric`` (default: the headline metric) over runs, ×100, as the paper reports.
+
+        Example:
+            ``result.summary().test_mean`` is the paper-table number.
+        """
+        name = self.config.metric if metric is None else metric
+        if name not in self.config.metrics:
+            raise ValueError(f"metric must be one of {list(self.config.metrics)}; got {name!r}")
+        valid = np.array([run.best[name].valid for run in self.runs]) * 100
+        test = np.array([run.best[name].test for run in self.runs]) * 100
+        return MetricSummary(
+            name,
+            float(valid.mean()),
+            float(valid.std(ddof=0)),
+            float(test.mean()),
+            float(test.std(ddof=0)),
+        )
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One JSON-serialisable record per run: config, seed, selected values, timings."""
+        out = []
+        for run in self.runs:
+            out.append(
+                {
+                    "dataset": self.config.dataset,
+                    "predictor": self.config.predictor,
+                    "seed": run.seed,
+                    "metric": self.config.metric,
+                    "best": {
+                        name: {"epoch": s.epoch, "valid": s.valid, "test": s.test}
+                        for name, s in run.best.items()
+                    },
+                    "num_parameters": run.num_parameters,
+                    "seconds": run.seconds,
+                    "seconds_per_epoch": run.seconds_per_epoch,
+                    "config": self.config.to_dict(),
+                }
+            )
+        return out

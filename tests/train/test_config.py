@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from graphpair.train import LINK_CONFIGS, ConfigError, LinkConfig, link_config
+
+# Spot checks of specs/ncn.md §4.4, one row per dataset:
+# (dataset, predictor, {field: value}).
+PAPER = [
+    (
+        "Cora",
+        "ncn",
+        {
+            "conv": "puregcn",
+            "num_layers": 1,
+            "hidden_channels": 256,
+            "jk": True,
+            "input_dropout": 0.7,
+            "tail_dropout": 0.3,
+            "dropout": 0.05,
+            "predictor_dropout": 0.05,
+            "predictor_edge_dropout": 0.4,
+            "gnnlr": 0.0043,
+            "prelr": 0.0024,
+            "batch_size": 1152,
+            "test_batch_size": 8192,
+            "epochs": 100,
+            "runs": 10,
+            "tlr": True,
+            "use_xlin": True,
+            "tailact": True,
+            "twolayerlin": False,
+            "metric": "hits@100",
+        },
+    ),
+    (
+        "CiteSeer",
+        "ncnc",
+        {
+            "dropout": 0.75,
+            "predictor_dropout": 0.55,
+            "gnnlr": 0.0085,
+            "prelr": 0.0078,
+            "batch_size": 384,
+            "twolayerlin": True,
+            "scale": 6.5,
+            "offset": 4.4,
+            "pt": 0.75,
+            "alpha": 0.4,
+        },
+    ),
+    ("PubMed", "ncnc", {"batch_size": 2048, "gnnlr": 0.0097, "scale": 5.3, "alpha": 0.3}),
+    (
+        "ogbl-collab",
+        "ncn",
+        {
+            "conv": "gcn",
+            "hidden_channels": 64,
+            "res": True,
+            "edge_dropout": 0.25,
+            "batch_size": 65536,
+            "valid_as_input": True,
+            "metric": "hits@50",
+        },
+    ),
+    (
+        "ogbl-ppa",
+        "ncn",
+        {"num_layers": 3, "node_input": "category", "epochs": 25, "use_xlin": False},
+    ),
+    (
+        "ogbl-citation2",
+        "ncn",
+        {"num_layers": 3, "tlr": False, "grad_clip": 1.0, "negatives": "source", "metric": "mrr"},
+    ),
+    ("ogbl-citation2", "ncnc", {"prelr": 0.001, "batch_size": 24576, "offset": -0.3}),
+    (
+        "ogbl-ddi",
+        "ncn",
+        {
+            "conv": "puresum",
+            "hidden_channels": 224,
+            "node_input": "id",
+            "predictor_dropout": 0.6,
+            "twolayerlin": True,
+            "tailact": False,
+            "metric": "hits@20",
+        },
+    ),
+    ("ogbl-ddi", "ncnc", {"prelr": 0.0025, "scale": 10.0, "offset": 3.0, "alpha": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("dataset", "predictor", "expected"), PAPER)
+def test_shipped_configs_hold_the_paper_hyperparameters(
+    dataset: str, predictor: str, expected: dict[str, object]
+) -> None:
+    cfg = link_config(dataset, predictor)
+    assert cfg.dataset == dataset
+    for name, value in expected.items():
+        assert getattr(cfg, name) == value, name
+
+
+def test_every_shipped_config_is_valid_for_every_predictor() -> None:
+    for dataset in LINK_CONFIGS:
+        for predictor in ("ncn", "ncnc", "ncnc2", "gae", "ncn-diff"):
+            assert link_config(dataset, predictor).predictor == predictor
+
+
+def test_names_resolve_case_and_separator_insensitively() -> None:
+    cfg = link_config("CORA", "NCN_Diff", conv="PureGCN", metrics=("Hits@20", "hits_at_100"))
+    assert (cfg.dataset, cfg.predictor, cfg.conv) == ("Cora", "ncn-diff", "puregcn")
+    assert cfg.metrics == ("hits@20", "hits@100")
+    assert link_config("ogbl_ddi").dataset == "ogbl-ddi"
+
+
+def test_overrides_win_over_the_dataset_and_ncnc_values() -> None:
+    cfg = link_config("ogbl-ddi", "ncnc", prelr=0.5, runs=2)
+    assert (cfg.prelr, cfg.runs, cfg.scale) == (0.5, 2, 10.0)
+    assert link_config("ogbl-ddi", "ncn").prelr == 0.0018
+
+
+def test_unshipped_link_dataset_gets_the_class_defaults() -> None:
+    assert link_config("default").epochs == 20  # shipped
+    assert dataclasses.replace(LinkConfig(), dataset="Cora").epochs == LinkConfig().epochs
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "pattern"),
+    [
+        ({"hidden_channels": 0}, "hidden_channels", "hidden_channels must be >= 1; got 0"),
+        ({"dropout": 1.0}, "dropout", r"dropout must be a probability in \[0, 1\); got 1.0"),
+        ({"predictor": "seal"}, "predictor", "predictor must be one of .*'ncnc'.*got 'seal'"),
+        ({"conv": "gat"}, "conv", "conv must be one of"),
+        ({"dataset": "nope"}, "dataset", "unknown dataset 'nope'"),
+        ({"dataset": "ZINC"}, "dataset", "'ZINC' is a graph dataset"),
+        ({"epochs": 2.5}, "epochs", "epochs must be an int; got 2.5"),
+        ({"tlr": 1}, "tlr", "tlr must be a bool; got 1"),
+        ({"metric": "hits@20", "metrics": ("hits@50",)}, "metric", "one of metrics"),
+        ({"metrics": ("hits@0",)}, "metrics", "metrics must be 'hits@K'"),
+        ({"metrics": ()}, "metrics", "non-empty"),
+        ({"gnnlr": -1.0}, "gnnlr", "gnnlr must be >= 0"),
+        ({"pt": 0.0}, "pt", "pt must be > 0"),
+        ({"grad_clip": 0.0}, "grad_clip", "grad_clip must be > 0"),
+        ({"device": "warp-drive"}, "device", "device must be a torch device name"),
+        ({"data_root": "/no/such/folder"}, "data_root", "existing folder"),
+        ({"batch": 3}, "batch", "unknown LinkConfig field 'batch'"),
+    ],
+)
+def test_bad_values_name_the_field_and_value(
+    changes: dict[str, object], field: str, pattern: str
+) -> None:
+    with pytest.raises(ConfigError, match=pattern) as info:
+        link_config(**{"dataset": "karate", **changes})  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert isinstance(info.value, ValueError)
+
+
+def test_config_is_frozen_and_replace_checks() -> None:
+    cfg = link_config("karate")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.epochs = 3  # type: ignore[misc]
+    assert cfg.replace(epochs=3).epochs == 3
+    with pytest.raises(ConfigError, match="epochs must be >= 1"):
+        cfg.replace(epochs=0)
+
+
+def test_to_dict_round_trips_through_json() -> None:
+    cfg = link_config("cora", "ncnc", metrics=["hits@20", "hits@100"])
+    data = json.loads(json.dumps(cfg.to_dict()))
+    data["metrics"] = tuple(data["metrics"])
+    assert LinkConfig(**data) == cfg
