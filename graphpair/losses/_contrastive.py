@@ -21,6 +21,7 @@ from graphpair.losses._common import (
     warn_once,
     zero_loss,
 )
+from graphpair.losses._module import BlockLossModule
 from graphpair.losses._problem import (
     build_problem,
     check_mode,
@@ -309,7 +310,7 @@ def contrastive_margin(
     return finish(problem, out, reduction)
 
 
-class ContrastiveLoss(torch.nn.Module):
+class ContrastiveLoss(BlockLossModule):
     r"""Module form of :func:`contrastive_margin` (pytorch-metric-learning's
     ``ContrastiveLoss``).
 
@@ -327,6 +328,8 @@ class ContrastiveLoss(torch.nn.Module):
         >>> loss = ContrastiveLoss()(torch.randn(8, 16), torch.arange(4).repeat(2))
     """
 
+    hyperparameters = ("pos_margin", "neg_margin", "distance", "normalize_embeddings")
+
     def __init__(
         self,
         pos_margin: float = 0.0,
@@ -339,45 +342,17 @@ class ContrastiveLoss(torch.nn.Module):
         distributed: bool = False,
         local_anchors: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            reduction=reduction,
+            chunk_size=chunk_size,
+            distributed=distributed,
+            local_anchors=local_anchors,
+        )
         self.pos_margin = check_finite_number("pos_margin", pos_margin)
         self.neg_margin = check_finite_number("neg_margin", neg_margin)
         self.distance = check_choice("distance", distance, DISTANCES)
         self.normalize_embeddings = normalize_embeddings
-        self.reduction = check_reduction(reduction)
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.distributed = distributed
-        self.local_anchors = local_anchors
 
-    def forward(
-        self,
-        embeddings: Tensor,
-        labels: Tensor | None = None,
-        indices_tuple: IndicesTuple | None = None,
-        ref_emb: Tensor | None = None,
-        ref_labels: Tensor | None = None,
-    ) -> Tensor:
-        """See :func:`contrastive_margin`."""
-        return contrastive_margin(
-            embeddings,
-            labels,
-            indices_tuple,
-            ref_emb=ref_emb,
-            ref_labels=ref_labels,
-            pos_margin=self.pos_margin,
-            neg_margin=self.neg_margin,
-            distance=self.distance,
-            normalize_embeddings=self.normalize_embeddings,
-            reduction=self.reduction,
-            chunk_size=self.chunk_size,
-            distributed=self.distributed,
-            local_anchors=self.local_anchors,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"pos_margin={self.pos_margin}, neg_margin={self.neg_margin}, "
-            f"distance={self.distance!r}, normalize_embeddings={self.normalize_embeddings}, "
-            f"reduction={self.reduction!r}, chunk_size={self.chunk_size}, "
-            f"distributed={self.distributed}, local_anchors={self.local_anchors}"
-        )
+    def loss(self, *args: Any, **kwargs: Any) -> Tensor:
+        """:func:`contrastive_margin`."""
+        return contrastive_margin(*args, **kwargs)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import torch
+from typing import Any
+
 from torch import Tensor
 
 from graphpair.losses._common import check_chunk_size, check_positive, check_reduction
 from graphpair.losses._info_nce import ntxent_on_problem
+from graphpair.losses._module import BlockLossModule
 from graphpair.losses._problem import build_two_view_problem, check_mode
 
 __all__ = ["GRACELoss", "grace"]
@@ -78,7 +80,7 @@ def grace(
     return ntxent_on_problem("grace", problem, temperature, reduction, chunk_size)
 
 
-class GRACELoss(torch.nn.Module):
+class GRACELoss(BlockLossModule):
     r"""Module form of :func:`grace`.
 
     Args:
@@ -92,6 +94,8 @@ class GRACELoss(torch.nn.Module):
         >>> loss = GRACELoss(temperature=0.4)(torch.randn(6, 16), torch.randn(6, 16))
     """
 
+    hyperparameters = ("temperature",)
+
     def __init__(
         self,
         temperature: float = 0.5,
@@ -101,28 +105,18 @@ class GRACELoss(torch.nn.Module):
         distributed: bool = False,
         local_anchors: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            reduction=reduction,
+            chunk_size=chunk_size,
+            distributed=distributed,
+            local_anchors=local_anchors,
+        )
         self.temperature = check_positive("temperature", temperature)
-        self.reduction = check_reduction(reduction)
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.distributed = distributed
-        self.local_anchors = local_anchors
 
-    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
-        """See :func:`grace`."""
-        return grace(
-            z1,
-            z2,
-            temperature=self.temperature,
-            reduction=self.reduction,
-            chunk_size=self.chunk_size,
-            distributed=self.distributed,
-            local_anchors=self.local_anchors,
-        )
+    def loss(self, *args: Any, **kwargs: Any) -> Tensor:
+        """:func:`grace`."""
+        return grace(*args, **kwargs)
 
-    def extra_repr(self) -> str:
-        return (
-            f"temperature={self.temperature}, reduction={self.reduction!r}, "
-            f"chunk_size={self.chunk_size}, distributed={self.distributed}, "
-            f"local_anchors={self.local_anchors}"
-        )
+    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:  # type: ignore[override]
+        """The loss between two views ``z1``, ``z2`` ``[N, D]``; see :func:`grace`."""
+        return self.loss(z1, z2, **self.options())

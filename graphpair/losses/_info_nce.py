@@ -18,6 +18,7 @@ from graphpair.losses._common import (
     warn_once,
     zero_loss,
 )
+from graphpair.losses._module import BlockLossModule
 from graphpair.losses._problem import (
     Problem,
     build_problem,
@@ -274,7 +275,7 @@ def info_nce(
     return ntxent_on_problem("info_nce", problem, temperature, reduction, chunk_size)
 
 
-class InfoNCELoss(torch.nn.Module):
+class InfoNCELoss(BlockLossModule):
     r"""Module form of :func:`info_nce` (pytorch-metric-learning's ``NTXentLoss``).
 
     Args:
@@ -289,6 +290,8 @@ class InfoNCELoss(torch.nn.Module):
         >>> loss = loss_fn(torch.randn(8, 16), torch.arange(4).repeat(2))
     """
 
+    hyperparameters = ("temperature",)
+
     def __init__(
         self,
         temperature: float = 0.07,
@@ -298,38 +301,14 @@ class InfoNCELoss(torch.nn.Module):
         distributed: bool = False,
         local_anchors: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            reduction=reduction,
+            chunk_size=chunk_size,
+            distributed=distributed,
+            local_anchors=local_anchors,
+        )
         self.temperature = check_positive("temperature", temperature)
-        self.reduction = check_reduction(reduction)
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.distributed = distributed
-        self.local_anchors = local_anchors
 
-    def forward(
-        self,
-        embeddings: Tensor,
-        labels: Tensor | None = None,
-        indices_tuple: IndicesTuple | None = None,
-        ref_emb: Tensor | None = None,
-        ref_labels: Tensor | None = None,
-    ) -> Tensor:
-        """See :func:`info_nce`."""
-        return info_nce(
-            embeddings,
-            labels,
-            indices_tuple,
-            ref_emb=ref_emb,
-            ref_labels=ref_labels,
-            temperature=self.temperature,
-            reduction=self.reduction,
-            chunk_size=self.chunk_size,
-            distributed=self.distributed,
-            local_anchors=self.local_anchors,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"temperature={self.temperature}, reduction={self.reduction!r}, "
-            f"chunk_size={self.chunk_size}, distributed={self.distributed}, "
-            f"local_anchors={self.local_anchors}"
-        )
+    def loss(self, *args: Any, **kwargs: Any) -> Tensor:
+        """:func:`info_nce`."""
+        return info_nce(*args, **kwargs)

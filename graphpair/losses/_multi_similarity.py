@@ -19,6 +19,7 @@ from graphpair.losses._common import (
     warn_once,
     zero_loss,
 )
+from graphpair.losses._module import BlockLossModule
 from graphpair.losses._problem import (
     build_problem,
     check_mode,
@@ -223,7 +224,7 @@ def multi_similarity(
     return finish(problem, [out], reduction)
 
 
-class MultiSimilarityLoss(torch.nn.Module):
+class MultiSimilarityLoss(BlockLossModule):
     r"""Module form of :func:`multi_similarity` (pytorch-metric-learning's
     ``MultiSimilarityLoss``); pair it with :class:`MultiSimilarityMiner` for the paper's loss.
 
@@ -242,6 +243,8 @@ class MultiSimilarityLoss(torch.nn.Module):
         >>> loss = loss_fn(z, y, miner(z, y))
     """
 
+    hyperparameters = ("alpha", "beta", "base")
+
     def __init__(
         self,
         alpha: float = 2.0,
@@ -253,42 +256,16 @@ class MultiSimilarityLoss(torch.nn.Module):
         distributed: bool = False,
         local_anchors: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            reduction=reduction,
+            chunk_size=chunk_size,
+            distributed=distributed,
+            local_anchors=local_anchors,
+        )
         self.alpha = check_positive("alpha", alpha)
         self.beta = check_positive("beta", beta)
         self.base = check_finite_number("base", base)
-        self.reduction = check_reduction(reduction)
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.distributed = distributed
-        self.local_anchors = local_anchors
 
-    def forward(
-        self,
-        embeddings: Tensor,
-        labels: Tensor | None = None,
-        indices_tuple: IndicesTuple | None = None,
-        ref_emb: Tensor | None = None,
-        ref_labels: Tensor | None = None,
-    ) -> Tensor:
-        """See :func:`multi_similarity`."""
-        return multi_similarity(
-            embeddings,
-            labels,
-            indices_tuple,
-            ref_emb=ref_emb,
-            ref_labels=ref_labels,
-            alpha=self.alpha,
-            beta=self.beta,
-            base=self.base,
-            reduction=self.reduction,
-            chunk_size=self.chunk_size,
-            distributed=self.distributed,
-            local_anchors=self.local_anchors,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"alpha={self.alpha}, beta={self.beta}, base={self.base}, "
-            f"reduction={self.reduction!r}, chunk_size={self.chunk_size}, "
-            f"distributed={self.distributed}, local_anchors={self.local_anchors}"
-        )
+    def loss(self, *args: Any, **kwargs: Any) -> Tensor:
+        """:func:`multi_similarity`."""
+        return multi_similarity(*args, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -17,6 +18,7 @@ from graphpair.losses._common import (
     warn_once,
     zero_loss,
 )
+from graphpair.losses._module import BlockLossModule
 from graphpair.losses._problem import (
     build_problem,
     check_mode,
@@ -184,7 +186,7 @@ def sup_con(
     return finish(problem, [out], reduction)
 
 
-class SupConLoss(torch.nn.Module):
+class SupConLoss(BlockLossModule):
     r"""Module form of :func:`sup_con` (pytorch-metric-learning's ``SupConLoss``).
 
     Args:
@@ -198,6 +200,8 @@ class SupConLoss(torch.nn.Module):
         >>> loss = SupConLoss()(torch.randn(8, 16), torch.arange(4).repeat(2))
     """
 
+    hyperparameters = ("temperature",)
+
     def __init__(
         self,
         temperature: float = 0.1,
@@ -207,38 +211,14 @@ class SupConLoss(torch.nn.Module):
         distributed: bool = False,
         local_anchors: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            reduction=reduction,
+            chunk_size=chunk_size,
+            distributed=distributed,
+            local_anchors=local_anchors,
+        )
         self.temperature = check_positive("temperature", temperature)
-        self.reduction = check_reduction(reduction)
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.distributed = distributed
-        self.local_anchors = local_anchors
 
-    def forward(
-        self,
-        embeddings: Tensor,
-        labels: Tensor | None = None,
-        indices_tuple: IndicesTuple | None = None,
-        ref_emb: Tensor | None = None,
-        ref_labels: Tensor | None = None,
-    ) -> Tensor:
-        """See :func:`sup_con`."""
-        return sup_con(
-            embeddings,
-            labels,
-            indices_tuple,
-            ref_emb=ref_emb,
-            ref_labels=ref_labels,
-            temperature=self.temperature,
-            reduction=self.reduction,
-            chunk_size=self.chunk_size,
-            distributed=self.distributed,
-            local_anchors=self.local_anchors,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"temperature={self.temperature}, reduction={self.reduction!r}, "
-            f"chunk_size={self.chunk_size}, distributed={self.distributed}, "
-            f"local_anchors={self.local_anchors}"
-        )
+    def loss(self, *args: Any, **kwargs: Any) -> Tensor:
+        """:func:`sup_con`."""
+        return sup_con(*args, **kwargs)

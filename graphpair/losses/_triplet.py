@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +26,7 @@ from graphpair.losses._common import (
     warn_once,
     zero_loss,
 )
+from graphpair.losses._module import BlockLossModule
 from graphpair.losses._problem import (
     Problem,
     build_problem,
@@ -385,7 +387,7 @@ def triplet_margin(
     return finish(problem, [(total, count)], reduction)
 
 
-class TripletMarginLoss(torch.nn.Module):
+class TripletMarginLoss(BlockLossModule):
     r"""Module form of :func:`triplet_margin` (pytorch-metric-learning's
     ``TripletMarginLoss`` with ``triplets_per_anchor='all'``).
 
@@ -404,6 +406,8 @@ class TripletMarginLoss(torch.nn.Module):
         >>> loss = TripletMarginLoss(margin=0.2)(torch.randn(8, 16), torch.arange(4).repeat(2))
     """
 
+    hyperparameters = ("margin", "swap", "smooth_loss", "distance", "normalize_embeddings")
+
     def __init__(
         self,
         margin: float = 0.05,
@@ -417,47 +421,18 @@ class TripletMarginLoss(torch.nn.Module):
         distributed: bool = False,
         local_anchors: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            reduction=reduction,
+            chunk_size=chunk_size,
+            distributed=distributed,
+            local_anchors=local_anchors,
+        )
         self.margin = check_finite_number("margin", margin)
         self.swap = swap
         self.smooth_loss = smooth_loss
         self.distance = check_choice("distance", distance, DISTANCES)
         self.normalize_embeddings = normalize_embeddings
-        self.reduction = check_reduction(reduction)
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.distributed = distributed
-        self.local_anchors = local_anchors
 
-    def forward(
-        self,
-        embeddings: Tensor,
-        labels: Tensor | None = None,
-        indices_tuple: IndicesTuple | None = None,
-        ref_emb: Tensor | None = None,
-        ref_labels: Tensor | None = None,
-    ) -> Tensor:
-        """See :func:`triplet_margin`."""
-        return triplet_margin(
-            embeddings,
-            labels,
-            indices_tuple,
-            ref_emb=ref_emb,
-            ref_labels=ref_labels,
-            margin=self.margin,
-            swap=self.swap,
-            smooth_loss=self.smooth_loss,
-            distance=self.distance,
-            normalize_embeddings=self.normalize_embeddings,
-            reduction=self.reduction,
-            chunk_size=self.chunk_size,
-            distributed=self.distributed,
-            local_anchors=self.local_anchors,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"margin={self.margin}, swap={self.swap}, smooth_loss={self.smooth_loss}, "
-            f"distance={self.distance!r}, normalize_embeddings={self.normalize_embeddings}, "
-            f"reduction={self.reduction!r}, chunk_size={self.chunk_size}, "
-            f"distributed={self.distributed}, local_anchors={self.local_anchors}"
-        )
+    def loss(self, *args: Any, **kwargs: Any) -> Tensor:
+        """:func:`triplet_margin`."""
+        return triplet_margin(*args, **kwargs)
