@@ -9,6 +9,7 @@
 
 from graphpair.train._config import (
     LINK_CONFIGS,
+    LINK_LOSSES,
     LINK_PREDICTORS,
     NODE_INPUTS,
     TRAIN_NEGATIVES,
@@ -23,6 +24,7 @@ from graphpair.train._link import (
     build_encoder,
     build_predictor,
     evaluate_link,
+    link_objective,
     train_link,
 )
 from graphpair.train._results import (
@@ -36,6 +38,7 @@ from graphpair.train._results import (
 
 __all__ = [
     "LINK_CONFIGS",
+    "LINK_LOSSES",
     "LINK_PREDICTORS",
     "NODE_INPUTS",
     "TRAIN_NEGATIVES",
@@ -53,6 +56,7 @@ __all__ = [
     "build_predictor",
     "evaluate_link",
     "link_config",
+    "link_objective",
     "select_best",
     "train_link",
 ]

@@ -21,10 +21,12 @@ import torch
 
 from graphpair._validation import describe, normalize_name
 from graphpair.data import get_spec
+from graphpair.losses import RANKING_KINDS
 from graphpair.nn import CONVS
 
 __all__ = [
     "LINK_CONFIGS",
+    "LINK_LOSSES",
     "LINK_PREDICTORS",
     "NODE_INPUTS",
     "TRAIN_NEGATIVES",
@@ -42,6 +44,12 @@ NODE_INPUTS = ("auto", "features", "id", "category")
 #: epoch (spec §3.3, NeighborOverlap.py); ``'source'`` = per batch, keep each positive's source
 #: and draw the destination uniformly from all nodes (citation2's script).
 TRAIN_NEGATIVES = ("global", "source")
+#: Training objectives on the scores of each positive and its ``num_negatives`` negatives:
+#: ``'bce'`` (NCN's: mean log-loss of positives plus that of negatives), ``'infonce'``
+#: (softmax cross-entropy of the positive against its own negatives,
+#: :func:`graphpair.losses.link_info_nce`) and ``'ranking'`` (a pairwise ranking loss,
+#: :func:`graphpair.losses.pairwise_ranking` of kind ``ranking_kind``).
+LINK_LOSSES = ("bce", "infonce", "ranking")
 
 
 class ConfigError(ValueError):
@@ -95,6 +103,11 @@ class LinkConfig:
         tlr: target link removal [``--maskinput``]: each step's positives are masked out of
             the graph for that step.
         negatives: one of :data:`TRAIN_NEGATIVES`.
+        num_negatives: training negatives per positive (NCN: 1).
+        loss: training objective, one of :data:`LINK_LOSSES` (NCN: ``'bce'``).
+        temperature: :math:`\tau` of ``'infonce'`` (scores are divided by it).
+        ranking_kind, margin: the form (:data:`graphpair.losses.RANKING_KINDS`) and margin of
+            ``'ranking'``.
         eval_every: evaluate every this many epochs (and after the last).
         metrics: metrics computed at every evaluation; each selects its own best epoch on
             validation (``'hits@K'``, ``'mrr'`` for per-positive negatives, ``'rocauc'``).
@@ -143,6 +156,11 @@ class LinkConfig:
     seed: int = 0
     tlr: bool = True
     negatives: str = "global"
+    num_negatives: int = 1
+    loss: str = "bce"
+    temperature: float = 1.0
+    ranking_kind: str = "auc"
+    margin: float = 1.0
     eval_every: int = 1
     metrics: tuple[str, ...] = ("hits@20", "hits@50", "hits@100")
     metric: str = "hits@100"
@@ -159,9 +177,21 @@ class LinkConfig:
         set_(self, "conv", _choice("conv", self.conv, CONVS))
         set_(self, "node_input", _choice("node_input", self.node_input, NODE_INPUTS))
         set_(self, "negatives", _choice("negatives", self.negatives, TRAIN_NEGATIVES))
+        set_(self, "loss", _choice("loss", self.loss, LINK_LOSSES))
+        set_(self, "ranking_kind", _choice("ranking_kind", self.ranking_kind, RANKING_KINDS))
+        if _float("temperature", self.temperature) <= 0:
+            raise _fail("temperature", "> 0", self.temperature)
+        _float("margin", self.margin)
         for name in ("num_layers", "seed"):
             _int(name, getattr(self, name), minimum=0)
-        for name in ("hidden_channels", "batch_size", "test_batch_size", "epochs", "runs"):
+        for name in (
+            "hidden_channels",
+            "batch_size",
+            "test_batch_size",
+            "epochs",
+            "runs",
+            "num_negatives",
+        ):
             _int(name, getattr(self, name), minimum=1)
         _int("eval_every", self.eval_every, minimum=1)
         if self.chunk_size is not None:

@@ -17,7 +17,8 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, Protocol
 
 import torch
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphpair.data import LinkSplit, LoadedDataset, link_split, load_dataset, negative_sampling
+from graphpair.losses import link_info_nce, pairwise_ranking
 from graphpair.metrics import Evaluator, ranked_hits_at_k
 from graphpair.nn import (
     GAEPredictor,
@@ -44,6 +46,7 @@ __all__ = [
     "build_encoder",
     "build_predictor",
     "evaluate_link",
+    "link_objective",
     "train_link",
 ]
 
@@ -75,6 +78,19 @@ def bce_loss(pos: Tensor, neg: Tensor) -> Tensor:
     The reference adds 1e-15 inside the logarithms; ``logsigmoid`` is the exact, stable form.
     """
     return -F.logsigmoid(pos).mean() - F.logsigmoid(-neg).mean()
+
+
+def link_objective(config: LinkConfig) -> Callable[[Tensor, Tensor], Tensor]:
+    """The training loss ``f(pos [B], neg [B, K]) -> []`` that ``config.loss`` names.
+
+    ``'bce'`` with K > 1 averages the log-loss over all B·K negatives, so K = 1 is NCN's
+    :func:`bce_loss` exactly.
+    """
+    if config.loss == "infonce":
+        return partial(link_info_nce, temperature=config.temperature)
+    if config.loss == "ranking":
+        return partial(pairwise_ranking, kind=config.ranking_kind, margin=config.margin)
+    return lambda pos, neg: bce_loss(pos, neg.reshape(-1))
 
 
 def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | None, int | None]:
@@ -244,13 +260,16 @@ def _train_epoch(
     device = train_pos.device
     num_nodes = adj.num_nodes
     num_pos = train_pos.size(1)
+    k = config.num_negatives
+    objective = link_objective(config)
     neg_all = None
     if config.negatives == "global":
-        # One uniform negative per positive, drawn once per epoch from the non-edges of the
-        # training graph (ordered pairs, as PyG's sampler in the reference).
+        # K uniform negatives per positive, drawn once per epoch from the non-edges of the
+        # training graph (ordered pairs, as PyG's sampler in the reference; K = 1 there).
         neg_all = negative_sampling(
-            train_graph, num_nodes, num_pos, directed=True, generator=generator
+            train_graph, num_nodes, num_pos * k, directed=True, generator=generator
         ).to(device)
+        neg_all = neg_all.view(2, num_pos, k)  # [2, P, K]
     perm = torch.randperm(num_pos, generator=generator).to(device)
     batch = config.batch_size
     losses = []
@@ -258,16 +277,17 @@ def _train_epoch(
         idx = perm[start : start + batch]
         pos = train_pos[:, idx]
         if neg_all is not None:
-            neg = neg_all[:, idx]
+            neg = neg_all[:, idx].reshape(2, -1)  # [2, B * K], each positive's K together
         else:
-            dst = torch.randint(0, num_nodes, (batch,), generator=generator).to(device)
-            neg = torch.stack([pos[0], dst])
+            dst = torch.randint(0, num_nodes, (batch * k,), generator=generator).to(device)
+            neg = torch.stack([pos[0].repeat_interleave(k), dst])
         optimizer.zero_grad()
         masked = adj.masked(pos) if config.tlr else contextlib.nullcontext(adj)
         with masked as graph:
             # The whole step, backward included, sees the masked graph.
             h = encoder(x, graph)
-            loss = bce_loss(predictor(h, graph, pos), predictor(h, graph, neg))
+            pos_scores = predictor(h, graph, pos)  # positives first, as the reference
+            loss = objective(pos_scores, predictor(h, graph, neg).view(batch, k))  # neg [B, K]
             loss.backward()  # type: ignore[no-untyped-call]
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(encoder.parameters(), config.grad_clip)

@@ -17,6 +17,7 @@ from graphpair.train import (
     bce_loss,
     build_predictor,
     link_config,
+    link_objective,
     train_link,
 )
 
@@ -199,3 +200,58 @@ def test_bce_loss_is_two_means_summed() -> None:
         torch.cat([pos, neg]), torch.cat([torch.ones(3), torch.zeros(2)])
     )
     assert not torch.allclose(bce_loss(pos, neg), pooled)
+
+
+@pytest.mark.parametrize("loss", ["bce", "infonce", "ranking"])
+@pytest.mark.parametrize("negatives", ["global", "source"])
+def test_every_objective_trains_with_k_negatives_per_positive(
+    loss: str, negatives: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spies = _spy(monkeypatch)
+    cfg = _tiny(epochs=2, loss=loss, num_negatives=3, negatives=negatives, batch_size=16)
+    result = train_link(cfg)
+    assert all(math.isfinite(r.loss) and r.loss > 0 for r in result.runs[0].history)
+    calls = [c for c in spies[0].calls if c["training"]]
+    for pos_call, neg_call in zip(calls[::2], calls[1::2], strict=True):
+        pos, neg = pos_call["pairs"], neg_call["pairs"]
+        assert pos.size(1) == 16
+        assert neg.size(1) == 48
+        if negatives == "source":  # each positive's K negatives keep its source
+            assert torch.equal(neg[0], pos[0].repeat_interleave(3))
+        else:  # non-edges of the training graph
+            assert not bool(neg_call["present"].any())
+
+
+def test_link_objective_is_the_named_loss() -> None:
+    pos, neg = torch.randn(5), torch.randn(5, 3)
+    bce = link_objective(_tiny(loss="bce"))(pos, neg)
+    assert torch.allclose(bce, bce_loss(pos, neg.reshape(-1)))
+    infonce = link_objective(_tiny(loss="infonce", temperature=0.5))(pos, neg)
+    logits = torch.cat([pos[:, None], neg], 1) / 0.5
+    expected = torch.nn.functional.cross_entropy(logits, torch.zeros(5, dtype=torch.long))
+    assert torch.allclose(infonce, expected)
+    ranking = link_objective(_tiny(loss="ranking", ranking_kind="hinge", margin=0.3))(pos, neg)
+    assert torch.allclose(ranking, (0.3 - (pos[:, None] - neg)).clamp(min=0).mean())
+
+
+def test_one_bce_negative_keeps_ncn_bit_identical() -> None:
+    # K = 1 with BCE is NCN's objective: the explicit fields change nothing.
+    first = train_link(_tiny(epochs=2, dropout=0.3))
+    second = train_link(_tiny(epochs=2, dropout=0.3, loss="bce", num_negatives=1))
+    assert [r.loss for r in first.runs[0].history] == [r.loss for r in second.runs[0].history]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"loss": "hinge"}, "loss"),
+        ({"temperature": 0.0}, "temperature"),
+        ({"num_negatives": 0}, "num_negatives"),
+        ({"ranking_kind": "max"}, "ranking_kind"),
+        ({"margin": float("nan")}, "margin"),
+    ],
+)
+def test_objective_fields_are_checked(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError, match=field) as info:
+        _tiny(**changes)
+    assert info.value.field == field
