@@ -93,6 +93,14 @@ def link_objective(config: LinkConfig) -> Callable[[Tensor, Tensor], Tensor]:
     return lambda pos, neg: bce_loss(pos, neg.reshape(-1))
 
 
+#: Dense features with at most this share of nonzeros are handed to the encoder as sparse.
+SPARSE_FEATURE_DENSITY = 0.1
+
+
+def _is_sparse_enough(x: Tensor) -> bool:
+    return x.numel() > 0 and int(torch.count_nonzero(x)) <= SPARSE_FEATURE_DENSITY * x.numel()
+
+
 def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | None, int | None]:
     """``(x, in_channels, num_embeddings)`` for the encoder from the graph and the config."""
     x = getattr(data, "x", None)
@@ -109,6 +117,11 @@ def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | 
     if kind == "features":
         assert x is not None
         features = x.float() if not x.is_sparse else x
+        if features.layout == torch.strided and _is_sparse_enough(features):
+            # Bag-of-words features (Cora 1.3 % nonzero, CiteSeer 0.9 %): the encoder keeps a
+            # sparse x sparse through its first Linear and drops out only the nonzeros, which
+            # is the same distribution as dense dropout at a fraction of the cost.
+            features = features.to_sparse().coalesce()
         return features, int(x.size(1)), None
     if kind == "category":
         assert x is not None

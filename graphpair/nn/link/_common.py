@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphpair._validation import check_edge_index, check_tensor, describe
+from graphpair.nn._dropout import dropout
 from graphpair.ops import CSR, PairNodeSet, segment
 
 __all__ = [
@@ -73,7 +74,7 @@ class Stack(torch.nn.Module):
         modules = iter(self.layers)
         for kind in self.layout:
             if kind == "do":
-                x = F.dropout(x, self.dropout, training=dropout_active)
+                x = dropout(x, self.dropout, training=dropout_active)
             elif kind == "relu":
                 x = F.relu(x)
             else:

@@ -17,7 +17,7 @@ from graphpair.nn.link._common import (
     pair_sum,
     xlin_steps,
 )
-from graphpair.ops import CSR, common_neighbors
+from graphpair.ops import CSR, PairNodeSet, common_neighbors
 
 __all__ = ["NCNPredictor"]
 
@@ -157,7 +157,16 @@ class NCNPredictor(torch.nn.Module):
         pairs = check_link_inputs(h, adj, pairs)
         active = self.training
         adj = self._adjacency(adj, active)
-        return self._ncn_embedding(h, self._xlin(h, active), adj, pairs, active)
+        members = common_neighbors(adj, pairs, method=self.cn_method)
+        # h' = h + XLIN(h) is only ever read at common neighbours, so it is computed on those
+        # rows alone, once per distinct node (XLIN is row-wise and its dropout independent
+        # per entry: the same values, or the same distribution in training, at a fraction of
+        # the N rows' cost).
+        nodes, local = torch.unique(members.node_idx, return_inverse=True)
+        z = pair_sum(
+            self._xlin(h[nodes], active), PairNodeSet(members.pair_idx, local), pairs.size(1)
+        )
+        return self._combine(h, z, pairs, active)
 
     def forward(self, h: Tensor, adj: CSR, pairs: Tensor) -> Tensor:
         """Logits of the pairs ``[P]``."""
