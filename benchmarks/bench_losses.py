@@ -68,6 +68,7 @@ from graphpair.losses import (
     sup_con,
     triplet_margin,
 )
+from graphpair.nn.encoders import GRACEEncoder, drop_feature
 
 #: PML is not run when one of its intermediate tensors would reach this.
 PML_MAX_BYTES = 2**30
@@ -229,6 +230,9 @@ CASES: dict[str, Case] = {
     ),
 }
 #: The losses with an N x N matrix, measured at N = 65,536.
+#: The parts of the report, in order.
+SECTIONS = ("speed", "memory", "grace")
+
 LARGE = ["info_nce", "sup_con", "multi_similarity", "contrastive", "triplet", "grace"]
 
 
@@ -324,40 +328,12 @@ def load_cora_data(root: Path) -> Any:
     return data
 
 
-class GRACEModel(torch.nn.Module):
-    """GRACE's encoder (k GCN layers, the first 2x wide) and projection head."""
-
-    def __init__(self, in_channels: int, hidden: int, proj: int) -> None:
-        super().__init__()
-        from torch_geometric.nn import GCNConv
-
-        self.conv1 = GCNConv(in_channels, 2 * hidden)
-        self.conv2 = GCNConv(2 * hidden, hidden)
-        self.fc1 = torch.nn.Linear(hidden, proj)
-        self.fc2 = torch.nn.Linear(proj, hidden)
-
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        h = F.relu(self.conv1(x, edge_index))
-        return F.relu(self.conv2(h, edge_index))
-
-    def project(self, z: Tensor) -> Tensor:
-        return self.fc2(F.elu(self.fc1(z)))
-
-
-def drop_feature(x: Tensor, rate: float) -> Tensor:
-    """Mask whole feature columns with probability ``rate`` (GRACE's ``drop_feature``)."""
-    mask = torch.rand(x.size(1)) < rate
-    out = x.clone()
-    out[:, mask] = 0
-    return out
-
-
 def train_grace(data: Any, epochs: int, seed: int) -> tuple[Tensor, float]:
     """GRACE's Cora configuration; returns the frozen embeddings and seconds per epoch."""
     from torch_geometric.utils import dropout_edge
 
     torch.manual_seed(seed)
-    model = GRACEModel(data.num_features, 128, 128)
+    model = GRACEEncoder(data.num_features, 128, 128)
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4, weight_decay=1e-5)
     start = time.perf_counter()
     for _ in range(epochs):
@@ -466,39 +442,51 @@ def main(argv: list[str] | None = None) -> Path:
     """Run the benchmark and write ``results/losses.md`` (``.quick.md``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser)
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(SECTIONS),
+        help="run only these parts; a partial run writes results/losses-<parts>.md, so it never "
+        "overwrites the full report",
+    )
     args = parser.parse_args(argv)
     config = Config.from_args(args.quick, args.data_root)
     sections = [__doc__.split("\n\n", 1)[1]]
 
     header = ["loss", "input", "graphpair", "PML", "PML / graphpair", "same value"]
-    print("speed", flush=True)
-    sections += [
-        f"## Speed at N = {config.num:,}, D = {DIM} (forward + backward, median of "
-        f"{config.repeats}; labels: {PER_CLASS} rows per class)",
-        markdown_table(header, speed_rows(list(CASES), config.num, config.repeats)),
-        f"### Where PML fits: N = {config.small:,}",
-        markdown_table(
-            header, speed_rows(["info_nce", "triplet", "grace"], config.small, config.repeats)
-        ),
-    ]
-    print("memory", flush=True)
-    rows, exact = memory_rows(config)
-    sections += [
-        f"## Chunked path at N = {config.large:,}, D = {DIM} (one forward + backward, fresh "
-        "process)",
-        markdown_table(
-            ["loss", "input", "peak extra memory", "time", "one N x N float32 matrix"], rows
-        ),
-        f"graphpair chose blocks of {max(1, LOSS_BLOCK_BYTES // (config.large * 4))} anchor "
-        f"rows (`LOSS_BLOCK_BYTES` = {fmt_bytes(LOSS_BLOCK_BYTES)} per `[B, N]` float32 block; "
-        "the triplet loss plans its blocks at 16 bytes a cell). PML was not run: it holds "
-        "N x N matrices.",
-    ]
-    if not exact:
-        sections.append(PEAK_FALLBACK_NOTE)
-    print("GRACE on Cora", flush=True)
-    sections.append(grace_section(config))
-    return publish("losses", "Pair losses", sections, args.quick)
+    if "speed" in args.sections:
+        print("speed", flush=True)
+        sections += [
+            f"## Speed at N = {config.num:,}, D = {DIM} (forward + backward, median of "
+            f"{config.repeats}; labels: {PER_CLASS} rows per class)",
+            markdown_table(header, speed_rows(list(CASES), config.num, config.repeats)),
+            f"### Where PML fits: N = {config.small:,}",
+            markdown_table(
+                header, speed_rows(["info_nce", "triplet", "grace"], config.small, config.repeats)
+            ),
+        ]
+    if "memory" in args.sections:
+        print("memory", flush=True)
+        rows, exact = memory_rows(config)
+        sections += [
+            f"## Chunked path at N = {config.large:,}, D = {DIM} (one forward + backward, fresh "
+            "process)",
+            markdown_table(
+                ["loss", "input", "peak extra memory", "time", "one N x N float32 matrix"], rows
+            ),
+            f"graphpair chose blocks of {max(1, LOSS_BLOCK_BYTES // (config.large * 4))} anchor "
+            f"rows (`LOSS_BLOCK_BYTES` = {fmt_bytes(LOSS_BLOCK_BYTES)} per `[B, N]` float32 block; "
+            "the triplet loss plans its blocks at 16 bytes a cell). PML was not run: it holds "
+            "N x N matrices.",
+        ]
+        if not exact:
+            sections.append(PEAK_FALLBACK_NOTE)
+    if "grace" in args.sections:
+        print("GRACE on Cora", flush=True)
+        sections.append(grace_section(config))
+    name = "losses" if set(args.sections) == set(SECTIONS) else "-".join(["losses", *args.sections])
+    return publish(name, "Pair losses", sections, args.quick)
 
 
 if __name__ == "__main__":
