@@ -20,9 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import (
     bench_cn_method_rule,
     bench_common_neighbors,
+    bench_csl,
+    bench_grit,
+    bench_link,
     bench_losses,
     bench_random_walk,
     bench_scatter,
+    bench_sinc,
 )
 from benchmarks._common import add_common_arguments
 
@@ -32,6 +36,10 @@ BENCHMARKS: dict[str, Callable[[list[str] | None], Path]] = {
     "common_neighbors": bench_common_neighbors.main,
     "cn_method_rule": bench_cn_method_rule.main,
     "random_walk": bench_random_walk.main,
+    "link": bench_link.main,
+    "sinc": bench_sinc.main,
+    "grit": bench_grit.main,
+    "csl": bench_csl.main,
     "losses": bench_losses.main,
 }
 

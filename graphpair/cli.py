@@ -13,6 +13,17 @@ Subcommands:
     Train and evaluate link predictors (NCN, NCNC, GAE, ...) with the dataset's shipped
     configuration, overridden by flags, and print a leaderboard-style table
     (``graphpair link --dataset cora --predictor ncn,ncnc --runs 10``; ``docs/link.md``).
+
+``graph``
+    Train and evaluate graph-level models (GIN, GINE, GCN, SAGE, SINC-GCN, SIR-GCN, GRIT) on
+    graph sets (graph regression / classification, node classification on sets of graphs)
+    with the dataset's shipped configuration, overridden by flags, and print a table
+    (``graphpair graph --dataset zinc --model grit,gine --epochs 10``; ``docs/graph.md``).
+
+``pretrain``
+    GRACE contrastive pre-training of a GCN encoder with GRACE's published configuration,
+    scored by a linear probe on the frozen representations
+    (``graphpair pretrain --dataset cora --runs 3``; ``docs/losses.md``).
 """
 
 from __future__ import annotations
@@ -20,10 +31,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import sys
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -33,13 +45,22 @@ from graphpair.data import link_split, load_dataset
 from graphpair.metrics import Evaluator
 from graphpair.ops import CSR, common_neighbors, neighbor_overlap, random_walk_powers
 from graphpair.train import (
+    GRAPH_MODELS,
     LINK_PREDICTORS,
     ConfigError,
     EpochRecord,
+    GRACEConfig,
+    GraphConfig,
+    GraphResult,
+    GraphRun,
     LinkConfig,
     LinkResult,
     RunResult,
+    grace_config,
+    graph_config,
     link_config,
+    train_grace,
+    train_graph,
     train_link,
 )
 
@@ -183,27 +204,58 @@ def _metric_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per :class:`LinkConfig` field (dataset and predictor are added separately);
-    unset flags stay out of the namespace, so the dataset's shipped values apply."""
-    hints = typing.get_type_hints(LinkConfig)
+def _option_value(text: str) -> Any:
+    """A JSON scalar (``0.3``, ``100``, ``true``, ``null``), else the text itself."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    return value if isinstance(value, (bool, int, float, str, type(None))) else text
+
+
+def _key_values(text: str) -> dict[str, Any]:
+    """``'p=0.3,num_features=7'`` -> ``{'p': 0.3, 'num_features': 7}``."""
+    out: dict[str, Any] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise argparse.ArgumentTypeError(f"expected KEY=VALUE pairs; got {part!r}")
+        out[key.strip()] = _option_value(value.strip())
+    return out
+
+
+def _add_config_flags(
+    parser: argparse.ArgumentParser,
+    config_class: type[Any],
+    skip: tuple[str, ...],
+    aliases: Mapping[str, tuple[str, ...]],
+) -> None:
+    """One flag per field of the dataclass ``config_class`` except ``skip`` (added
+    separately); unset flags stay out of the namespace, so the dataset's shipped values
+    apply."""
+    hints = typing.get_type_hints(config_class)
     group = parser.add_argument_group(
         "configuration overrides (default: the dataset's shipped configuration; see --print-config)"
     )
-    for field in dataclasses.fields(LinkConfig):
-        if field.name in ("dataset", "predictor"):
+    for field in dataclasses.fields(config_class):
+        if field.name in skip:
             continue
         hint = hints[field.name]
         args = hint.__args__ if isinstance(hint, types.UnionType) else (hint,)
         base = next(a for a in args if a is not type(None))
         optional = type(None) in args
-        names = (_flag(field.name), *_LINK_ALIASES.get(field.name, ()))
+        names = (_flag(field.name), *aliases.get(field.name, ()))
         kwargs: dict[str, Any] = {"dest": field.name, "default": argparse.SUPPRESS}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif typing.get_origin(base) is tuple:
             kwargs["type"] = _metric_list
             kwargs["metavar"] = "M1,M2"
+        elif typing.get_origin(base) is Mapping:
+            kwargs["type"] = _key_values
+            kwargs["metavar"] = "KEY=VALUE,..."
         else:
             kwargs["type"] = _optional(base) if optional else base
             kwargs["metavar"] = base.__name__.upper() + ("|none" if optional else "")
@@ -218,7 +270,10 @@ def _link_configs(args: argparse.Namespace) -> list[LinkConfig]:
     """
     fields = {f.name for f in dataclasses.fields(LinkConfig)} - {"dataset", "predictor"}
     overrides = {name: getattr(args, name) for name in fields if hasattr(args, name)}
-    predictors = [p.strip() for p in args.predictor.split(",") if p.strip()]
+    chosen = args.predictor
+    if chosen is None:  # the README's main job: NCNC against GAE on the embedded default
+        chosen = "ncnc,gae" if link_config(args.dataset).dataset == "default" else "ncn"
+    predictors = [p.strip() for p in chosen.split(",") if p.strip()]
     if not predictors:
         raise ConfigError("predictor", f"predictor must name one of {list(LINK_PREDICTORS)}")
     return [link_config(args.dataset, p, **overrides) for p in predictors]
@@ -319,16 +374,232 @@ def _add_link_parser(sub: Any) -> None:
     )
     link.add_argument(
         "--predictor",
-        default="ncn",
-        help=f"one of {list(LINK_PREDICTORS)}, or several separated by commas (default: ncn)",
+        "--model",
+        default=None,
+        help=f"one of {list(LINK_PREDICTORS)}, or several separated by commas (default: ncn; "
+        "ncnc,gae on the embedded default graph)",
     )
     link.add_argument(
         "--print-config", action="store_true", help="print the merged configuration and exit"
     )
     link.add_argument("--output", default=None, help="write one JSON record per run to this file")
     link.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
-    _add_config_flags(link)
-    link.set_defaults(func=_link)
+    _add_config_flags(link, LinkConfig, ("dataset", "predictor"), _LINK_ALIASES)
+    link.set_defaults(func=_link, make_configs=_link_configs)
+
+
+# ----------------------------------------------------------------------------------- graph
+
+_GRAPH_ALIASES = {"hidden_channels": ("--hidden",), "num_layers": ("--layers",)}
+_MODEL_LABELS = {
+    "gin": "GIN",
+    "gine": "GINE",
+    "gcn": "GCN",
+    "sage": "SAGE",
+    "sinc": "SINC-GCN",
+    "sir": "SIR-GCN",
+    "grit": "GRIT",
+}
+
+
+def _graph_configs(args: argparse.Namespace) -> list[GraphConfig]:
+    """The configurations asked for: dataset defaults <- flags, one per model.
+
+    Raises:
+        ConfigError: naming the field of the first bad value.
+    """
+    fields = {f.name for f in dataclasses.fields(GraphConfig)} - {"dataset", "model"}
+    overrides = {name: getattr(args, name) for name in fields if hasattr(args, name)}
+    if args.model is None:
+        return [graph_config(args.dataset, None, **overrides)]
+    models = [m.strip() for m in args.model.split(",") if m.strip()]
+    if not models:
+        raise ConfigError("model", f"model must name one of {list(GRAPH_MODELS)}")
+    return [graph_config(args.dataset, m, **overrides) for m in models]
+
+
+def _value(mean: float, std: float) -> str:
+    return "—" if math.isnan(mean) else f"{mean:.4f} ± {std:.4f}"
+
+
+def _graph_table(results: Sequence[GraphResult]) -> str:
+    header = ("dataset", "model", "metric", "runs", "valid", "test", "params", "s/epoch", "total s")
+    rows = [header]
+    for result in results:
+        cfg = result.config
+        s = result.summary()
+        arrow = "↑" if s.higher_is_better else "↓"
+        rows.append(
+            (
+                cfg.dataset,
+                _MODEL_LABELS[cfg.model],
+                f"{s.metric} {arrow}",
+                str(s.runs),
+                _value(s.valid_mean, s.valid_std),
+                _value(s.test_mean, s.test_std),
+                f"{result.num_parameters:,}",
+                f"{result.seconds_per_epoch:.3f}",
+                f"{result.seconds:.1f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _graph(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    configs: list[GraphConfig] = args.configs
+    if args.print_config:
+        payload = [cfg.to_dict() for cfg in configs]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), file=out)
+        return 0
+    results = []
+    records: list[dict[str, Any]] = []
+    for cfg in configs:
+        per_fold = "" if cfg.folds is None else f", first {cfg.folds} fold(s)"
+        print(
+            f"{cfg.dataset} {_MODEL_LABELS[cfg.model]}: {cfg.runs} run(s) x {cfg.epochs} "
+            f"epoch(s){per_fold}, {cfg.num_layers} layer(s) x {cfg.hidden_channels}, "
+            f"device {cfg.device}",
+            file=out,
+            flush=True,
+        )
+
+        def on_epoch(run: int, record: EpochRecord) -> None:
+            if args.verbose:
+                shown = ", ".join(
+                    f"{stage} {values[name]:.4f}"
+                    for stage, values in (("valid", record.valid), ("test", record.test))
+                    for name in values
+                    if name != "loss"
+                )
+                print(
+                    f"  run {run + 1} epoch {record.epoch}: loss {record.loss:.4f}, {shown} "
+                    f"({record.train_seconds:.2f} s)",
+                    file=out,
+                    flush=True,
+                )
+
+        def on_run(run: int, result: GraphRun) -> None:
+            fold = "" if result.fold is None else f" fold {result.fold}"
+            best = result.best
+            valid = "—" if math.isnan(best.valid) else f"{best.valid:.4f}"
+            print(
+                f"  run {run + 1} seed {result.seed}{fold}: valid {valid} test {best.test:.4f} "
+                f"(epoch {best.epoch}), {result.seconds_per_epoch:.3f} s/epoch, "
+                f"{result.seconds:.1f} s",
+                file=out,
+                flush=True,
+            )
+
+        result = train_graph(cfg, on_epoch=on_epoch, on_run=on_run)
+        results.append(result)
+        records.extend(result.to_records())
+        if args.output is not None:
+            # Rewritten after every configuration, so finished runs survive an interruption.
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.writelines(json.dumps(rec) + "\n" for rec in records)
+    print(file=out)
+    print(_graph_table(results), file=out)
+    return 0
+
+
+def _add_graph_parser(sub: Any) -> None:
+    graph = sub.add_parser(
+        "graph",
+        help="train and evaluate graph-level models (GIN, GINE, GCN, SAGE, SINC, SIR, GRIT)",
+        description="Train and evaluate models on graph sets: graph regression and "
+        "classification, node classification on sets of graphs. Values come from the "
+        "dataset's shipped configuration (docs/graph.md), overridden by flags.",
+    )
+    graph.add_argument(
+        "--dataset",
+        default="CSL",
+        help="registered graph dataset, or node dataset made of graphs (default: CSL, "
+        "generated when its files are absent)",
+    )
+    graph.add_argument(
+        "--model",
+        default=None,
+        help=f"one of {list(GRAPH_MODELS)}, or several separated by commas (default: the "
+        "dataset's shipped model, else gin)",
+    )
+    graph.add_argument(
+        "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    graph.add_argument("--output", default=None, help="write one JSON record per run to this file")
+    graph.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    _add_config_flags(graph, GraphConfig, ("dataset", "model"), _GRAPH_ALIASES)
+    graph.set_defaults(func=_graph, make_configs=_graph_configs)
+
+
+# -------------------------------------------------------------------------------- pretrain
+
+
+def _pretrain_configs(args: argparse.Namespace) -> list[GRACEConfig]:
+    fields = {f.name for f in dataclasses.fields(GRACEConfig)} - {"dataset"}
+    overrides = {name: getattr(args, name) for name in fields if hasattr(args, name)}
+    return [grace_config(args.dataset, **overrides)]
+
+
+def _pretrain(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    (cfg,) = args.configs
+    if args.print_config:
+        print(json.dumps(dataclasses.asdict(cfg), indent=2), file=out)
+        return 0
+    print(
+        f"{cfg.dataset} GRACE: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
+        f"{cfg.num_layers} GCN layers -> {cfg.hidden_channels}, tau {cfg.temperature}",
+        file=out,
+        flush=True,
+    )
+    result = train_grace(cfg)
+    for run, (valid, test) in enumerate(zip(result.valid, result.test, strict=True)):
+        print(
+            f"  run {run + 1}/{cfg.runs} seed {cfg.seed + run}: probe accuracy valid "
+            f"{100 * valid:.2f} test {100 * test:.2f}, final loss {result.final_loss[run]:.4f}",
+            file=out,
+        )
+    mean, std = result.summary()
+    print(
+        f"\n{cfg.dataset}  GRACE  linear-probe test accuracy {_percent(mean, std)}  "
+        f"params {result.num_parameters:,}  {result.seconds_per_epoch:.3f} s/epoch",
+        file=out,
+    )
+    if args.output is not None:
+        record = {
+            "config": dataclasses.asdict(cfg),
+            "valid": list(result.valid),
+            "test": list(result.test),
+            "final_loss": list(result.final_loss),
+            "seconds_per_epoch": result.seconds_per_epoch,
+            "num_parameters": result.num_parameters,
+        }
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+    return 0
+
+
+def _add_pretrain_parser(sub: Any) -> None:
+    pretrain = sub.add_parser(
+        "pretrain",
+        help="GRACE contrastive pre-training scored by a linear probe",
+        description="GRACE pre-training (two augmented views, graphpair.losses.grace) with the "
+        "dataset's published configuration, overridden by flags; the frozen representations "
+        "are scored by a linear probe on the public split.",
+    )
+    pretrain.add_argument(
+        "--dataset", default="cora", help="node-labelled graph with features (default: cora)"
+    )
+    pretrain.add_argument(
+        "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    pretrain.add_argument("--output", default=None, help="write the result as one JSON line")
+    _add_config_flags(pretrain, GRACEConfig, ("dataset",), {})
+    pretrain.set_defaults(func=_pretrain, make_configs=_pretrain_configs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -350,6 +621,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_demo)
     _add_link_parser(sub)
+    _add_graph_parser(sub)
+    _add_pretrain_parser(sub)
     return parser
 
 
@@ -359,9 +632,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "walk_length", 1) < 1:
         parser.error(f"--walk-length must be >= 1; got {args.walk_length}")
-    if args.command == "link":
+    if args.command in ("link", "graph", "pretrain"):
         try:
-            args.configs = _link_configs(args)  # every value checked before any work
+            args.configs = args.make_configs(args)  # every value checked before any work
         except ConfigError as err:
             parser.error(f"{_flag(err.field)}: {err}")
         try:

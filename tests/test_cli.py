@@ -133,3 +133,38 @@ def test_link_bad_flag_names_the_flag(
         main(["link", "--dataset", "karate", "--epochs", "1", "--runs", "1", *flags])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_link_default_predictors_and_model_alias(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["link", "--print-config"]) == 0
+    configs = json.loads(capsys.readouterr().out)
+    # The README's main job: NCNC against GAE on the embedded default graph.
+    assert [c["predictor"] for c in configs] == ["ncnc", "gae"]
+    assert main(["link", "--dataset", "karate", "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["predictor"] == "ncn"
+    assert main(["link", "--dataset", "karate", "--model", "ncn-diff", "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["predictor"] == "ncn-diff"
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_pretrain_runs_prints_and_writes_a_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    output = tmp_path / "grace.jsonl"
+    argv = ["pretrain", "--dataset", "default", "--epochs", "2", "--hidden-channels", "8"]
+    assert main([*argv, "--proj-channels", "8", "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "default GRACE: 1 run(s) x 2 epoch(s)" in out
+    assert "linear-probe test accuracy" in out
+    record = json.loads(output.read_text())
+    assert record["config"]["hidden_channels"] == 8
+    assert 0.0 <= record["test"][0] <= 1.0
+
+
+def test_pretrain_print_config_and_bad_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pretrain", "--dataset", "citeseer", "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["temperature"] == 0.9
+    with pytest.raises(SystemExit) as exc:
+        main(["pretrain", "--drop-edge-1", "1.5"])
+    assert exc.value.code == 2
+    assert "--drop-edge-1: drop_edge_1 must be a probability" in capsys.readouterr().err

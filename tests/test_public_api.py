@@ -14,8 +14,11 @@ PUBLIC_MODULES = [
     "graphpair.nn",
     "graphpair.nn.link",
     "graphpair.nn.encoders",
+    "graphpair.nn.conv",
+    "graphpair.nn.models",
     "graphpair.losses",
     "graphpair.train",
+    "graphpair.transforms",
 ]
 
 

@@ -4,17 +4,48 @@
 - :mod:`graphpair.nn.link`: :class:`GAEPredictor`, :class:`NCNPredictor`,
   :class:`NCNCPredictor`, :class:`NCNDiffPredictor`, all called as
   ``predictor(h, adj, pairs) -> logits [P]``.
+- :mod:`graphpair.nn.conv`: :class:`SINCConv` (SINC-GCN) and :class:`SIRConv` (SIR-GCN).
+- :mod:`graphpair.nn.models`: :class:`SINC`, the SINC-GCN network (node- or graph-level).
+- GRIT: :class:`GRITConv`, :class:`GRITBlock`, :class:`GRIT` (graph- or node-level), the RRWP
+  encoders and :class:`GRITPairPredictor`, a link head on GRIT's pair states.
 """
 
-from graphpair.nn.encoders import CONVS, MPNNEncoder, pure_propagate
-from graphpair.nn.link import GAEPredictor, NCNCPredictor, NCNDiffPredictor, NCNPredictor
+from graphpair.nn import conv, models
+from graphpair.nn.conv import GRITConv, SINCConv, SIRConv
+from graphpair.nn.encoders import (
+    CONVS,
+    MPNNEncoder,
+    RRWPNodeEncoder,
+    RRWPPairEncoder,
+    pure_propagate,
+)
+from graphpair.nn.link import (
+    GAEPredictor,
+    GRITPairPredictor,
+    NCNCPredictor,
+    NCNDiffPredictor,
+    NCNPredictor,
+)
+from graphpair.nn.models import GRIT, SINC, GRITBlock, GRITPairs
 
 __all__ = [
     "CONVS",
+    "GRIT",
+    "SINC",
     "GAEPredictor",
+    "GRITBlock",
+    "GRITConv",
+    "GRITPairPredictor",
+    "GRITPairs",
     "MPNNEncoder",
     "NCNCPredictor",
     "NCNDiffPredictor",
     "NCNPredictor",
+    "RRWPNodeEncoder",
+    "RRWPPairEncoder",
+    "SINCConv",
+    "SIRConv",
+    "conv",
+    "models",
     "pure_propagate",
 ]

@@ -5,6 +5,12 @@
   (:data:`LINK_CONFIGS`) with overrides.
 - Results: :class:`LinkResult` (runs, ``summary()`` = mean ± std ×100), :class:`RunResult`,
   :class:`EpochRecord`, per-metric model selection :func:`select_best`.
+- :func:`train_graph`: the graph-level runner (graph regression / classification, node
+  classification on graph sets) for a :class:`GraphConfig`; :func:`graph_config` gives the
+  shipped per-dataset configuration (:data:`GRAPH_CONFIGS`); models from
+  :func:`build_graph_model` (:data:`GRAPH_MODELS`); results in :class:`GraphResult`.
+- :func:`train_grace`: GRACE contrastive pre-training scored by a :func:`linear_probe`, for a
+  :class:`GRACEConfig` (:func:`grace_config`, :data:`GRACE_CONFIGS`).
 """
 
 from graphpair.train._config import (
@@ -17,6 +23,35 @@ from graphpair.train._config import (
     LinkConfig,
     link_config,
 )
+from graphpair.train._grace import (
+    GRACE_CONFIGS,
+    GRACEConfig,
+    GRACEResult,
+    grace_config,
+    linear_probe,
+    train_grace,
+)
+from graphpair.train._graph import (
+    GraphResult,
+    GraphRun,
+    GraphRunCallback,
+    GraphSummary,
+    GraphTask,
+    evaluate_graph,
+    infer_task,
+    make_folds,
+    select_graph_best,
+    task_loss,
+    train_graph,
+)
+from graphpair.train._graph_config import (
+    GRAPH_CONFIGS,
+    GRAPH_MODEL_CONFIGS,
+    GRAPH_MODELS,
+    GraphConfig,
+    graph_config,
+)
+from graphpair.train._graph_models import GraphInputs, GraphModel, build_graph_model
 from graphpair.train._link import (
     EpochCallback,
     RunCallback,
@@ -37,6 +72,10 @@ from graphpair.train._results import (
 )
 
 __all__ = [
+    "GRACE_CONFIGS",
+    "GRAPH_CONFIGS",
+    "GRAPH_MODELS",
+    "GRAPH_MODEL_CONFIGS",
     "LINK_CONFIGS",
     "LINK_LOSSES",
     "LINK_PREDICTORS",
@@ -45,6 +84,16 @@ __all__ = [
     "ConfigError",
     "EpochCallback",
     "EpochRecord",
+    "GRACEConfig",
+    "GRACEResult",
+    "GraphConfig",
+    "GraphInputs",
+    "GraphModel",
+    "GraphResult",
+    "GraphRun",
+    "GraphRunCallback",
+    "GraphSummary",
+    "GraphTask",
     "LinkConfig",
     "LinkResult",
     "MetricSummary",
@@ -53,10 +102,21 @@ __all__ = [
     "Selection",
     "bce_loss",
     "build_encoder",
+    "build_graph_model",
     "build_predictor",
+    "evaluate_graph",
     "evaluate_link",
+    "grace_config",
+    "graph_config",
+    "infer_task",
+    "linear_probe",
     "link_config",
     "link_objective",
+    "make_folds",
     "select_best",
+    "select_graph_best",
+    "task_loss",
+    "train_grace",
+    "train_graph",
     "train_link",
 ]

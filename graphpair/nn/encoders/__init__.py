@@ -4,8 +4,22 @@
 propagation (``'puregcn'``), plain sums (``'puresum'``), PyG ``GCNConv`` / ``SAGEConv``, with
 residual or jumping-knowledge outputs and a learnable node embedding for featureless graphs.
 Any PyG model that maps nodes to ``[N, D]`` works with the predictors as well.
+:class:`GRACEEncoder` is GRACE's GCN encoder with its projection head, for contrastive
+pre-training (:func:`graphpair.train.train_grace`).
+:class:`RRWPNodeEncoder` and :class:`RRWPPairEncoder` map GRIT's RRWP to node and pair
+features (the pair one also places the edge features on their pairs).
 """
 
+from graphpair.nn.encoders._grace import GRACEEncoder, drop_feature
 from graphpair.nn.encoders._mpnn import CONVS, MPNNEncoder, pure_propagate
+from graphpair.nn.encoders._rrwp import RRWPNodeEncoder, RRWPPairEncoder
 
-__all__ = ["CONVS", "MPNNEncoder", "pure_propagate"]
+__all__ = [
+    "CONVS",
+    "GRACEEncoder",
+    "MPNNEncoder",
+    "RRWPNodeEncoder",
+    "RRWPPairEncoder",
+    "drop_feature",
+    "pure_propagate",
+]

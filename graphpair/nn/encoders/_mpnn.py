@@ -9,12 +9,24 @@ from torch_geometric.nn import GCNConv, SAGEConv
 
 from graphpair._validation import check_choice, check_edge_index, check_int, check_tensor, describe
 from graphpair.nn._checks import check_probability
+from graphpair.nn.conv._sinc_conv import SINCConv, SIRConv, check_aggregation
 from graphpair.ops import CSR, scatter
 
 __all__ = ["CONVS", "MPNNEncoder", "pure_propagate"]
 
 #: Convolutions understood by :class:`MPNNEncoder`.
-CONVS: tuple[str, ...] = ("puregcn", "puresum", "puremean", "puremax", "gcn", "sage", "none")
+CONVS: tuple[str, ...] = (
+    "puregcn",
+    "puresum",
+    "puremean",
+    "puremax",
+    "gcn",
+    "sage",
+    "sinc",
+    "sir",
+    "none",
+)
+_LEARNED = ("gcn", "sage", "sinc", "sir")
 _PURE = {"puregcn": "gcn", "puresum": "sum", "puremean": "mean", "puremax": "max"}
 
 
@@ -64,6 +76,11 @@ class MPNNEncoder(torch.nn.Module):
       SAGE takes no edge weights). :math:`\mathrm{post}_l` = [LayerNorm if ``ln``] > dropout >
       ReLU on the first layer and every layer but the last (a 1-layer stack therefore ends with
       ReLU, quirk Q8); dropout(``tail_dropout``) after the last.
+    - ``'sinc'``: :class:`~graphpair.nn.SINCConv` (SINC-GCN, ``specs/sinc.md``) with
+      ``sinc_aggr`` / ``sinc_context_aggr`` (default mean / sym, the authors' ogbn-arxiv
+      choice), ReLU messages, message width ``hidden_channels``; ``'sir'``:
+      :class:`~graphpair.nn.SIRConv` (no context). Edge dropout removes the dropped edges (the
+      convs take no edge weights); :math:`\mathrm{post}_l` as for ``'gcn'`` / ``'sage'``.
     - ``'none'``: no convolution, the output is the input stage.
 
     :math:`A_l` is the active adjacency; in training, ``edge_dropout`` keeps each entry with
@@ -84,6 +101,9 @@ class MPNNEncoder(torch.nn.Module):
         ln: LayerNorm in ``'gcn'`` / ``'sage'`` stacks (``--ln``).
         res: Residual connections (``--res``).
         jk: Learnable weighted sum of the layer outputs (``--jk``).
+        sinc_aggr: Aggregation of the ``'sinc'`` / ``'sir'`` convs (``'sum'``, ``'mean'``,
+            ``'max'``, ``'sym'``).
+        sinc_context_aggr: Context aggregation of the ``'sinc'`` convs (same choices).
 
     Shapes:
         - x: ``[N, F]`` float (dense or sparse), ``[N]`` long ids, or ``None`` (ids ``0..N-1``)
@@ -111,6 +131,8 @@ class MPNNEncoder(torch.nn.Module):
         ln: bool = False,
         res: bool = False,
         jk: bool = False,
+        sinc_aggr: str = "mean",
+        sinc_context_aggr: str = "sym",
     ) -> None:
         super().__init__()
         if (in_channels is None) == (num_embeddings is None):
@@ -135,10 +157,12 @@ class MPNNEncoder(torch.nn.Module):
         self.ln = bool(ln)
         self.res = bool(res)
         self.jk = bool(jk)
+        self.sinc_aggr = check_aggregation("sinc_aggr", sinc_aggr)
+        self.sinc_context_aggr = check_aggregation("sinc_context_aggr", sinc_context_aggr)
 
         layers = 0 if self.conv == "none" else self.num_layers
         self._layers = layers
-        learned_conv = self.conv in ("gcn", "sage")
+        learned_conv = self.conv in _LEARNED
         self.embedding = (
             torch.nn.Embedding(num_embeddings, hidden_channels)
             if num_embeddings is not None
@@ -154,16 +178,26 @@ class MPNNEncoder(torch.nn.Module):
         if learned_conv:
             dim = hidden_channels if in_channels is None else in_channels
             for _ in range(layers):
-                if self.conv == "gcn":
-                    self.convs.append(GCNConv(dim, hidden_channels))
-                else:
-                    self.convs.append(SAGEConv(dim, hidden_channels))
+                self.convs.append(self._make_conv(dim))
                 dim = hidden_channels
             for layer in range(layers):
                 if self.ln and self._has_post(layer):
                     self.norms.append(torch.nn.LayerNorm(hidden_channels))
         self.jk_weight = torch.nn.Parameter(torch.empty(layers)) if self.jk and layers else None
         self.reset_parameters()
+
+    def _make_conv(self, dim: int) -> torch.nn.Module:
+        hidden = self.hidden_channels
+        conv: torch.nn.Module
+        if self.conv == "gcn":
+            conv = GCNConv(dim, hidden)
+            return conv
+        if self.conv == "sage":
+            conv = SAGEConv(dim, hidden)
+            return conv
+        if self.conv == "sir":
+            return SIRConv(dim, hidden, aggr=self.sinc_aggr)
+        return SINCConv(dim, hidden, aggr=self.sinc_aggr, context_aggr=self.sinc_context_aggr)
 
     def _has_post(self, layer: int) -> bool:
         """Whether a learned-conv layer ends with [LN] > dropout > ReLU (Q8: the first always)."""
@@ -303,9 +337,14 @@ class MPNNEncoder(torch.nn.Module):
             if self.in_channels is None
             else str(self.in_channels)
         )
+        sinc = ""
+        if self.conv == "sinc":
+            sinc = f", sinc_aggr='{self.sinc_aggr}', sinc_context_aggr='{self.sinc_context_aggr}'"
+        elif self.conv == "sir":
+            sinc = f", sinc_aggr='{self.sinc_aggr}'"
         return (
             f"{self.__class__.__name__}({source}, {self.hidden_channels}, "
             f"num_layers={self.num_layers}, conv='{self.conv}', dropout={self.dropout}, "
             f"edge_dropout={self.edge_dropout}, input_dropout={self.input_dropout}, "
-            f"tail_dropout={self.tail_dropout}, ln={self.ln}, res={self.res}, jk={self.jk})"
+            f"tail_dropout={self.tail_dropout}, ln={self.ln}, res={self.res}, jk={self.jk}{sinc})"
         )

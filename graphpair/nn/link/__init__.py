@@ -8,12 +8,21 @@ the output head, for pair objectives (contrastive losses on links).
 - :class:`GAEPredictor`: Hadamard product + MLP, or the plain dot product;
 - :class:`NCNPredictor`: Neural Common Neighbour (sum of common-neighbour embeddings);
 - :class:`NCNCPredictor`: NCN with common-neighbour completion (depth 1 and 2);
-- :class:`NCNDiffPredictor`: NCN plus a branch over the neighbour differences (NCN-diff).
+- :class:`NCNDiffPredictor`: NCN plus a branch over the neighbour differences (NCN-diff);
+- :class:`GRITPairPredictor`: reads a GRIT encoder's state of the target pair (its ``adj`` is
+  the :class:`~graphpair.nn.models.GRITPairs` of :meth:`GRIT.encode`).
 """
 
 from graphpair.nn.link._gae import GAEPredictor
+from graphpair.nn.link._grit_pair import GRITPairPredictor
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.nn.link._ncn_diff import NCNDiffPredictor
 from graphpair.nn.link._ncnc import NCNCPredictor
 
-__all__ = ["GAEPredictor", "NCNCPredictor", "NCNDiffPredictor", "NCNPredictor"]
+__all__ = [
+    "GAEPredictor",
+    "GRITPairPredictor",
+    "NCNCPredictor",
+    "NCNDiffPredictor",
+    "NCNPredictor",
+]

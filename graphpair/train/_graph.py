@@ -1,0 +1,682 @@
+"""The graph-level runner: graph regression, graph classification, and node classification on
+a set of graphs (PATTERN, CLUSTER, UniqueSignature).
+
+Per dataset: the task (loss, outputs, metric) is read off the registry entry and the labels
+(:func:`infer_task`); the protocol is the dataset's fixed split, its folds (CSL files, the TU
+folds of Errica et al.), or stratified folds drawn from ``config.seed`` when it has neither
+(:func:`make_folds`). Per fold and run (seed ``s``): ``torch.manual_seed(s)`` before the model
+is built and one ``torch.Generator`` seeded with ``s`` shuffling the training graphs, so a CPU
+run is bit-reproducible. Every evaluated epoch scores validation and test; the reported number
+is the test value at the best validation epoch (the last epoch where the split has no
+validation set, as the UniqueSignature protocol).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+
+from graphpair.data import CacheError, GraphSet, LoadedDataset, load_dataset
+from graphpair.losses import sup_con
+from graphpair.metrics import Evaluator
+from graphpair.train._config import ConfigError
+from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
+from graphpair.train._graph_models import (
+    GraphInputs,
+    GraphModel,
+    build_graph_model,
+    transform_graphs,
+)
+from graphpair.train._link import EpochCallback
+from graphpair.train._results import EpochRecord, Selection
+
+__all__ = [
+    "GraphResult",
+    "GraphRun",
+    "GraphRunCallback",
+    "GraphSummary",
+    "GraphTask",
+    "evaluate_graph",
+    "infer_task",
+    "make_folds",
+    "select_graph_best",
+    "task_loss",
+    "train_graph",
+]
+
+log = logging.getLogger(__name__)
+
+_ERROR_METRICS = ("mae", "rmse")
+_SCORE_METRICS = ("rocauc", "ap")
+
+
+class GraphRunCallback(Protocol):
+    """``on_run(run_index, run)``: called after every run (0-based over folds x seeds)."""
+
+    def __call__(self, run_index: int, run: GraphRun, /) -> None: ...
+
+
+@dataclass(frozen=True)
+class GraphTask:
+    """What is predicted and how it is scored.
+
+    Attributes:
+        level: ``'graph'`` or ``'node'`` (node classification on a set of graphs).
+        kind: ``'regression'`` (L1 loss for MAE, else MSE), ``'binary'`` (one logit per task,
+            BCE; NaN labels are skipped) or ``'multiclass'`` (one logit per class,
+            cross-entropy).
+        out_channels: model outputs per graph or node.
+        metric: the reported metric (a :class:`graphpair.metrics.Evaluator` name).
+        higher_is_better: direction of ``metric`` (model selection).
+    """
+
+    level: str
+    kind: str
+    out_channels: int
+    metric: str
+    higher_is_better: bool
+
+
+def infer_task(dataset: LoadedDataset, metric: str | None = None) -> GraphTask:
+    """The task of a graph-set dataset from its registry entry and labels.
+
+    Regression when the metric is an error (``'mae'``, ``'rmse'``); otherwise labels with
+    several columns are binary tasks (OGB's multi-task sets), and a single label column with
+    ``C`` classes is binary (one logit) for ``C <= 2`` and ``C``-way otherwise.
+
+    Raises:
+        ConfigError: ``metric`` (``field='metric'``) does not fit the labels.
+    """
+    spec = dataset.spec
+    name = spec.metric if metric is None else metric
+    evaluator = Evaluator(name)
+    y = getattr(dataset.graphs._data if isinstance(dataset.graphs, GraphSet) else None, "y", None)
+    if y is None:
+        raise ConfigError("dataset", f"dataset {spec.name!r} has no labels y")
+    columns = 1 if y.dim() == 1 else int(y.size(1))
+    if evaluator.metric in _ERROR_METRICS:
+        return GraphTask(spec.task, "regression", columns, evaluator.metric, False)
+    labelled = y[~y.isnan()] if y.is_floating_point() else y
+    if labelled.numel() == 0 or bool((labelled != labelled.round()).any()):
+        raise ConfigError(
+            "metric",
+            f"metric {evaluator.metric!r} needs class labels; {spec.name!r} has real-valued "
+            "targets (use 'mae' or 'rmse')",
+        )
+    if columns > 1 or int(labelled.max()) <= 1:
+        if columns > 1 and bool(((labelled != 0) & (labelled != 1)).any()):
+            raise ConfigError(
+                "metric", f"{spec.name!r} has several label columns that are not 0/1 labels"
+            )
+        return GraphTask(spec.task, "binary", columns, evaluator.metric, True)
+    if evaluator.metric in _SCORE_METRICS:
+        raise ConfigError(
+            "metric",
+            f"metric {evaluator.metric!r} scores binary tasks; {spec.name!r} has "
+            f"{int(labelled.max()) + 1} classes (use 'acc' or 'balanced_acc')",
+        )
+    return GraphTask(spec.task, "multiclass", int(labelled.max()) + 1, evaluator.metric, True)
+
+
+def _rows(task: GraphTask, y: Tensor, count: int) -> Tensor:
+    """Labels as ``[count, T]`` (regression, binary) or ``[count]`` class ids (multiclass)."""
+    if task.kind == "multiclass":
+        return y.view(count).long()
+    return y.view(count, -1).float()
+
+
+def task_loss(task: GraphTask, out: Tensor, y: Tensor, *, class_weights: bool = False) -> Tensor:
+    r"""The training loss of ``task`` on predictions ``out`` ``[M, out_channels]``.
+
+    Regression: L1 (metric MAE) or squared error, over labelled entries. Binary: BCE with
+    logits over labelled (non-NaN) entries. Multiclass: cross-entropy. With
+    ``class_weights`` (one label column), entry :math:`i` of class :math:`c_i` weighs
+    :math:`w_{c} = (V - V_c) / V` (``V`` labelled entries in the batch, ``V_c`` of class
+    ``c``) and the loss is :math:`\sum_i w_{c_i} \ell_i / \sum_i w_{c_i}`; a batch holding one
+    class only falls back to the plain mean (its weights would all be 0).
+
+    Shapes:
+        - out: ``[M, out_channels]``; y: ``[M]`` or ``[M, T]``
+        - output: a scalar
+    """
+    target = _rows(task, y, out.size(0))
+    if task.kind == "multiclass":
+        losses = F.cross_entropy(out, target, reduction="none")  # [M]
+        labels = target
+    else:
+        mask = ~target.isnan()
+        pred, true = out[mask], target[mask]
+        if task.kind == "regression":
+            if task.metric == "mae":
+                return F.l1_loss(pred, true)
+            return F.mse_loss(pred, true)
+        losses = F.binary_cross_entropy_with_logits(pred, true, reduction="none")
+        labels = true.long()
+    if not class_weights:
+        return losses.mean()
+    counts = torch.bincount(labels, minlength=max(2, task.out_channels)).to(losses.dtype)
+    weights = ((counts.sum() - counts) / counts.sum())[labels]  # [M]
+    if float(weights.sum()) == 0.0:
+        return losses.mean()
+    return (weights * losses).sum() / weights.sum()
+
+
+def _predictions(task: GraphTask, out: Tensor) -> Tensor:
+    """What :class:`~graphpair.metrics.Evaluator` scores: values, scores or class labels."""
+    if task.kind == "regression" or task.metric in _SCORE_METRICS:
+        return out
+    if task.kind == "binary":
+        return (out > 0).long()
+    return out.argmax(dim=-1, keepdim=True)
+
+
+def _count(task: GraphTask, batch: Data) -> int:
+    return int(batch.num_nodes) if task.level == "node" else int(batch.num_graphs)
+
+
+@torch.no_grad()
+def evaluate_graph(
+    model: torch.nn.Module, loader: DataLoader, task: GraphTask, device: torch.device | str
+) -> tuple[float, float]:
+    """``(metric, loss)`` of ``model`` over every graph of ``loader``, in eval mode.
+
+    The metric is :class:`graphpair.metrics.Evaluator`'s over all predictions at once (per
+    graph, or per node for node-level tasks); the loss is :func:`task_loss` without class
+    weights. Non-finite predictions give a NaN metric (never selected) instead of an error.
+    """
+    model.eval()
+    outs, ys = [], []
+    for batch in loader:
+        batch = batch.to(device)
+        out = model(batch)
+        outs.append(out.float().cpu())
+        ys.append(batch.y.view(out.size(0), -1).cpu())
+    out = torch.cat(outs)
+    y = torch.cat(ys)
+    loss = float(task_loss(task, out, y))
+    if not bool(torch.isfinite(out).all()):
+        log.warning("non-finite predictions in evaluation; the metric is NaN")
+        return math.nan, loss
+    y_true = y.view(-1, 1) if task.kind == "multiclass" else y.float()
+    value = Evaluator(task.metric)({"y_true": y_true, "y_pred": _predictions(task, out)})
+    return value[task.metric], loss
+
+
+def make_folds(
+    num_graphs: int, k: int, *, labels: Tensor | None = None, seed: int = 0
+) -> tuple[dict[str, Tensor], ...]:
+    """``k`` cross-validation folds: fold ``i`` tests part ``i``, validates on part
+    ``(i + 1) mod k`` and trains on the rest (3 : 1 : 1 for k = 5, Benchmarking GNNs' CSL
+    protocol).
+
+    The parts are drawn from a generator seeded with ``seed``; with ``labels`` (one class id
+    per graph) every part gets the same share of each class, up to one graph.
+
+    Example:
+        >>> folds = make_folds(10, 5)
+        >>> [int(folds[0][s].numel()) for s in ("train", "valid", "test")]
+        [6, 2, 2]
+    """
+    if k < 3:
+        raise ValueError(f"k must be >= 3 (train, valid and test parts); got {k}")
+    if num_graphs < k:
+        raise ValueError(f"num_graphs must be >= k={k}; got {num_graphs}")
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(num_graphs, generator=generator)
+    if labels is not None:
+        # Group by class, keeping the random order inside each class; dealing the grouped
+        # sequence round-robin spreads every class evenly over the parts.
+        order = order[torch.sort(labels.view(-1)[order], stable=True).indices]
+    part = torch.empty(num_graphs, dtype=torch.long)
+    part[order] = torch.arange(num_graphs) % k
+    folds = []
+    for i in range(k):
+        test, valid = part == i, part == (i + 1) % k
+        folds.append(
+            {
+                "train": torch.nonzero(~(test | valid)).view(-1),
+                "valid": torch.nonzero(valid).view(-1),
+                "test": torch.nonzero(test).view(-1),
+            }
+        )
+    return tuple(folds)
+
+
+def select_graph_best(
+    records: Sequence[EpochRecord], metric: str, higher_is_better: bool
+) -> Selection:
+    """Model selection: the epoch with the strictly best validation ``metric`` (ties keep the
+    earlier epoch; the first evaluation initialises); without validation values (a split
+    without a validation set), the last evaluated epoch with ``valid = NaN``."""
+    if not records:
+        raise ValueError("records must hold at least one evaluated epoch; got none")
+    if metric not in records[0].valid:
+        last = records[-1]
+        return Selection(last.epoch, math.nan, last.test[metric])
+    best: Selection | None = None
+    for record in records:
+        value = record.valid[metric]
+        better = best is None or (value > best.valid if higher_is_better else value < best.valid)
+        if better:
+            best = Selection(record.epoch, value, record.test[metric])
+    assert best is not None
+    return best
+
+
+@dataclass(frozen=True)
+class GraphRun:
+    """One run: one seed on one fold.
+
+    Attributes:
+        seed: the run's seed (initialisation, shuffling, dropout).
+        fold: the fold index, or ``None`` for a dataset with one fixed split.
+        best: the selected epoch and its validation and test values.
+        history: every evaluated epoch (``valid`` / ``test`` hold the metric and ``'loss'``).
+        num_parameters: trainable parameters of the model.
+        seconds: wall time of the run (model building, training and evaluation).
+        epoch_seconds: training time of every epoch, evaluated or not.
+    """
+
+    seed: int
+    fold: int | None
+    best: Selection
+    history: tuple[EpochRecord, ...]
+    num_parameters: int
+    seconds: float
+    epoch_seconds: tuple[float, ...]
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean training time of an epoch (evaluation excluded)."""
+        return float(np.mean(self.epoch_seconds))
+
+
+@dataclass(frozen=True)
+class GraphSummary:
+    """Mean ± population standard deviation (ddof = 0) over every run, in the metric's own
+    unit (fractions for accuracy and ROC-AUC, not percent). ``valid_*`` are NaN for a split
+    without a validation set."""
+
+    metric: str
+    higher_is_better: bool
+    valid_mean: float
+    valid_std: float
+    test_mean: float
+    test_std: float
+    runs: int
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    """All runs of one configuration.
+
+    Attributes:
+        config: the configuration that produced it.
+        task: the task inferred from the dataset.
+        runs: one :class:`GraphRun` per fold and seed (fold-major).
+        seconds: total wall time, data loading and transforms included.
+    """
+
+    config: GraphConfig
+    task: GraphTask
+    runs: tuple[GraphRun, ...]
+    seconds: float
+
+    @property
+    def num_parameters(self) -> int:
+        """Trainable parameters of the model (the same for every run)."""
+        return self.runs[0].num_parameters
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean training time of an epoch over every run."""
+        return float(np.mean([r.seconds_per_epoch for r in self.runs]))
+
+    def summary(self) -> GraphSummary:
+        """The selected validation and test values over every run (folds x seeds).
+
+        Example:
+            ``result.summary().test_mean`` is the number a paper table reports.
+        """
+        valid = np.array([run.best.valid for run in self.runs])
+        test = np.array([run.best.test for run in self.runs])
+        return GraphSummary(
+            self.task.metric,
+            self.task.higher_is_better,
+            float(valid.mean()),
+            float(valid.std(ddof=0)),
+            float(test.mean()),
+            float(test.std(ddof=0)),
+            len(self.runs),
+        )
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One JSON-serialisable record per run: config, seed, fold, selected values, the
+        per-epoch curve, parameter count, timings and versions (NaN is written as ``None``)."""
+        import graphpair
+
+        out = []
+        for run in self.runs:
+            out.append(
+                {
+                    "dataset": self.config.dataset,
+                    "model": self.config.model,
+                    "seed": run.seed,
+                    "fold": run.fold,
+                    "metric": self.task.metric,
+                    "higher_is_better": self.task.higher_is_better,
+                    "best": {
+                        "epoch": run.best.epoch,
+                        "valid": _number(run.best.valid),
+                        "test": _number(run.best.test),
+                    },
+                    "history": [
+                        {
+                            "epoch": r.epoch,
+                            "loss": _number(r.loss),
+                            "valid": {k: _number(v) for k, v in r.valid.items()},
+                            "test": {k: _number(v) for k, v in r.test.items()},
+                            "train_seconds": r.train_seconds,
+                            "eval_seconds": r.eval_seconds,
+                        }
+                        for r in run.history
+                    ],
+                    "num_parameters": run.num_parameters,
+                    "seconds": run.seconds,
+                    "seconds_per_epoch": run.seconds_per_epoch,
+                    "versions": {"graphpair": graphpair.__version__, "torch": torch.__version__},
+                    "config": self.config.to_dict(),
+                }
+            )
+        return out
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+# ------------------------------------------------------------------------------------ loop
+
+
+def _optimizer(config: GraphConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    kind = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return kind(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _cosine_factor(config: GraphConfig) -> Any:
+    warmup, epochs = config.warmup_epochs, config.epochs
+
+    def factor(epoch: int) -> float:
+        # GRIT's cosine_with_warmup, stepped once per epoch (0-based): its min_lr has no
+        # effect in the reference, so the rate decays to 0 (specs/grit.md §3.3).
+        if epoch < warmup:
+            return max(1e-6, epoch / warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * (epoch - warmup) / (epochs - warmup)))
+
+    return factor
+
+
+def _loader(
+    graphs: GraphSet, index: Tensor, batch_size: int, generator: torch.Generator | None
+) -> DataLoader:
+    return DataLoader(
+        graphs[index], batch_size=batch_size, shuffle=generator is not None, generator=generator
+    )
+
+
+def _train_epoch(
+    config: GraphConfig,
+    task: GraphTask,
+    model: GraphModel,
+    optimizer: torch.optim.Optimizer,
+    loader: DataLoader,
+    device: torch.device,
+) -> float:
+    model.train()
+    total, count = 0.0, 0
+    for batch in loader:
+        batch = batch.to(device)
+        optimizer.zero_grad()
+        if config.supcon_weight > 0:
+            out, z = model.forward_with_representation(batch)
+            loss = task_loss(task, out, batch.y, class_weights=config.class_weights)
+            labels = batch.y.view(-1)
+            loss = loss + config.supcon_weight * sup_con(
+                z, labels, temperature=config.supcon_temperature
+            )
+        else:
+            out = model(batch)
+            loss = task_loss(task, out, batch.y, class_weights=config.class_weights)
+        loss.backward()  # type: ignore[no-untyped-call]
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        items = _count(task, batch)
+        total += float(loss.detach()) * items
+        count += items
+    return total / count
+
+
+def _run(
+    config: GraphConfig,
+    task: GraphTask,
+    inputs: GraphInputs,
+    graphs: GraphSet,
+    split: dict[str, Tensor],
+    seed: int,
+    fold: int | None,
+    run_index: int,
+    on_epoch: EpochCallback | None,
+) -> GraphRun:
+    start = time.perf_counter()
+    device = torch.device(config.device)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = build_graph_model(config, inputs).to(device)
+    num_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    optimizer = _optimizer(config, model)
+    cosine = None
+    plateau = None
+    if config.scheduler == "cosine":
+        cosine = torch.optim.lr_scheduler.LambdaLR(optimizer, _cosine_factor(config))
+    elif config.scheduler == "plateau":
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=config.plateau_factor, patience=config.plateau_patience
+        )
+    eval_size = config.eval_batch_size or config.batch_size
+    train_loader = _loader(graphs, split["train"], config.batch_size, generator)
+    stages = {
+        name: _loader(graphs, split[name], eval_size, None)
+        for name in ("valid", "test")
+        if name in split and split[name].numel() > 0
+    }
+
+    history: list[EpochRecord] = []
+    epoch_seconds: list[float] = []
+    for epoch in range(1, config.epochs + 1):
+        tick = time.perf_counter()
+        loss = _train_epoch(config, task, model, optimizer, train_loader, device)
+        train_seconds = time.perf_counter() - tick
+        epoch_seconds.append(train_seconds)
+        if cosine is not None:
+            cosine.step()
+        evaluate = epoch % config.eval_every == 0 or epoch == config.epochs
+        if not evaluate:
+            if plateau is not None and "valid" not in stages:
+                plateau.step(loss)
+            continue
+        tick = time.perf_counter()
+        values = {}
+        for name, loader in stages.items():
+            metric, stage_loss = evaluate_graph(model, loader, task, device)
+            values[name] = {task.metric: metric, "loss": stage_loss}
+        if plateau is not None:
+            plateau.step(values["valid"]["loss"] if "valid" in values else loss)
+        record = EpochRecord(
+            epoch,
+            loss,
+            values.get("valid", {}),
+            values.get("test", {}),
+            train_seconds,
+            time.perf_counter() - tick,
+        )
+        history.append(record)
+        log.debug(
+            "run %d seed %d fold %s epoch %d: loss %.4f, valid %s, test %s",
+            run_index,
+            seed,
+            fold,
+            epoch,
+            loss,
+            record.valid.get(task.metric),
+            record.test.get(task.metric),
+        )
+        if on_epoch is not None:
+            on_epoch(run_index, record)
+    best = select_graph_best(history, task.metric, task.higher_is_better)
+    log.info(
+        "run %d seed %d fold %s: %s valid %.4f test %.4f (epoch %d)",
+        run_index,
+        seed,
+        fold,
+        task.metric,
+        best.valid,
+        best.test,
+        best.epoch,
+    )
+    return GraphRun(
+        seed=seed,
+        fold=fold,
+        best=best,
+        history=tuple(history),
+        num_parameters=num_parameters,
+        seconds=time.perf_counter() - start,
+        epoch_seconds=tuple(epoch_seconds),
+    )
+
+
+def _splits(
+    config: GraphConfig, dataset: LoadedDataset, task: GraphTask
+) -> list[tuple[int | None, dict[str, Tensor]]]:
+    """``(fold, split)`` pairs the runs go through: the fixed split, or the folds."""
+    if dataset.split is not None and fixed_split(dataset.spec.split):
+        return [(None, dataset.split)]
+    folds = dataset.folds
+    if folds is None:
+        assert isinstance(dataset.graphs, GraphSet)
+        labels = None
+        if task.kind != "regression" and task.level == "graph":
+            labels = dataset.graphs._data.y.view(len(dataset.graphs), -1)[:, 0].long()
+        folds = make_folds(
+            len(dataset.graphs), fold_count(dataset.spec.split), labels=labels, seed=config.seed
+        )
+    count = len(folds) if config.folds is None else config.folds
+    if count > len(folds):
+        raise ConfigError(
+            "folds",
+            f"folds must be at most the {len(folds)} folds of {dataset.name!r}; got {count}",
+        )
+    return list(enumerate(folds[:count]))
+
+
+def _transformed(config: GraphConfig, graphs: GraphSet) -> GraphSet:
+    """``graphs`` with the model's transform applied, once, in memory."""
+    tick = time.perf_counter()
+    out = transform_graphs(config, graphs)
+    if out is not graphs:
+        log.info("transformed %d graphs in %.1f s", len(graphs), time.perf_counter() - tick)
+    return out
+
+
+def train_graph(
+    config: GraphConfig,
+    *,
+    on_epoch: EpochCallback | None = None,
+    on_run: GraphRunCallback | None = None,
+) -> GraphResult:
+    """Train and evaluate ``config.runs`` seeds on every fold of a graph-set dataset.
+
+    Loads the dataset (``config.dataset_options`` go to its loader), infers the task
+    (:func:`infer_task`), applies the model's transform (GRIT's RRWP) once in memory, and for
+    every fold and seed ``config.seed .. config.seed + runs - 1`` trains with mini-batches of
+    graphs (shuffled by the run's generator), the optimiser, scheduler and gradient clipping
+    of the config, and evaluates every ``eval_every`` epochs. Model selection is on validation
+    (:func:`select_graph_best`).
+
+    Args:
+        config: the run configuration (see :func:`graphpair.train.graph_config`).
+        on_epoch: called as ``on_epoch(run_index, record)`` after every evaluation.
+        on_run: called as ``on_run(run_index, run)`` after every run.
+
+    Returns:
+        A :class:`GraphResult`; ``result.summary()`` is mean ± std over folds and seeds.
+
+    Raises:
+        ConfigError: the device is unavailable, a loader option is invalid
+            (``field='dataset_options'``), or the data do not fit the config (a metric that
+            does not fit the labels, more folds than the dataset has, a model this
+            installation lacks).
+    """
+    if not isinstance(config, GraphConfig):
+        raise TypeError(f"config must be a GraphConfig; got {type(config).__name__}")
+    device = torch.device(config.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", f"device {config.device!r} is not available here")
+    start = time.perf_counter()
+    try:
+        dataset = load_dataset(
+            config.dataset,
+            config.data_root,
+            cache=config.cache,
+            download=config.download,
+            **config.dataset_options,
+        )
+    except (TypeError, ValueError) as err:
+        if not config.dataset_options or isinstance(err, CacheError):
+            raise
+        raise ConfigError("dataset_options", f"dataset_options: {err}") from err
+    log.info("loaded %s", dataset)
+    if not isinstance(dataset.graphs, GraphSet):
+        raise ConfigError("dataset", f"dataset {dataset.name!r} is not a set of graphs")
+    task = infer_task(dataset, config.metric)
+    if config.supcon_weight > 0 and not (task.kind == "multiclass" and task.level == "graph"):
+        raise ConfigError(
+            "supcon_weight",
+            f"supcon_weight needs graph classification with one class per graph; "
+            f"{dataset.name!r} is a {task.level}-level {task.kind} task",
+        )
+    if config.class_weights and (
+        task.kind == "regression" or (task.out_channels > 1 and task.kind == "binary")
+    ):
+        raise ConfigError(
+            "class_weights",
+            f"class_weights needs one label column of classes; {dataset.name!r} is a "
+            f"{task.kind} task with {task.out_channels} output(s)",
+        )
+    splits = _splits(config, dataset, task)
+    graphs = _transformed(config, dataset.graphs)
+    inputs = GraphInputs.from_data(graphs._data, task.out_channels, task.level == "node")
+    runs: list[GraphRun] = []
+    for fold, split in splits:
+        for offset in range(config.runs):
+            run_index = len(runs)
+            run = _run(
+                config, task, inputs, graphs, split, config.seed + offset, fold, run_index, on_epoch
+            )
+            runs.append(run)
+            if on_run is not None:
+                on_run(run_index, run)
+    return GraphResult(
+        config=config, task=task, runs=tuple(runs), seconds=time.perf_counter() - start
+    )

@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+from graphpair.data import GraphSet
+from graphpair.data._csl import csl_graphs
+from graphpair.train import (
+    GraphConfig,
+    GraphInputs,
+    GraphModel,
+    build_graph_model,
+    graph_config,
+)
+from graphpair.train._graph_models import (
+    ConvStack,
+    FeatureEncoder,
+    model_transform,
+    transform_graphs,
+)
+
+BASELINES = ["gin", "gine", "gcn", "sage"]
+HAS_SINC = importlib.util.find_spec("graphpair.nn.conv._sinc_conv") is not None
+HAS_GRIT = importlib.util.find_spec("graphpair.nn.models._grit") is not None
+HAS_RRWP = importlib.util.find_spec("graphpair.transforms") is not None
+MESSAGE_PASSING = BASELINES + (["sinc", "sir"] if HAS_SINC else [])
+ALL = MESSAGE_PASSING + (["grit"] if HAS_GRIT and HAS_RRWP else [])
+
+
+def _graph(num_nodes: int, edges: list[tuple[int, int]], **attrs: Any) -> Data:
+    pairs = edges + [(v, u) for u, v in edges]
+    edge_index = torch.tensor(pairs, dtype=torch.long).t()
+    return Data(edge_index=edge_index, num_nodes=num_nodes, **attrs)
+
+
+def _molecules() -> Batch:
+    """Two small 'molecules': categorical atoms (2 columns) and bonds (1 column)."""
+    first = _graph(
+        4,
+        [(0, 1), (1, 2), (2, 3)],
+        x=torch.tensor([[0, 1], [2, 0], [1, 1], [0, 2]]),
+        edge_attr=torch.tensor([1, 2, 1, 1, 2, 1]),
+        y=torch.tensor([0.5]),
+    )
+    second = _graph(
+        3,
+        [(0, 1), (1, 2), (2, 0)],
+        x=torch.tensor([[1, 0], [1, 2], [0, 0]]),
+        edge_attr=torch.tensor([3, 1, 1, 3, 1, 1]),
+        y=torch.tensor([-1.0]),
+    )
+    return Batch.from_data_list([first, second])
+
+
+def _inputs(batch: Batch, out: int = 1, node_level: bool = False) -> GraphInputs:
+    return GraphInputs.from_data(batch, out, node_level)
+
+
+def test_inputs_read_the_feature_layout() -> None:
+    inputs = _inputs(_molecules())
+    assert inputs.node_vocab == (3, 3)
+    assert inputs.edge_vocab == (4,)
+    assert (inputs.node_features, inputs.edge_features) == (0, 0)
+    bare = GraphInputs.from_data(_graph(3, [(0, 1)]), 2, True)
+    assert (bare.node_vocab, bare.node_features, bare.edge_features) == (None, 1, 0)
+    floats = GraphInputs.from_data(
+        _graph(2, [(0, 1)], x=torch.randn(2, 5), edge_attr=torch.randn(2, 3)), 1, False
+    )
+    assert (floats.node_features, floats.edge_features, floats.edge_vocab) == (5, 3, None)
+
+
+def test_feature_encoder_sums_one_embedding_per_column() -> None:
+    torch.manual_seed(0)
+    encoder = FeatureEncoder(4, vocab=(3, 5), in_channels=0)
+    x = torch.tensor([[0, 4], [2, 1]])
+    expected = encoder.tables[0].weight[x[:, 0]] + encoder.tables[1].weight[x[:, 1]]
+    assert torch.equal(encoder(x, 2), expected)
+    constant = FeatureEncoder(4, vocab=None, in_channels=0)
+    out = constant(None, 3)
+    assert out.shape == (3, 4)
+    assert torch.equal(out[0], out[2])
+    linear = FeatureEncoder(4, vocab=None, in_channels=2)
+    assert linear(torch.ones(3, 2), 3).shape == (3, 4)
+    assert "vocab=(3, 5)" in repr(encoder)
+
+
+def _prepared(model: str, graphs: list[Data], cfg: GraphConfig) -> Batch:
+    """A batch of ``graphs`` with the model's per-graph transform applied (GRIT's RRWP)."""
+    transform = model_transform(cfg)
+    if transform is not None:
+        graphs = [transform(g) for g in graphs]
+    return Batch.from_data_list(graphs)
+
+
+@pytest.mark.parametrize("model", ALL)
+def test_graph_and_node_outputs_have_the_right_shape(model: str) -> None:
+    torch.manual_seed(0)
+    cfg = GraphConfig(model=model, hidden_channels=8, num_layers=2, heads=2, walk_length=3)
+    batch = _prepared(model, _molecules().to_data_list(), cfg)
+    out = build_graph_model(cfg, _inputs(batch, 3))(batch)
+    assert out.shape == (2, 3)
+    node = build_graph_model(cfg, _inputs(batch, 2, node_level=True))(batch)
+    assert node.shape == (7, 2)
+    assert bool(torch.isfinite(node).all())
+
+
+@pytest.mark.parametrize("model", ALL)
+def test_graph_outputs_ignore_the_node_order(model: str) -> None:
+    torch.manual_seed(0)
+    graph = _molecules()[0]
+    cfg = GraphConfig(
+        model=model, hidden_channels=8, num_layers=2, pooling="sum", heads=2, walk_length=3
+    )
+    net = build_graph_model(cfg, _inputs(_molecules())).eval()
+    perm = torch.tensor([2, 0, 3, 1])  # new node i is old node perm[i]
+    inverse = torch.argsort(perm)
+    permuted = Data(
+        x=graph.x[perm],
+        edge_index=inverse[graph.edge_index],
+        edge_attr=graph.edge_attr,
+        num_nodes=4,
+    )
+    with torch.no_grad():
+        first = net(_prepared(model, [graph], cfg))
+        second = net(_prepared(model, [permuted], cfg))
+    torch.testing.assert_close(first, second, rtol=1e-5, atol=1e-5)
+
+
+def test_gine_reads_edge_features_and_gin_does_not() -> None:
+    batch = _molecules()
+    changed = batch.clone()
+    changed.edge_attr = torch.flip(batch.edge_attr, dims=[0])
+    for model, sensitive in (("gine", True), ("gin", False)):
+        torch.manual_seed(0)
+        cfg = GraphConfig(model=model, hidden_channels=8, num_layers=2)
+        net = build_graph_model(cfg, _inputs(batch)).eval()
+        with torch.no_grad():
+            same = torch.equal(net(batch), net(changed))
+        assert same is not sensitive, model
+
+
+def test_head_halves_the_width_and_can_drop_the_bias() -> None:
+    cfg = GraphConfig(model="gin", hidden_channels=64, head_layers=2, head_bias=False)
+    net = build_graph_model(cfg, _inputs(_molecules()))
+    assert net.readout is not None
+    linears = [m for m in net.readout.head if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(64, 32), (32, 16), (16, 1)]
+    assert linears[-1].bias is None
+    assert linears[0].bias is not None
+
+
+def test_residual_choices() -> None:
+    widths = [3, 8, 8]
+
+    def stack(residual: str) -> ConvStack:
+        convs: list[torch.nn.Module] = [torch.nn.Identity(), torch.nn.Identity()]
+        return ConvStack(convs, widths, norm="none", act="relu", dropout=0.0, residual=residual)
+
+    assert stack("identity").has_resid == (False, True)
+    assert stack("none").has_resid == (False, False)
+    linear = stack("linear")
+    assert linear.has_resid == (True, True)
+    assert sum(p.numel() for p in linear.parameters()) == (3 * 8 + 8) + (8 * 8 + 8)
+    with pytest.raises(ValueError, match="widths must have 3 entries"):
+        ConvStack(
+            [torch.nn.Identity(), torch.nn.Identity()],
+            [3, 8],
+            norm="none",
+            act="relu",
+            dropout=0.0,
+            residual="none",
+        )
+
+
+@pytest.mark.skipif(not HAS_SINC, reason="graphpair.nn.conv (SINCConv) not available")
+@pytest.mark.parametrize(("model", "expected"), [("sinc", 352), ("sir", 336)])
+def test_unique_signature_networks_have_the_papers_parameter_counts(
+    model: str, expected: int
+) -> None:
+    # specs/sinc.md §4: SINC-GCN 352 parameters, SIR-GCN 336, on the scalar feature.
+    cfg = graph_config("UniqueSignature", model)
+    inputs = GraphInputs(None, 1, None, 0, 1, True)
+    net = build_graph_model(cfg, inputs)
+    assert sum(p.numel() for p in net.parameters()) == expected
+
+
+def test_a_graph_model_is_a_module_with_one_output_per_graph() -> None:
+    cfg = GraphConfig(model="gcn", hidden_channels=4, num_layers=1)
+    net = build_graph_model(cfg, GraphInputs(None, 1, None, 0, 1, False))
+    assert isinstance(net, GraphModel)
+    # A single graph without batch vector and without features.
+    out = net(_graph(3, [(0, 1), (1, 2)]))
+    assert out.shape == (1, 1)
+
+
+def test_negative_categories_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="edge_attr holds integer features.*found -1"):
+        GraphInputs.from_data(_graph(2, [(0, 1)], edge_attr=torch.tensor([0, -1])), 1, False)
+
+
+@pytest.mark.skipif(not (HAS_GRIT and HAS_RRWP), reason="GRIT or AddRRWP not available")
+def test_grit_on_zinc_is_the_reference_model() -> None:
+    # The runner's atom and bond embeddings stand in for GRIT's own, parameter for parameter.
+    from graphpair.nn.models._grit import GRIT
+
+    cfg = graph_config("ZINC", "grit")
+    net = build_graph_model(cfg, GraphInputs((21,), 0, (4,), 0, 1, False))
+    expected = sum(p.numel() for p in GRIT.zinc().parameters())
+    assert sum(p.numel() for p in net.parameters()) == expected == 469_185
+    transform = model_transform(cfg)
+    assert transform is not None
+    assert "walk_length=21" in repr(transform)
+    assert "full_pairs=True" in repr(transform)
+
+
+@pytest.mark.skipif(not (HAS_GRIT and HAS_RRWP), reason="GRIT or AddRRWP not available")
+def test_grit_reads_edge_features_and_needs_the_rrwp() -> None:
+    torch.manual_seed(0)
+    cfg = GraphConfig(model="grit", hidden_channels=8, num_layers=1, heads=2, walk_length=3)
+    batch = _prepared("grit", _molecules().to_data_list(), cfg)
+    net = build_graph_model(cfg, _inputs(batch)).eval()
+    changed = batch.clone()
+    changed.edge_attr = torch.flip(batch.edge_attr, dims=[0])
+    with torch.no_grad():
+        assert not torch.equal(net(batch), net(changed))
+    with pytest.raises(AttributeError, match="rrwp"):
+        net(_molecules())
+
+
+def test_models_without_a_transform() -> None:
+    for model in MESSAGE_PASSING:
+        assert model_transform(GraphConfig(model=model)) is None
+
+
+def test_a_missing_model_module_names_the_model_field() -> None:
+    from graphpair.train import ConfigError
+    from graphpair.train._graph_models import _import
+
+    with pytest.raises(ConfigError, match="model 'grit' needs graphpair.nope.GRIT") as err:
+        _import("graphpair.nope", "GRIT", "grit")
+    assert err.value.field == "model"
+
+
+@pytest.mark.skipif(not HAS_RRWP, reason="AddRRWP not available")
+@pytest.mark.parametrize("full_pairs", [True, False])
+def test_the_batched_rrwp_equals_the_per_graph_transform(
+    monkeypatch: pytest.MonkeyPatch, full_pairs: bool
+) -> None:
+    import graphpair.train._graph_models as models_module
+
+    monkeypatch.setattr(models_module, "_RRWP_CHUNK", 3)  # several chunks, a partial last one
+    # Molecules with features, and featureless CSL graphs of 7 nodes (sizes from num_nodes).
+    sets = [_molecules().to_data_list() * 2, csl_graphs(num_nodes=7, skips=(2, 3))[:5]]
+    cfg = GraphConfig(model="grit", walk_length=4, full_pairs=full_pairs, heads=2)
+    transform = model_transform(cfg)
+    assert transform is not None
+    for graphs in sets:
+        batched = transform_graphs(cfg, GraphSet(graphs))
+        assert len(batched) == len(graphs)
+        for i, graph in enumerate(graphs):
+            expected = transform(graph)
+            got = batched[i]
+            for key in ("rrwp", "rrwp_index", "rrwp_val", "log_deg", "edge_index", "y"):
+                assert torch.equal(got[key], expected[key]), (i, key)
+            assert got.num_nodes == graph.num_nodes
+    plain = GraphConfig(model="gin")
+    same = GraphSet(graphs)
+    assert transform_graphs(plain, same) is same
