@@ -42,6 +42,7 @@ import torch
 
 from graphpair import __version__
 from graphpair.data import link_split, load_dataset
+from graphpair.data._io import atomic_write_bytes
 from graphpair.metrics import Evaluator
 from graphpair.ops import CSR, common_neighbors, neighbor_overlap, random_walk_powers
 from graphpair.train import (
@@ -186,6 +187,13 @@ _PREDICTOR_LABELS = {
     "gae": "GAE",
     "ncn-diff": "NCN-diff",
 }
+
+
+def _write_records(path: str, records: Sequence[dict[str, Any]]) -> None:
+    """One JSON line per record, written atomically: an interrupted write never leaves a
+    truncated results file."""
+    text = "".join(json.dumps(record) + "\n" for record in records)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _flag(field: str) -> str:
@@ -353,8 +361,7 @@ def _link(args: argparse.Namespace) -> int:
         records.extend(result.to_records())
         if args.output is not None:
             # Rewritten after every configuration, so finished runs survive an interruption.
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.writelines(json.dumps(rec) + "\n" for rec in records)
+            _write_records(args.output, records)
     print(file=out)
     print(_link_table(results), file=out)
     return 0
@@ -499,8 +506,7 @@ def _graph(args: argparse.Namespace) -> int:
         records.extend(result.to_records())
         if args.output is not None:
             # Rewritten after every configuration, so finished runs survive an interruption.
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.writelines(json.dumps(rec) + "\n" for rec in records)
+            _write_records(args.output, records)
     print(file=out)
     print(_graph_table(results), file=out)
     return 0
@@ -578,8 +584,7 @@ def _pretrain(args: argparse.Namespace) -> int:
             "seconds_per_epoch": result.seconds_per_epoch,
             "num_parameters": result.num_parameters,
         }
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        _write_records(args.output, [record])
     return 0
 
 

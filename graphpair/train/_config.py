@@ -241,16 +241,7 @@ class LinkConfig:
             )
         set_(self, "metric", metric)
         set_(self, "device", _check_device(self.device))
-        for name in ("data_root", "cache"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, (str, os.PathLike)):
-                raise _fail(name, "a path or None", value)
-            if value is not None:
-                set_(self, name, os.fspath(value))
-        if self.data_root is not None and not os.path.isdir(self.data_root):
-            raise ConfigError(
-                "data_root", f"data_root must be an existing folder; got {self.data_root!r}"
-            )
+        _check_paths(self)
 
     def replace(self, **changes: Any) -> LinkConfig:
         """A copy with ``changes`` applied (and checked); unknown names raise ``ConfigError``."""
@@ -262,6 +253,21 @@ class LinkConfig:
         out = dataclasses.asdict(self)
         out["metrics"] = list(self.metrics)
         return out
+
+
+def _check_paths(config: Any) -> None:
+    """Normalise a frozen config's ``data_root`` / ``cache`` to ``str`` (or ``None``) and
+    require ``data_root`` to be an existing folder."""
+    for name in ("data_root", "cache"):
+        value = getattr(config, name)
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise _fail(name, "a path or None", value)
+        if value is not None:
+            object.__setattr__(config, name, os.fspath(value))
+    if config.data_root is not None and not os.path.isdir(config.data_root):
+        raise ConfigError(
+            "data_root", f"data_root must be an existing folder; got {config.data_root!r}"
+        )
 
 
 def _check_names(changes: Mapping[str, Any]) -> None:

@@ -11,7 +11,6 @@ applies overrides.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,15 @@ from typing import Any
 
 from graphpair._validation import describe
 from graphpair.data import get_spec
-from graphpair.train._config import ConfigError, _check_device, _choice, _fail, _float, _int
+from graphpair.train._config import (
+    ConfigError,
+    _check_device,
+    _check_paths,
+    _choice,
+    _fail,
+    _float,
+    _int,
+)
 
 __all__ = [
     "GRAPH_ACTIVATIONS",
@@ -255,16 +262,7 @@ class GraphConfig:
                 f"({get_spec(self.dataset).split!r}); got {self.folds}",
             )
         set_(self, "device", _check_device(self.device))
-        for name in ("data_root", "cache"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, (str, os.PathLike)):
-                raise _fail(name, "a path or None", value)
-            if value is not None:
-                set_(self, name, os.fspath(value))
-        if self.data_root is not None and not os.path.isdir(self.data_root):
-            raise ConfigError(
-                "data_root", f"data_root must be an existing folder; got {self.data_root!r}"
-            )
+        _check_paths(self)
 
     def replace(self, **changes: Any) -> GraphConfig:
         """A copy with ``changes`` applied (and checked); unknown names raise ``ConfigError``."""
