@@ -23,11 +23,11 @@ def ogb_hits(pos: list[float], neg: list[float], k: int, *, numpy: bool) -> floa
     if numpy:
         inputs = {"y_pred_pos": np.array(pos), "y_pred_neg": np.array(neg)}
     else:
-        # The same tensors hits_at_k gets below: a float32 copy of pos could tie a negative
-        # that the float64 scores do not tie (1.0000000000009095 against 1.0).
+        # float64 like the numpy path, the loop and hits_at_k below: a float32 copy can tie
+        # scores that differ in float64 (1.0000000000009095 against 1.0).
         inputs = {
             "y_pred_pos": torch.tensor(pos, dtype=torch.float64),
-            "y_pred_neg": torch.tensor(neg),
+            "y_pred_neg": torch.tensor(neg, dtype=torch.float64),
         }
     return float(HITS.eval(inputs)[f"hits@{k}"])
 
@@ -39,9 +39,12 @@ def loop_hits(pos: list[float], neg: list[float], k: int) -> float:
 
 @given(pos=score_lists(1, 30, infinite=True), neg=score_lists(0, 40, infinite=True))
 @example(pos=[1.0000000000009095], neg=[1.0] * 10)  # above 1.0 in float64 only
+@example(pos=[1.0000000000009095], neg=[1.0000000000009095] * 10)  # a float64 tie
 @pytest.mark.parametrize("k", [1, 3, 10, 25])
 def test_hits_at_k_equals_ogb_torch_and_numpy(pos: list[float], neg: list[float], k: int) -> None:
-    ours = hits_at_k(torch.tensor(pos, dtype=torch.float64), torch.tensor(neg), k)
+    ours = hits_at_k(
+        torch.tensor(pos, dtype=torch.float64), torch.tensor(neg, dtype=torch.float64), k
+    )
     assert ours == ogb_hits(pos, neg, k, numpy=False)
     assert ours == ogb_hits(pos, neg, k, numpy=True)
     assert ours == loop_hits(pos, neg, k)
