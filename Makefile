@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 
 demo:
 	bash scripts/setup.sh
-	$(PY) -m graphpair demo
+	$(PY) -m graphpair link
 
 test:
 	bash scripts/setup.sh test,scatter
