@@ -25,6 +25,7 @@ import json
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -68,7 +69,7 @@ NOTES = """## Reading (of the records above, made on 2026-12-03)
 """
 
 
-def _load(path: Path) -> list[dict[str, object]]:
+def _load(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -80,10 +81,10 @@ def rows(folder: Path) -> list[list[str]]:
             out.append([dataset, label, flags, "not run", "", "", "", "", "", ""])
             continue
         records = _load(path)
-        best = [r["best"][METRIC] for r in records]  # type: ignore[index]
+        best = [r["best"][METRIC] for r in records]
         test = [100 * b["test"] for b in best]
         valid = [100 * b["valid"] for b in best]
-        seconds = [float(r["seconds_per_epoch"]) for r in records]  # type: ignore[arg-type]
+        seconds = [float(r["seconds_per_epoch"]) for r in records]
         got = statistics.fmean(test)
         verdict = ""
         if threshold is not None:
