@@ -186,7 +186,14 @@ _PREDICTOR_LABELS = {
     "ncnc2": "NCNC2",
     "gae": "GAE",
     "ncn-diff": "NCN-diff",
+    "grit-pair": "GRIT-pair",
 }
+
+
+def _encoder_label(cfg: LinkConfig) -> str:
+    if cfg.predictor == "grit-pair":
+        return f"GRIT/{cfg.num_layers}/{cfg.hidden_channels}, K={cfg.walk_length}"
+    return f"{cfg.conv}/{cfg.num_layers}/{cfg.hidden_channels}"
 
 
 def _write_records(path: str, records: Sequence[dict[str, Any]]) -> None:
@@ -296,7 +303,8 @@ def _link_table(results: Sequence[LinkResult]) -> str:
     rows = [header]
     for result in results:
         cfg = result.config
-        label = f"{_PREDICTOR_LABELS[cfg.predictor]} ({cfg.conv})"
+        encoder = "GRIT" if cfg.predictor == "grit-pair" else cfg.conv
+        label = f"{_PREDICTOR_LABELS[cfg.predictor]} ({encoder})"
         # The headline metric first, then the others the run tracked.
         for metric in (cfg.metric, *(m for m in cfg.metrics if m != cfg.metric)):
             s = result.summary(metric)
@@ -331,7 +339,7 @@ def _link(args: argparse.Namespace) -> int:
         name = _PREDICTOR_LABELS[cfg.predictor]
         print(
             f"{cfg.dataset} {name}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
-            f"{cfg.conv}/{cfg.num_layers}/{cfg.hidden_channels}, device {cfg.device}",
+            f"{_encoder_label(cfg)}, device {cfg.device}",
             file=out,
             flush=True,
         )

@@ -123,6 +123,8 @@ def test_link_runs_and_prints_a_table(
         (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
         (["--metric", "hits@20"], "--metric: metric must be one of metrics"),
         (["--batch-size", "500"], "--batch-size: batch_size must be at most the 56"),
+        (["--model", "grit-pair", "--heads", "5"], "--heads: heads must divide hidden_chan"),
+        (["--model", "grit-pair", "--max-pairs", "40"], "--max-pairs: 'karate': walk_length=3"),
     ],
 )
 @pytest.mark.usefixtures("one_thread")
@@ -144,6 +146,15 @@ def test_link_default_predictors_and_model_alias(capsys: pytest.CaptureFixture[s
     assert json.loads(capsys.readouterr().out)["predictor"] == "ncn"
     assert main(["link", "--dataset", "karate", "--model", "ncn-diff", "--print-config"]) == 0
     assert json.loads(capsys.readouterr().out)["predictor"] == "ncn-diff"
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_link_runs_the_grit_pair_head(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["link", "--dataset", "karate", "--model", "grit-pair", "--runs", "1", "--epochs", "1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "karate GRIT-pair: 1 run(s) x 1 epoch(s), GRIT/2/64, K=3, device cpu" in out
+    assert "GRIT-pair (GRIT)" in out
 
 
 @pytest.mark.usefixtures("one_thread")

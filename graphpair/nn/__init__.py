@@ -7,7 +7,8 @@
 - :mod:`graphpair.nn.conv`: :class:`SINCConv` (SINC-GCN) and :class:`SIRConv` (SIR-GCN).
 - :mod:`graphpair.nn.models`: :class:`SINC`, the SINC-GCN network (node- or graph-level).
 - GRIT: :class:`GRITConv`, :class:`GRITBlock`, :class:`GRIT` (graph- or node-level), the RRWP
-  encoders and :class:`GRITPairPredictor`, a link head on GRIT's pair states.
+  encoders, :class:`GRITPairPredictor` (a link head on GRIT's pair states) and
+  :class:`GRITLinkEncoder` (GRIT as a link encoder over a masked CSR, for that head).
 """
 
 from graphpair.nn import conv, models
@@ -21,10 +22,12 @@ from graphpair.nn.encoders import (
 )
 from graphpair.nn.link import (
     GAEPredictor,
+    GRITLinkEncoder,
     GRITPairPredictor,
     NCNCPredictor,
     NCNDiffPredictor,
     NCNPredictor,
+    rrwp_pair_bound,
 )
 from graphpair.nn.models import GRIT, SINC, GRITBlock, GRITPairs
 
@@ -35,6 +38,7 @@ __all__ = [
     "GAEPredictor",
     "GRITBlock",
     "GRITConv",
+    "GRITLinkEncoder",
     "GRITPairPredictor",
     "GRITPairs",
     "MPNNEncoder",
@@ -48,4 +52,5 @@ __all__ = [
     "conv",
     "models",
     "pure_propagate",
+    "rrwp_pair_bound",
 ]

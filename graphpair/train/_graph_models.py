@@ -615,6 +615,7 @@ def _grit_model(config: GraphConfig, inputs: GraphInputs) -> GraphModel:
         act=config.act,
         pool=None if inputs.node_level else config.pooling,
         head_layers=config.head_layers,
+        fused=config.fused,
     )
     return GraphModel(
         _GRITBackbone(grit),

@@ -30,6 +30,8 @@ from graphpair.losses import link_info_nce, pairwise_ranking
 from graphpair.metrics import Evaluator, ranked_hits_at_k
 from graphpair.nn import (
     GAEPredictor,
+    GRITLinkEncoder,
+    GRITPairPredictor,
     MPNNEncoder,
     NCNCPredictor,
     NCNDiffPredictor,
@@ -65,7 +67,18 @@ class RunCallback(Protocol):
     def __call__(self, run_index: int, result: RunResult, /) -> None: ...
 
 
-Predictor = GAEPredictor | NCNPredictor | NCNCPredictor | NCNDiffPredictor
+Predictor = GAEPredictor | NCNPredictor | NCNCPredictor | NCNDiffPredictor | GRITPairPredictor
+Encoder = MPNNEncoder | GRITLinkEncoder
+
+
+def _encode(encoder: torch.nn.Module, x: Tensor | None, graph: CSR) -> tuple[Tensor, Any]:
+    """``(h, what the predictor reads as adj)``: the graph itself for a message-passing
+    encoder; an encoder that returns ``(h, state)`` (:class:`GRITLinkEncoder`: the pair
+    states) hands its state over instead."""
+    out = encoder(x, graph)
+    if isinstance(out, tuple):
+        return out[0], out[1]
+    return out, graph
 
 
 def bce_loss(pos: Tensor, neg: Tensor) -> Tensor:
@@ -117,7 +130,8 @@ def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | 
     if kind == "features":
         assert x is not None
         features = x.float() if not x.is_sparse else x
-        if features.layout == torch.strided and _is_sparse_enough(features):
+        sparse_ok = config.predictor != "grit-pair"  # GRIT's input map is a dense Linear
+        if sparse_ok and features.layout == torch.strided and _is_sparse_enough(features):
             # Bag-of-words features (Cora 1.3 % nonzero, CiteSeer 0.9 %): the encoder keeps a
             # sparse x sparse through its first Linear and drops out only the nonzeros, which
             # is the same distribution as dense dropout at a fraction of the cost.
@@ -133,8 +147,22 @@ def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | 
 
 def build_encoder(
     config: LinkConfig, in_channels: int | None, num_embeddings: int | None
-) -> MPNNEncoder:
-    """The :class:`~graphpair.nn.MPNNEncoder` described by ``config``."""
+) -> Encoder:
+    """The :class:`~graphpair.nn.MPNNEncoder` described by ``config``, or for
+    ``'grit-pair'`` the :class:`~graphpair.nn.GRITLinkEncoder`."""
+    if config.predictor == "grit-pair":
+        return GRITLinkEncoder(
+            in_channels,
+            config.hidden_channels,
+            config.num_layers,
+            heads=config.heads,
+            walk_length=config.walk_length,
+            num_embeddings=num_embeddings,
+            dropout=config.dropout,
+            attn_dropout=config.attn_dropout,
+            input_dropout=config.input_dropout,
+            max_pairs=config.max_pairs,
+        )
     return MPNNEncoder(
         in_channels,
         config.hidden_channels,
@@ -158,6 +186,10 @@ def build_predictor(config: LinkConfig) -> Predictor:
     forwarded ``use_xlin``/``tailact``/``twolayerlin``/``beta`` to GAE).
     """
     width = config.hidden_channels
+    if config.predictor == "grit-pair":
+        return GRITPairPredictor(
+            width, width, dropout=config.predictor_dropout, ln=config.predictor_ln
+        )
     if config.predictor == "gae":
         return GAEPredictor(width, width, dropout=config.predictor_dropout, ln=config.predictor_ln)
     common: dict[str, Any] = {
@@ -187,7 +219,7 @@ def build_predictor(config: LinkConfig) -> Predictor:
     )
 
 
-def _score(predictor: Predictor, h: Tensor, adj: CSR, pairs: Tensor, batch_size: int) -> Tensor:
+def _score(predictor: Predictor, h: Tensor, adj: Any, pairs: Tensor, batch_size: int) -> Tensor:
     """Logits of ``pairs`` ``[2, P]`` (or ``[2, P, K]`` -> ``[P, K]``), ``batch_size`` at a time."""
     flat = pairs.reshape(2, -1)
     out = [
@@ -228,14 +260,14 @@ def evaluate_link(
     nothing is masked at evaluation time."""
     encoder.eval()
     predictor.eval()
-    h = encoder(x, adj)
+    h, state = _encode(encoder, x, adj)
     device = h.device
     results = []
     for stage, graph in (("valid", adj), ("test", adj_test)):
         if graph is not adj:
-            h = encoder(x, graph)
-        pos = _score(predictor, h, graph, split.pos(stage).to(device), batch_size)
-        neg = _score(predictor, h, graph, split.neg(stage).to(device), batch_size)
+            h, state = _encode(encoder, x, graph)
+        pos = _score(predictor, h, state, split.pos(stage).to(device), batch_size)
+        neg = _score(predictor, h, state, split.neg(stage).to(device), batch_size)
         results.append(_metric_values(metrics, pos, neg))
     return results[0], results[1]
 
@@ -298,9 +330,9 @@ def _train_epoch(
         masked = adj.masked(pos) if config.tlr else contextlib.nullcontext(adj)
         with masked as graph:
             # The whole step, backward included, sees the masked graph.
-            h = encoder(x, graph)
-            pos_scores = predictor(h, graph, pos)  # positives first, as the reference
-            loss = objective(pos_scores, predictor(h, graph, neg).view(batch, k))  # neg [B, K]
+            h, state = _encode(encoder, x, graph)
+            pos_scores = predictor(h, state, pos)  # positives first, as the reference
+            loss = objective(pos_scores, predictor(h, state, neg).view(batch, k))  # neg [B, K]
             loss.backward()  # type: ignore[no-untyped-call]
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(encoder.parameters(), config.grad_clip)
@@ -344,6 +376,12 @@ def _run(
     if split.valid_as_input:
         adj_test = CSR.from_edge_index(split.edge_index("test"), split.num_nodes).to(device)
     train_pos = split.train_pos.to(device)
+    if isinstance(encoder, GRITLinkEncoder):
+        for graph in (adj, adj_test):  # refuse an oversized pair set before any training
+            try:
+                encoder.check_size(graph)
+            except ValueError as err:
+                raise ConfigError("max_pairs", f"{config.dataset!r}: {err}") from None
 
     history: list[EpochRecord] = []
     for epoch in range(1, config.epochs + 1):

@@ -173,3 +173,20 @@ def test_to_dict_round_trips_through_json() -> None:
     data = json.loads(json.dumps(cfg.to_dict()))
     data["metrics"] = tuple(data["metrics"])
     assert LinkConfig(**data) == cfg
+
+
+def test_grit_pair_gets_a_small_grit_and_its_heads_must_divide_the_width() -> None:
+    cfg = link_config("cora", "grit-pair")
+    assert (cfg.hidden_channels, cfg.num_layers, cfg.heads, cfg.walk_length) == (64, 2, 4, 3)
+    assert cfg.input_dropout == link_config("cora", "ncn").input_dropout  # the dataset's
+    assert link_config("cora", "grit-pair", hidden_channels=32).hidden_channels == 32
+    with pytest.raises(ConfigError, match="heads must divide hidden_channels=64") as info:
+        link_config("cora", "grit-pair", heads=6)
+    assert info.value.field == "heads"
+    assert link_config("cora", "ncn", heads=6).heads == 6  # only GRIT uses heads
+    with pytest.raises(ConfigError, match="num_layers must be >= 1") as info:
+        link_config("cora", "grit-pair", num_layers=0)
+    for field, value in (("walk_length", 0), ("max_pairs", 0), ("attn_dropout", 1.0)):
+        with pytest.raises(ConfigError, match=field) as info:
+            link_config("cora", "grit-pair", **{field: value})
+        assert info.value.field == field

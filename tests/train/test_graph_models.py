@@ -215,6 +215,11 @@ def test_grit_on_zinc_is_the_reference_model() -> None:
     assert transform is not None
     assert "walk_length=21" in repr(transform)
     assert "full_pairs=True" in repr(transform)
+    convs = [m for m in net.modules() if hasattr(m, "fused")]
+    assert len(convs) == 10
+    assert not any(m.fused for m in convs)
+    fused = build_graph_model(cfg.replace(fused=True), GraphInputs((21,), 0, (4,), 0, 1, False))
+    assert all(m.fused for m in fused.modules() if hasattr(m, "fused"))
 
 
 @pytest.mark.skipif(not (HAS_GRIT and HAS_RRWP), reason="GRIT or AddRRWP not available")

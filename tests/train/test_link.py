@@ -9,6 +9,7 @@ from torch import Tensor
 
 import graphpair.train._link as link_module
 from graphpair.data import link_split, load_dataset
+from graphpair.nn import GRITLinkEncoder, GRITPairPredictor, GRITPairs
 from graphpair.ops import CSR
 from graphpair.train import (
     ConfigError,
@@ -20,8 +21,9 @@ from graphpair.train import (
     link_objective,
     train_link,
 )
+from graphpair.transforms import rrwp
 
-PREDICTORS = ["ncn", "ncnc", "ncnc2", "gae", "ncn-diff"]
+PREDICTORS = ["ncn", "ncnc", "ncnc2", "gae", "ncn-diff", "grit-pair"]
 
 
 def _tiny(predictor: str = "ncn", **changes: Any) -> LinkConfig:
@@ -255,3 +257,65 @@ def test_objective_fields_are_checked(changes: dict[str, Any], field: str) -> No
     with pytest.raises(ConfigError, match=field) as info:
         _tiny(**changes)
     assert info.value.field == field
+
+
+# ------------------------------------------------------------------------ GRIT pair head
+
+
+def test_grit_pair_encodes_the_masked_graph_and_hands_its_pair_states_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoder_calls: list[dict[str, Any]] = []
+    predictor_calls: list[dict[str, Any]] = []
+    encode, predict = GRITLinkEncoder.forward, GRITPairPredictor.forward
+
+    def spy_encode(self: GRITLinkEncoder, x: Tensor | None, adj: CSR) -> Any:
+        out = encode(self, x, adj)
+        edges = adj.to_edge_index().clone()
+        encoder_calls.append(
+            {"training": self.training, "edges": edges, "masked": adj.num_masked, "out": out}
+        )
+        return out
+
+    def spy_predict(self: GRITPairPredictor, h: Tensor, adj: GRITPairs, pairs: Tensor) -> Any:
+        predictor_calls.append({"adj": adj, "pairs": pairs.clone()})
+        return predict(self, h, adj, pairs)
+
+    monkeypatch.setattr(GRITLinkEncoder, "forward", spy_encode)
+    monkeypatch.setattr(GRITPairPredictor, "forward", spy_predict)
+    cfg = _tiny("grit-pair", epochs=1)
+    train_link(cfg)
+    train_calls = [c for c in encoder_calls if c["training"]]
+    steps = 56 // cfg.batch_size
+    assert len(train_calls) == steps
+    for step, call in enumerate(train_calls):
+        pos = predictor_calls[2 * step]["pairs"]  # positives, then negatives, per step
+        assert predictor_calls[2 * step]["adj"] is call["out"][1]
+        assert predictor_calls[2 * step + 1]["adj"] is call["out"][1]
+        assert call["masked"] == 2 * cfg.batch_size
+        graph = CSR.from_edge_index(call["edges"], 34)
+        assert not bool(graph.has_edge(pos).any())
+        assert not bool(graph.has_edge(pos.flip(0)).any())
+        # The state is the sparse RRWP pair set of exactly that masked graph.
+        expected = rrwp(call["edges"], cfg.walk_length, 34, full_pairs=False).pair_index
+        assert torch.equal(call["out"][1].pair_index, expected)
+    assert all(c["masked"] == 0 for c in encoder_calls if not c["training"])
+
+
+def test_grit_pair_refuses_an_oversized_pair_set_before_training(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained before the size check")
+
+    monkeypatch.setattr(link_module, "_train_epoch", no_training)
+    with pytest.raises(ValueError, match="attended pairs, over max_pairs=40 "):
+        train_link(_tiny("grit-pair", max_pairs=40))
+
+
+def test_grit_pair_learns_the_links_of_les_miserables() -> None:
+    # The shipped small-graph configuration (50 epochs): held-out links are ranked far above
+    # chance (0.5) from the GRIT pair states. Seeds 0-2 gave test ROC-AUC 0.914, 0.941 and
+    # 0.937 (GAE, same split and budget: 0.889, 0.872, 0.922).
+    result = train_link(link_config("les-miserables", "grit-pair", runs=1))
+    assert result.runs[0].best["rocauc"].test > 0.85

@@ -10,19 +10,23 @@ the output head, for pair objectives (contrastive losses on links).
 - :class:`NCNCPredictor`: NCN with common-neighbour completion (depth 1 and 2);
 - :class:`NCNDiffPredictor`: NCN plus a branch over the neighbour differences (NCN-diff);
 - :class:`GRITPairPredictor`: reads a GRIT encoder's state of the target pair (its ``adj`` is
-  the :class:`~graphpair.nn.models.GRITPairs` of :meth:`GRIT.encode`).
+  the :class:`~graphpair.nn.models.GRITPairs` of :meth:`GRIT.encode`);
+  :class:`GRITLinkEncoder` produces that state from a CSR (RRWP of the masked graph, then
+  GRIT), so the pair head trains in the link runner like the others.
 """
 
 from graphpair.nn.link._gae import GAEPredictor
-from graphpair.nn.link._grit_pair import GRITPairPredictor
+from graphpair.nn.link._grit_pair import GRITLinkEncoder, GRITPairPredictor, rrwp_pair_bound
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.nn.link._ncn_diff import NCNDiffPredictor
 from graphpair.nn.link._ncnc import NCNCPredictor
 
 __all__ = [
     "GAEPredictor",
+    "GRITLinkEncoder",
     "GRITPairPredictor",
     "NCNCPredictor",
     "NCNDiffPredictor",
     "NCNPredictor",
+    "rrwp_pair_bound",
 ]

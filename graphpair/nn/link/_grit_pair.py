@@ -7,11 +7,13 @@ from torch import Tensor
 
 from graphpair._validation import check_edge_index, check_int, check_tensor, describe
 from graphpair.nn._checks import check_probability
+from graphpair.nn._dropout import dropout
 from graphpair.nn.link._common import Stack, head_steps, ij_steps
-from graphpair.nn.models._grit import GRITPairs
-from graphpair.transforms import locate_pairs
+from graphpair.nn.models._grit import GRIT, GRITPairs
+from graphpair.ops import CSR
+from graphpair.transforms import locate_pairs, rrwp
 
-__all__ = ["GRITPairPredictor"]
+__all__ = ["GRITLinkEncoder", "GRITPairPredictor", "rrwp_pair_bound"]
 
 
 class GRITPairPredictor(torch.nn.Module):
@@ -166,4 +168,188 @@ class GRITPairPredictor(torch.nn.Module):
             f"{self.__class__.__name__}({self.in_channels}, {self.hidden_channels}, "
             f"dropout={self.dropout}, ln={self.ln}, use_nodes={self.use_nodes}, "
             f"symmetric={self.symmetric})"
+        )
+
+
+def rrwp_pair_bound(adj: CSR, walk_length: int) -> int:
+    r"""An upper bound on the sparse RRWP pair count of ``adj``, in :math:`O(E K)`.
+
+    The pairs that :func:`~graphpair.transforms.rrwp` keeps without ``full_pairs`` are those
+    joined by a walk of at most :math:`K - 1` steps from the target, plus the edges no such
+    walk covers, so node :math:`i` attends to at most
+
+    .. math::
+        \min\Big(N,\ \sum_{t=0}^{K-1} (A^t \mathbf 1)_i + m_i\Big)
+
+    sources: the number of walks of each length from :math:`i`, plus :math:`m_i`, the edges
+    into :math:`i` whose reverse is not a walk of at most :math:`K - 1` steps (those without a
+    reverse edge; every edge when :math:`K = 1`); the bound is the sum over the nodes, exact
+    for :math:`K \le 2` on a graph without repeated edges. It is what :class:`GRITLinkEncoder`
+    checks before any pair is built. Masked entries of ``adj`` are left out, as in the
+    encoder.
+
+    Args:
+        adj: The graph (active entries only).
+        walk_length: ``K >= 1``.
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), 3)
+        >>> rrwp_pair_bound(adj, 2), rrwp_pair_bound(adj, 3)  # exact: 7 and 9
+        (7, 9)
+    """
+    if not isinstance(adj, CSR):
+        raise TypeError(f"adj must be a graphpair.ops.CSR; got {describe(adj)}")
+    walk_length = check_int("walk_length", walk_length, minimum=1)
+    n = adj.num_nodes
+    row, col = adj.to_edge_index()
+    walks = torch.ones(n, dtype=torch.float64, device=adj.device)  # walks of length t from i
+    reach = walks.clone()
+    extra = row != col
+    if walk_length > 1:  # an edge whose reverse is an edge is reached in one step
+        keys = row * n + col
+        extra &= ~torch.isin(col * n + row, keys)
+    targets = col[extra]
+    reach.index_add_(0, targets, torch.ones_like(targets, dtype=reach.dtype))
+    for _ in range(walk_length - 1):
+        walks = torch.zeros_like(walks).index_add_(0, row, walks[col]).clamp_(max=n)
+        reach += walks
+    return int(reach.clamp(max=n).sum())
+
+
+class GRITLinkEncoder(torch.nn.Module):
+    r"""GRIT as a link encoder: the RRWP of the graph it is given, then :meth:`GRIT.encode`.
+
+    The counterpart of :class:`~graphpair.nn.MPNNEncoder` for :class:`GRITPairPredictor`: it
+    takes the same ``(x, adj)`` with ``adj`` a :class:`~graphpair.ops.CSR` and returns the node
+    states together with the pair states, ``(h [N, D], GRITPairs)``, which is what the pair
+    head reads. Per call:
+
+    .. math::
+        (\mathrm{rrwp}, \mathrm{rrwp\_index}, \mathrm{rrwp\_val}, \log(1 + d))
+            &= \mathrm{RRWP}_K(\text{active entries of } adj) \\
+        (h, e) &= \mathrm{GRIT}\big(\mathrm{drop}(x), \ldots\big)
+
+    with the sparse pair set (pairs joined by a walk of at most :math:`K - 1` steps) rather
+    than every ordered pair, so the cost follows the :math:`(K - 1)`-hop neighbourhoods and
+    not :math:`N^2`. Because the encodings are recomputed from ``adj`` on every call, target
+    link removal works as for the message-passing encoders: inside ``adj.masked(pairs)`` the
+    masked links are absent from the walks, the attended pairs and the degrees.
+
+    Before building any pair the encoder bounds the pair count (:func:`rrwp_pair_bound`) and
+    refuses a graph over ``max_pairs`` with the estimate, since a dense-ish graph or a long
+    walk makes the pair set approach :math:`N^2` (each layer keeps several ``[S, D]``
+    activations for the backward pass).
+
+    Args:
+        in_channels: Width of float node features; ``None`` for a learned embedding per node
+            id (then ``num_embeddings`` is required and ``x`` may be ``None``).
+        hidden_channels: Width ``D`` of node and pair states.
+        num_layers: GRIT blocks (the last one updates the pairs, for the head).
+        heads: Attention heads (must divide ``hidden_channels``).
+        walk_length: RRWP channels ``K`` (the pair set is the ``K - 1``-hop reach).
+        num_embeddings: Number of node ids (``in_channels=None``).
+        dropout, attn_dropout, norm: As in :class:`~graphpair.nn.models.GRIT`.
+        input_dropout: Dropout on the node features before the input map.
+        max_pairs: Largest allowed pair bound.
+
+    Shapes:
+        - x: ``[N, F]`` float, or ``None`` / ``[N]`` node ids with ``num_embeddings``
+        - output: ``h [N, D]`` and :class:`GRITPairs` with ``S`` pairs of width ``D``
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), 3)
+        >>> encoder = GRITLinkEncoder(None, 8, 1, heads=2, walk_length=3, num_embeddings=3)
+        >>> h, state = encoder(None, adj)
+        >>> h.shape, state.pair_attr.shape
+        (torch.Size([3, 8]), torch.Size([9, 8]))
+    """
+
+    def __init__(
+        self,
+        in_channels: int | None,
+        hidden_channels: int,
+        num_layers: int = 2,
+        *,
+        heads: int = 4,
+        walk_length: int = 3,
+        num_embeddings: int | None = None,
+        dropout: float = 0.0,
+        attn_dropout: float = 0.0,
+        input_dropout: float = 0.0,
+        norm: str | None = "batch",
+        max_pairs: int = 2_000_000,
+    ) -> None:
+        super().__init__()
+        if in_channels is None and num_embeddings is None:
+            raise ValueError("give in_channels (float features) or num_embeddings (node ids)")
+        self.input_dropout = check_probability("input_dropout", input_dropout)
+        self.max_pairs = check_int("max_pairs", max_pairs, minimum=1)
+        self.walk_length = check_int("walk_length", walk_length, minimum=1)
+        self.grit = GRIT(
+            in_channels,
+            hidden_channels,
+            None,
+            num_layers,
+            heads=heads,
+            walk_length=walk_length,
+            num_embeddings=num_embeddings,
+            dropout=dropout,
+            attn_dropout=attn_dropout,
+            norm=norm,
+            pool=None,
+            pair_output=True,
+        )
+        self.hidden_channels = self.grit.hidden_channels
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the GRIT model."""
+        self.grit.reset_parameters()
+
+    def check_size(self, adj: CSR) -> int:
+        """The pair bound of ``adj`` (:func:`rrwp_pair_bound`); raises ``ValueError`` with the
+        estimate when it exceeds ``max_pairs``."""
+        bound = rrwp_pair_bound(adj, self.walk_length)
+        if bound > self.max_pairs:
+            mib = bound * self.hidden_channels * 4 / 2**20
+            raise ValueError(
+                f"walk_length={self.walk_length} on this graph ({adj.num_nodes} nodes, "
+                f"{adj.num_active_edges} entries) gives up to {bound:,} attended pairs, over "
+                f"max_pairs={self.max_pairs:,} (about {mib:,.0f} "
+                "MiB per pair tensor); lower walk_length or raise max_pairs"
+            )
+        return bound
+
+    def forward(self, x: Tensor | None, adj: CSR) -> tuple[Tensor, GRITPairs]:
+        """Node states ``[N, D]`` and the pair states of the graph ``adj`` (active entries)."""
+        if not isinstance(adj, CSR):
+            raise TypeError(f"adj must be a graphpair.ops.CSR; got {describe(adj)}")
+        self.check_size(adj)
+        n = adj.num_nodes
+        if x is None:
+            if self.grit.num_embeddings is None:
+                raise ValueError("x=None (node ids) needs an encoder built with num_embeddings")
+            x = torch.arange(n, device=adj.device)
+        elif x.size(0) != n:
+            raise ValueError(f"x has {x.size(0)} rows but adj has {n} nodes")
+        if x.is_floating_point():
+            x = x.to_dense() if x.is_sparse else x
+            x = dropout(x, self.input_dropout, training=self.training)
+        edge_index = adj.to_edge_index()
+        enc = rrwp(edge_index, self.walk_length, n, full_pairs=False)
+        h, state = self.grit.encode(
+            x,
+            edge_index,
+            rrwp=enc.node,
+            rrwp_index=enc.pair_index,
+            rrwp_val=enc.pair_val,
+            log_deg=enc.log_deg,
+        )
+        return h, state
+
+    def __repr__(self) -> str:
+        grit = self.grit
+        return (
+            f"{self.__class__.__name__}({grit.in_channels}, {grit.hidden_channels}, "
+            f"num_layers={grit.num_layers}, heads={grit.heads}, walk_length={self.walk_length}, "
+            f"max_pairs={self.max_pairs})"
         )

@@ -3,12 +3,16 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import Tensor
 
 from graphpair.data import link_split, load_dataset, symmetrize
 from graphpair.metrics import roc_auc
-from graphpair.nn import GRIT, GRITPairPredictor, GRITPairs
+from graphpair.nn import GRIT, GRITLinkEncoder, GRITPairPredictor, GRITPairs, rrwp_pair_bound
+from graphpair.ops import CSR
 from graphpair.transforms import rrwp
+from tests.graphs import graphs, random_edge_index
 from tests.nn.conv.test_grit_conv import single_thread  # noqa: F401 - autouse fixture
 
 # A 3-node state: pairs (source, target) sorted by target, rows 10 * (s + 1) + (t + 1).
@@ -135,3 +139,123 @@ def test_trains_end_to_end_on_karate() -> None:
     labels = torch.cat([torch.ones(pos.size(1)), torch.zeros(neg.size(1))])
     # Chance is 0.5; seeds 0-3 of this set-up gave 0.81-0.84.
     assert roc_auc(labels, scores) > 0.7
+
+
+# ----------------------------------------------------------------- the link encoder
+
+
+@settings(max_examples=60, deadline=None)
+@given(graph=graphs(max_nodes=10, max_edges=25), walk_length=st.integers(1, 4))
+def test_pair_bound_is_an_upper_bound_and_exact_for_short_walks(
+    graph: tuple[Tensor, int], walk_length: int
+) -> None:
+    edge_index, n = graph
+    adj = CSR.from_edge_index(edge_index, n)
+    exact = rrwp(adj.to_edge_index(), walk_length, n, full_pairs=False).pair_index.size(1)
+    bound = rrwp_pair_bound(adj, walk_length)
+    assert exact <= bound <= n * n
+    if walk_length <= 2:  # identity, one step and the uncovered edges: counted exactly
+        assert bound == exact
+
+
+def test_pair_bound_leaves_masked_entries_out() -> None:
+    adj = CSR.from_edge_index(symmetrize(torch.tensor([[0, 1, 2], [1, 2, 3]]), 4), 4)
+    assert rrwp_pair_bound(adj, 2) == 4 + 6
+    with adj.masked(torch.tensor([[1], [2]])) as graph:
+        assert rrwp_pair_bound(graph, 2) == 4 + 4
+    with pytest.raises(TypeError, match="adj must be a graphpair.ops.CSR"):
+        rrwp_pair_bound(adj.to_edge_index(), 2)  # type: ignore[arg-type]
+
+
+def test_link_encoder_on_a_masked_csr_equals_the_graph_without_the_links() -> None:
+    # Target link removal: masking a link must be exactly the same as a graph built without
+    # it (walks, attended pairs, degrees), and differ from the graph that has it.
+    torch.manual_seed(0)
+    n = 9
+    edge_index = symmetrize(random_edge_index(n, 14, seed=3, duplicates=0, self_loops=0), n)
+    adj = CSR.from_edge_index(edge_index, n)
+    rest = adj.to_edge_index()
+    held = rest[:, rest[0] < rest[1]][:, :2]  # two undirected links, one direction given
+    drop = torch.zeros(rest.size(1), dtype=torch.bool)
+    for u, v in held.t().tolist():
+        drop |= ((rest[0] == u) & (rest[1] == v)) | ((rest[0] == v) & (rest[1] == u))
+    assert int(drop.sum()) == 4
+    without = CSR.from_edge_index(rest[:, ~drop], n)
+    encoder = GRITLinkEncoder(5, 8, 2, heads=2, walk_length=4).eval()
+    x = torch.randn(n, 5)
+    with adj.masked(held) as graph:
+        h_masked, state_masked = encoder(x, graph)
+    h_without, state_without = encoder(x, without)
+    h_full, _ = encoder(x, adj)
+    torch.testing.assert_close(h_masked, h_without)
+    assert torch.equal(state_masked.pair_index, state_without.pair_index)
+    torch.testing.assert_close(state_masked.pair_attr, state_without.pair_attr)
+    assert not torch.allclose(h_masked, h_full)
+    assert adj.num_masked == 0
+
+
+def test_link_encoder_pairs_are_the_sparse_rrwp_and_ids_work_without_x() -> None:
+    n = 6
+    adj = CSR.from_edge_index(symmetrize(torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]]), n), n)
+    encoder = GRITLinkEncoder(None, 8, 1, heads=4, walk_length=3, num_embeddings=n).eval()
+    h, state = encoder(None, adj)
+    expected = rrwp(adj.to_edge_index(), 3, n, full_pairs=False).pair_index
+    assert torch.equal(state.pair_index, expected)
+    assert h.shape == (n, 8)
+    assert state.pair_attr.shape == (expected.size(1), 8)
+    assert state.num_nodes == n
+    # The node-id embedding: permuting ids is not a no-op (each node has its own row).
+    assert not torch.allclose(h, encoder(torch.arange(n).flip(0), adj)[0])
+
+
+def test_link_encoder_refuses_an_oversized_pair_set_before_building_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    n = 30
+    adj = CSR.from_edge_index(symmetrize(random_edge_index(n, 120, seed=1), n), n)
+    bound = rrwp_pair_bound(adj, 3)
+    encoder = GRITLinkEncoder(
+        None, 8, 1, heads=2, walk_length=3, num_embeddings=n, max_pairs=bound - 1
+    )
+
+    def no_rrwp(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pairs were built before the size check")
+
+    monkeypatch.setattr("graphpair.nn.link._grit_pair.rrwp", no_rrwp)
+    with pytest.raises(ValueError, match=f"up to {bound:,} attended pairs, over max_pairs="):
+        encoder(None, adj)
+    assert encoder.check_size(CSR.from_edge_index(torch.zeros(2, 0, dtype=torch.long), n)) == n
+
+
+def test_link_encoder_errors_name_the_argument() -> None:
+    adj = CSR.from_edge_index(torch.tensor([[0, 1], [1, 0]]), 3)
+    with pytest.raises(ValueError, match="give in_channels"):
+        GRITLinkEncoder(None, 8)
+    with pytest.raises(ValueError, match="max_pairs"):
+        GRITLinkEncoder(4, 8, max_pairs=0)
+    with pytest.raises(ValueError, match="input_dropout"):
+        GRITLinkEncoder(4, 8, input_dropout=1.5)
+    encoder = GRITLinkEncoder(4, 8, 1, heads=2)
+    with pytest.raises(TypeError, match="adj must be a graphpair.ops.CSR"):
+        encoder(torch.randn(3, 4), adj.to_edge_index())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="x has 2 rows but adj has 3 nodes"):
+        encoder(torch.randn(2, 4), adj)
+    with pytest.raises(ValueError, match="num_embeddings"):
+        encoder(None, adj)
+    assert repr(encoder) == (
+        "GRITLinkEncoder(4, 8, num_layers=1, heads=2, walk_length=3, max_pairs=2000000)"
+    )
+
+
+def test_link_encoder_gradcheck_float64() -> None:
+    torch.manual_seed(0)
+    n = 5
+    adj = CSR.from_edge_index(symmetrize(torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]]), n), n)
+    encoder = GRITLinkEncoder(3, 4, 1, heads=2, walk_length=3, norm=None).double().eval()
+    x = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
+
+    def run(x: Tensor) -> tuple[Tensor, Tensor]:
+        h, state = encoder(x, adj)
+        return h, state.pair_attr
+
+    assert torch.autograd.gradcheck(run, (x,))
