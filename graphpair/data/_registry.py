@@ -585,7 +585,10 @@ DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec(
         name="PATTERN",
         task="node",
-        metrics=("acc",),
+        # Benchmarking GNNs' accuracy_SBM (GraphGPS and GRIT's "accuracy-SBM"): the accuracy
+        # of each class averaged over the classes present, i.e. balanced accuracy; the
+        # published PATTERN / CLUSTER numbers are this metric.
+        metrics=("balanced_acc", "acc"),
         split="benchmarking-gnns",
         source="synthetic",
         loader=_sbm_loader("pattern"),
@@ -595,7 +598,10 @@ DATASETS: tuple[DatasetSpec, ...] = (
     DatasetSpec(
         name="CLUSTER",
         task="node",
-        metrics=("acc",),
+        # Benchmarking GNNs' accuracy_SBM (GraphGPS and GRIT's "accuracy-SBM"): the accuracy
+        # of each class averaged over the classes present, i.e. balanced accuracy; the
+        # published PATTERN / CLUSTER numbers are this metric.
+        metrics=("balanced_acc", "acc"),
         split="benchmarking-gnns",
         source="synthetic",
         loader=_sbm_loader("cluster"),
