@@ -24,6 +24,11 @@ Subcommands:
     GRACE contrastive pre-training of a GCN encoder with GRACE's published configuration,
     scored by a linear probe on the frozen representations
     (``graphpair pretrain --dataset cora --runs 3``; ``docs/losses.md``).
+
+``datasets``
+    The dataset registry: task, headline metric, split protocol, size, and whether the raw
+    files are under the data root (``graphpair datasets --task link --data-root DIR``), as
+    text, markdown, CSV or JSON.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 import types
 import typing
@@ -41,7 +47,7 @@ from typing import Any
 import torch
 
 from graphpair import __version__
-from graphpair.data import link_split, load_dataset
+from graphpair.data import DatasetSpec, data_root, dataset_names, get_spec, link_split, load_dataset
 from graphpair.data._io import atomic_write_bytes
 from graphpair.metrics import Evaluator
 from graphpair.ops import CSR, common_neighbors, neighbor_overlap, random_walk_powers
@@ -615,6 +621,86 @@ def _add_pretrain_parser(sub: Any) -> None:
     pretrain.set_defaults(func=_pretrain, make_configs=_pretrain_configs)
 
 
+# -------------------------------------------------------------------------------- datasets
+
+DATASET_TASKS = ("link", "graph", "node")
+LISTING_FORMATS = ("text", "markdown", "csv", "json")
+
+
+def _size(spec: DatasetSpec) -> str:
+    stats = spec.stats
+    parts = [f"{stats[k]:,} {k}" for k in ("graphs", "nodes", "edges") if k in stats]
+    return ", ".join(parts)
+
+
+def _where(spec: DatasetSpec, root: str | None) -> str:
+    if spec.folder is None:
+        return "built-in" if spec.source == "networkx" else "generated"
+    if spec.files_present(root):
+        return "present"
+    return "downloadable" if spec.downloadable else "missing"
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    specs = [get_spec(name) for name in dataset_names()]
+    if args.task is not None:
+        specs = [s for s in specs if s.task == args.task]
+    header = ("name", "task", "metric", "split", "size", "files", "description")
+    rows = [
+        (s.name, s.task, s.metric, s.split, _size(s), _where(s, args.data_root), s.description)
+        for s in specs
+    ]
+    if args.format == "json":
+        payload = [dict(zip(header, row, strict=True)) for row in rows]
+        print(json.dumps(payload, indent=2), file=out)
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    elif args.format == "markdown":
+        print("| " + " | ".join(header) + " |", file=out)
+        print("|" + "---|" * len(header), file=out)
+        for row in rows:
+            print("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |", file=out)
+    else:
+        table: list[tuple[str, ...]] = [header[:-1]]
+        table += [row[:-1] for row in rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+        for i, line in enumerate(table):
+            cells = "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True))
+            print(cells.rstrip(), file=out)
+            if i == 0:
+                print("  ".join("-" * w for w in widths), file=out)
+    root = data_root(args.data_root)
+    where = f"data root {str(root)!r}" if root is not None else "no data root (set GRAPHPAIR_DATA)"
+    if args.format == "text":
+        print(f"\n{len(rows)} dataset(s); files looked up under {where}", file=out)
+    return 0
+
+
+def _add_datasets_parser(sub: Any) -> None:
+    datasets = sub.add_parser(
+        "datasets",
+        help="list the registered datasets: task, metric, split, size, local files",
+        description="List the dataset registry. 'files' says whether the raw files are under "
+        "the data root ('present'), can be fetched on first use ('downloadable'), must be "
+        "placed by hand ('missing'), or need none ('built-in', 'generated').",
+    )
+    datasets.add_argument(
+        "--task", default=None, choices=DATASET_TASKS, help="only datasets of this task"
+    )
+    datasets.add_argument(
+        "--data-root", default=None, help="raw-data folder (default: $GRAPHPAIR_DATA)"
+    )
+    datasets.add_argument(
+        "--format", default="text", choices=LISTING_FORMATS, help="output format (default: text)"
+    )
+    datasets.set_defaults(func=_datasets)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``graphpair`` command."""
     parser = argparse.ArgumentParser(
@@ -636,6 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_link_parser(sub)
     _add_graph_parser(sub)
     _add_pretrain_parser(sub)
+    _add_datasets_parser(sub)
     return parser
 
 
@@ -645,6 +732,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "walk_length", 1) < 1:
         parser.error(f"--walk-length must be >= 1; got {args.walk_length}")
+    root = getattr(args, "data_root", None) if args.command == "datasets" else None
+    if root is not None and not os.path.isdir(root):
+        parser.error(f"--data-root: must be an existing folder; got {args.data_root!r}")
     if args.command in ("link", "graph", "pretrain"):
         try:
             args.configs = args.make_configs(args)  # every value checked before any work

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
 import pathlib
 import subprocess
@@ -10,6 +12,7 @@ import pytest
 import torch
 
 from graphpair.cli import main
+from graphpair.data import dataset_names, get_spec
 
 
 def test_demo_runs_and_reports_each_op(capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,3 +182,55 @@ def test_pretrain_print_config_and_bad_flag(capsys: pytest.CaptureFixture[str]) 
         main(["pretrain", "--drop-edge-1", "1.5"])
     assert exc.value.code == 2
     assert "--drop-edge-1: drop_edge_1 must be a probability" in capsys.readouterr().err
+
+
+def test_datasets_lists_the_registry_with_local_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    # An empty data root: nothing is present, generated and built-in sets need no files.
+    assert main(["datasets", "--data-root", str(tmp_path), "--format", "json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == set(dataset_names())
+    assert rows["Cora"]["task"] == "link"
+    assert rows["Cora"]["metric"] == "hits@100"
+    assert rows["Cora"]["size"] == "2,708 nodes, 10,556 edges"
+    assert rows["Cora"]["files"] == "downloadable"
+    assert rows["karate"]["files"] == "built-in"
+    assert rows["PATTERN"]["files"] == "generated"
+    assert rows["PATTERN"]["metric"] == "balanced_acc"  # Benchmarking GNNs' accuracy_SBM
+    # Cora's raw files placed under the root: now present.
+    spec = get_spec("cora")
+    assert spec.folder is not None
+    for name in spec.files:
+        path = tmp_path / spec.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    assert main(["datasets", "--data-root", str(tmp_path), "--task", "link"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["name", "task", "metric", "split", "size", "files"]
+    cora = next(line for line in lines if line.startswith("Cora "))
+    assert cora.split()[-1] == "present"
+    assert "ZINC" not in out
+    assert f"{sum(get_spec(n).task == 'link' for n in dataset_names())} dataset(s)" in out
+
+
+def test_datasets_markdown_csv_and_bad_flags(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    assert main(["datasets", "--task", "graph", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["name", "task", "metric", "split", "size", "files", "description"]
+    assert {row[1] for row in rows[1:]} == {"graph"}
+    assert main(["datasets", "--format", "markdown"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "|---|---|---|---|---|---|---|"
+    assert len(lines) == 2 + len(dataset_names())
+    with pytest.raises(SystemExit):
+        main(["datasets", "--data-root", str(tmp_path / "nope")])
+    assert f"--data-root: must be an existing folder; got '{tmp_path / 'nope'}'" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        main(["datasets", "--task", "edge"])
+    assert "argument --task: invalid choice: 'edge'" in capsys.readouterr().err
