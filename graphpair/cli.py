@@ -25,6 +25,11 @@ Subcommands:
     scored by a linear probe on the frozen representations
     (``graphpair pretrain --dataset cora --runs 3``; ``docs/losses.md``).
 
+``report``
+    A leaderboard table from the runners' JSON records (one row per configuration, mean ± std
+    over seeds), and with ``--output-dir`` markdown, CSV and PNG figures
+    (``graphpair report runs/*.jsonl --output-dir report/``).
+
 ``datasets``
     The dataset registry: task, headline metric, split protocol, size, and whether the raw
     files are under the data root (``graphpair datasets --task link --data-root DIR``), as
@@ -62,13 +67,19 @@ from graphpair.train import (
     GraphRun,
     LinkConfig,
     LinkResult,
+    ReportError,
     RunResult,
     grace_config,
     graph_config,
+    group_records,
     link_config,
+    read_records,
+    render_csv,
+    render_markdown,
     train_grace,
     train_graph,
     train_link,
+    write_report,
 )
 
 __all__ = ["build_parser", "main"]
@@ -701,6 +712,54 @@ def _add_datasets_parser(sub: Any) -> None:
     datasets.set_defaults(func=_datasets)
 
 
+# ---------------------------------------------------------------------------------- report
+
+
+def _report(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    groups = group_records(read_records(args.results))
+    if args.output_dir is None:
+        text = render_csv(groups) if args.format == "csv" else render_markdown(groups, args.title)
+        print(text, end="", file=out)
+        return 0
+    written = write_report(groups, args.output_dir, title=args.title, figures=args.figures)
+    print(render_markdown(groups), end="", file=out)
+    for path in written:
+        print(f"wrote {path}", file=out)
+    return 0
+
+
+def _add_report_parser(sub: Any) -> None:
+    report = sub.add_parser(
+        "report",
+        help="leaderboard table (and figures) from the JSON records of link and graph runs",
+        description="Read the JSON records that 'graphpair link/graph --output' write, group "
+        "the runs of one configuration (all fields but the seed), and print one row per group: "
+        "the headline metric on validation and test at the selected epoch, mean ± population "
+        "std over runs (x100 for scores), parameters and training seconds per epoch. With "
+        "--output-dir, also write report.md, report.csv and PNG figures (learning curves per "
+        "run, time per epoch; needs matplotlib).",
+    )
+    report.add_argument("results", nargs="+", help="JSON-lines results files")
+    report.add_argument(
+        "--output-dir", default=None, help="write report.md, report.csv and figures here"
+    )
+    report.add_argument("--title", default="graphpair results", help="report title")
+    report.add_argument(
+        "--format",
+        default="markdown",
+        choices=("markdown", "csv"),
+        help="stdout format without --output-dir (default: markdown)",
+    )
+    report.add_argument(
+        "--figures",
+        default=True,
+        action=argparse.BooleanOptionalAction,
+        help="write PNG figures with --output-dir (default: yes)",
+    )
+    report.set_defaults(func=_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``graphpair`` command."""
     parser = argparse.ArgumentParser(
@@ -723,6 +782,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_graph_parser(sub)
     _add_pretrain_parser(sub)
     _add_datasets_parser(sub)
+    _add_report_parser(sub)
     return parser
 
 
@@ -744,5 +804,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args))
         except ConfigError as err:  # data-dependent checks (batch size vs. training set ...)
             parser.error(f"{_flag(err.field)}: {err}")
+    if args.command == "report":
+        try:
+            return int(args.func(args))
+        except ReportError as err:
+            parser.error(f"report: {err}")
     result: int = args.func(args)
     return result

@@ -11,6 +11,10 @@
   :func:`build_graph_model` (:data:`GRAPH_MODELS`); results in :class:`GraphResult`.
 - :func:`train_grace`: GRACE contrastive pre-training scored by a :func:`linear_probe`, for a
   :class:`GRACEConfig` (:func:`grace_config`, :data:`GRACE_CONFIGS`).
+- Reports (``graphpair report``): :func:`read_records` reads the runners' JSON records,
+  :func:`group_records` groups runs of one configuration (:class:`ReportGroup`), and
+  :func:`render_markdown`, :func:`render_csv`, :func:`write_figures` and
+  :func:`write_report` make the leaderboard table and figures.
 """
 
 from graphpair.train._config import (
@@ -62,6 +66,16 @@ from graphpair.train._link import (
     link_objective,
     train_link,
 )
+from graphpair.train._report import (
+    ReportError,
+    ReportGroup,
+    group_records,
+    read_records,
+    render_csv,
+    render_markdown,
+    write_figures,
+    write_report,
+)
 from graphpair.train._results import (
     EpochRecord,
     LinkResult,
@@ -97,6 +111,8 @@ __all__ = [
     "LinkConfig",
     "LinkResult",
     "MetricSummary",
+    "ReportError",
+    "ReportGroup",
     "RunCallback",
     "RunResult",
     "Selection",
@@ -108,15 +124,21 @@ __all__ = [
     "evaluate_link",
     "grace_config",
     "graph_config",
+    "group_records",
     "infer_task",
     "linear_probe",
     "link_config",
     "link_objective",
     "make_folds",
+    "read_records",
+    "render_csv",
+    "render_markdown",
     "select_best",
     "select_graph_best",
     "task_loss",
     "train_grace",
     "train_graph",
     "train_link",
+    "write_figures",
+    "write_report",
 ]

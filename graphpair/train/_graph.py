@@ -39,7 +39,13 @@ from graphpair.train._graph_models import (
     transform_graphs,
 )
 from graphpair.train._link import EpochCallback
-from graphpair.train._results import EpochRecord, Selection
+from graphpair.train._results import (
+    EpochRecord,
+    Selection,
+    history_records,
+    json_number,
+    versions,
+)
 
 __all__ = [
     "GraphResult",
@@ -364,7 +370,6 @@ class GraphResult:
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-serialisable record per run: config, seed, fold, selected values, the
         per-epoch curve, parameter count, timings and versions (NaN is written as ``None``)."""
-        import graphpair
 
         out = []
         for run in self.runs:
@@ -378,32 +383,18 @@ class GraphResult:
                     "higher_is_better": self.task.higher_is_better,
                     "best": {
                         "epoch": run.best.epoch,
-                        "valid": _number(run.best.valid),
-                        "test": _number(run.best.test),
+                        "valid": json_number(run.best.valid),
+                        "test": json_number(run.best.test),
                     },
-                    "history": [
-                        {
-                            "epoch": r.epoch,
-                            "loss": _number(r.loss),
-                            "valid": {k: _number(v) for k, v in r.valid.items()},
-                            "test": {k: _number(v) for k, v in r.test.items()},
-                            "train_seconds": r.train_seconds,
-                            "eval_seconds": r.eval_seconds,
-                        }
-                        for r in run.history
-                    ],
+                    "history": history_records(run.history),
                     "num_parameters": run.num_parameters,
                     "seconds": run.seconds,
                     "seconds_per_epoch": run.seconds_per_epoch,
-                    "versions": {"graphpair": graphpair.__version__, "torch": torch.__version__},
+                    "versions": versions(),
                     "config": self.config.to_dict(),
                 }
             )
         return out
-
-
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else value
 
 
 # ------------------------------------------------------------------------------------ loop

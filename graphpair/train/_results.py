@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,35 @@ __all__ = [
     "Selection",
     "select_best",
 ]
+
+
+def json_number(value: float) -> float | None:
+    """JSON has no NaN: a non-finite value is written as ``null``."""
+    return float(value) if math.isfinite(value) else None
+
+
+def versions() -> dict[str, str]:
+    """The package versions a result record carries."""
+    import torch
+
+    import graphpair
+
+    return {"graphpair": graphpair.__version__, "torch": torch.__version__}
+
+
+def history_records(history: Sequence[EpochRecord]) -> list[dict[str, Any]]:
+    """The per-epoch curve of a run as JSON-serialisable dicts (non-finite numbers -> None)."""
+    return [
+        {
+            "epoch": r.epoch,
+            "loss": json_number(r.loss),
+            "valid": {k: json_number(v) for k, v in r.valid.items()},
+            "test": {k: json_number(v) for k, v in r.test.items()},
+            "train_seconds": r.train_seconds,
+            "eval_seconds": r.eval_seconds,
+        }
+        for r in history
+    ]
 
 
 @dataclass(frozen=True)
@@ -153,7 +183,8 @@ class LinkResult:
         )
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One JSON-serialisable record per run: config, seed, selected values, timings."""
+        """One JSON-serialisable record per run: config, seed, selected values, the per-epoch
+        curve, parameter count, timings and versions (``graphpair report`` reads them)."""
         out = []
         for run in self.runs:
             out.append(
@@ -166,9 +197,11 @@ class LinkResult:
                         name: {"epoch": s.epoch, "valid": s.valid, "test": s.test}
                         for name, s in run.best.items()
                     },
+                    "history": history_records(run.history),
                     "num_parameters": run.num_parameters,
                     "seconds": run.seconds,
                     "seconds_per_epoch": run.seconds_per_epoch,
+                    "versions": versions(),
                     "config": self.config.to_dict(),
                 }
             )
