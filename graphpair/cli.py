@@ -213,6 +213,53 @@ def _encoder_label(cfg: LinkConfig) -> str:
     return f"{cfg.conv}/{cfg.num_layers}/{cfg.hidden_channels}"
 
 
+def _say(out: Any, quiet: bool) -> Callable[[str], None]:
+    """``print`` to ``out`` (flushed), or nothing under ``--quiet``."""
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, file=out, flush=True)
+
+    return say
+
+
+class _Progress:
+    """One tqdm bar per run over its epochs, on stderr, with the last loss and validation
+    value. Off with ``--quiet``, and by tqdm itself when stderr is not a terminal (CI logs)."""
+
+    def __init__(self, quiet: bool, runs: int, epochs: int, metric: str | None) -> None:
+        self.disable: bool | None = True if quiet else None
+        self.runs, self.epochs, self.metric = runs, epochs, metric
+        self.run = -1
+        self.bar: Any = None
+
+    def epoch(self, run: int, record: EpochRecord) -> None:
+        from tqdm.auto import tqdm
+
+        if run != self.run:
+            self.close()
+            self.run = run
+            self.bar = tqdm(
+                total=self.epochs,
+                desc=f"run {run + 1}/{self.runs}",
+                unit="epoch",
+                leave=False,
+                disable=self.disable,
+                file=sys.stderr,
+            )
+        self.bar.update(record.epoch - self.bar.n)
+        postfix = {"loss": f"{record.loss:.4f}"}
+        metric = self.metric or next((k for k in record.valid if k != "loss"), None)
+        if metric is not None and metric in record.valid:
+            postfix[f"valid {metric}"] = f"{record.valid[metric]:.4f}"
+        self.bar.set_postfix(postfix)  # redrawn once per epoch
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def _write_records(path: str, records: Sequence[dict[str, Any]]) -> None:
     """One JSON line per record, written atomically: an interrupted write never leaves a
     truncated results file."""
@@ -352,17 +399,20 @@ def _link(args: argparse.Namespace) -> int:
         return 0
     results = []
     records = []
+    say = _say(out, args.quiet)
     for cfg in configs:
         name = _PREDICTOR_LABELS[cfg.predictor]
-        print(
+        say(
             f"{cfg.dataset} {name}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
-            f"{_encoder_label(cfg)}, device {cfg.device}",
-            file=out,
-            flush=True,
+            f"{_encoder_label(cfg)}, device {cfg.device}"
         )
+        progress = _Progress(args.quiet, cfg.runs, cfg.epochs, cfg.metric)
 
-        def on_epoch(run: int, record: EpochRecord, cfg: LinkConfig = cfg) -> None:
-            if args.verbose:
+        def on_epoch(
+            run: int, record: EpochRecord, cfg: LinkConfig = cfg, progress: _Progress = progress
+        ) -> None:
+            progress.epoch(run, record)
+            if args.verbose and not args.quiet:
                 print(
                     f"  run {run} epoch {record.epoch}: loss {record.loss:.4f}, {cfg.metric} "
                     f"valid {100 * record.valid[cfg.metric]:.2f} "
@@ -371,23 +421,30 @@ def _link(args: argparse.Namespace) -> int:
                     flush=True,
                 )
 
-        def on_run(run: int, result: RunResult, cfg: LinkConfig = cfg) -> None:
+        def on_run(
+            run: int, result: RunResult, cfg: LinkConfig = cfg, progress: _Progress = progress
+        ) -> None:
+            progress.close()
             best = result.best[cfg.metric]
-            print(
+            stopped = ""
+            if result.history[-1].epoch < cfg.epochs:
+                stopped = f", stopped early at epoch {result.history[-1].epoch}"
+            say(
                 f"  run {run + 1}/{cfg.runs} seed {result.seed}: {cfg.metric} valid "
-                f"{100 * best.valid:.2f} test {100 * best.test:.2f} (epoch {best.epoch}), "
-                f"{result.seconds:.1f} s",
-                file=out,
-                flush=True,
+                f"{100 * best.valid:.2f} test {100 * best.test:.2f} (epoch {best.epoch}){stopped}, "
+                f"{result.seconds:.1f} s"
             )
 
-        result = train_link(cfg, on_epoch=on_epoch, on_run=on_run)
+        try:
+            result = train_link(cfg, on_epoch=on_epoch, on_run=on_run)
+        finally:
+            progress.close()
         results.append(result)
         records.extend(result.to_records())
         if args.output is not None:
             # Rewritten after every configuration, so finished runs survive an interruption.
             _write_records(args.output, records)
-    print(file=out)
+    say("")
     print(_link_table(results), file=out)
     return 0
 
@@ -416,6 +473,11 @@ def _add_link_parser(sub: Any) -> None:
     )
     link.add_argument("--output", default=None, help="write one JSON record per run to this file")
     link.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    link.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no per-run lines: only the final table (logs, CI)",
+    )
     _add_config_flags(link, LinkConfig, ("dataset", "predictor"), _LINK_ALIASES)
     link.set_defaults(func=_link, make_configs=_link_configs)
 
@@ -489,18 +551,19 @@ def _graph(args: argparse.Namespace) -> int:
         return 0
     results = []
     records: list[dict[str, Any]] = []
+    say = _say(out, args.quiet)
     for cfg in configs:
         per_fold = "" if cfg.folds is None else f", first {cfg.folds} fold(s)"
-        print(
+        say(
             f"{cfg.dataset} {_MODEL_LABELS[cfg.model]}: {cfg.runs} run(s) x {cfg.epochs} "
             f"epoch(s){per_fold}, {cfg.num_layers} layer(s) x {cfg.hidden_channels}, "
-            f"device {cfg.device}",
-            file=out,
-            flush=True,
+            f"device {cfg.device}"
         )
+        progress = _Progress(args.quiet, cfg.runs, cfg.epochs, cfg.metric)
 
-        def on_epoch(run: int, record: EpochRecord) -> None:
-            if args.verbose:
+        def on_epoch(run: int, record: EpochRecord, progress: _Progress = progress) -> None:
+            progress.epoch(run, record)
+            if args.verbose and not args.quiet:
                 shown = ", ".join(
                     f"{stage} {values[name]:.4f}"
                     for stage, values in (("valid", record.valid), ("test", record.test))
@@ -514,25 +577,27 @@ def _graph(args: argparse.Namespace) -> int:
                     flush=True,
                 )
 
-        def on_run(run: int, result: GraphRun) -> None:
+        def on_run(run: int, result: GraphRun, progress: _Progress = progress) -> None:
+            progress.close()
             fold = "" if result.fold is None else f" fold {result.fold}"
             best = result.best
             valid = "—" if math.isnan(best.valid) else f"{best.valid:.4f}"
-            print(
+            say(
                 f"  run {run + 1} seed {result.seed}{fold}: valid {valid} test {best.test:.4f} "
                 f"(epoch {best.epoch}), {result.seconds_per_epoch:.3f} s/epoch, "
-                f"{result.seconds:.1f} s",
-                file=out,
-                flush=True,
+                f"{result.seconds:.1f} s"
             )
 
-        result = train_graph(cfg, on_epoch=on_epoch, on_run=on_run)
+        try:
+            result = train_graph(cfg, on_epoch=on_epoch, on_run=on_run)
+        finally:
+            progress.close()
         results.append(result)
         records.extend(result.to_records())
         if args.output is not None:
             # Rewritten after every configuration, so finished runs survive an interruption.
             _write_records(args.output, records)
-    print(file=out)
+    say("")
     print(_graph_table(results), file=out)
     return 0
 
@@ -562,6 +627,11 @@ def _add_graph_parser(sub: Any) -> None:
     )
     graph.add_argument("--output", default=None, help="write one JSON record per run to this file")
     graph.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    graph.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no per-run lines: only the final table (logs, CI)",
+    )
     _add_config_flags(graph, GraphConfig, ("dataset", "model"), _GRAPH_ALIASES)
     graph.set_defaults(func=_graph, make_configs=_graph_configs)
 

@@ -234,3 +234,40 @@ def test_datasets_markdown_csv_and_bad_flags(
     with pytest.raises(SystemExit):
         main(["datasets", "--task", "edge"])
     assert "argument --task: invalid choice: 'edge'" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_link_progress_bar_on_a_terminal_and_quiet(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["link", "--dataset", "karate", "--runs", "2", "--epochs", "3", "--hidden", "8"]
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(argv) == 0
+    bars = terminal.getvalue()
+    assert "run 1/2" in bars
+    assert "run 2/2" in bars
+    assert "3/3" in bars
+    assert "valid rocauc=" in bars
+    assert "run 1/2 seed 0: rocauc valid" in capsys.readouterr().out
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert main([*argv, "--quiet", "--verbose"]) == 0
+    assert quiet.getvalue() == ""
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("dataset")  # only the table
+    assert len(lines) == 2 + 3  # header, rule, one row per tracked metric
+
+
+def test_link_patience_reports_the_early_stop(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["link", "--dataset", "karate", "--runs", "1", "--epochs", "40", "--hidden", "8"]
+    assert main([*argv, "--patience", "2"]) == 0
+    assert ", stopped early at epoch " in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([*argv, "--patience", "0"])
+    assert "--patience: patience must be >= 1" in capsys.readouterr().err

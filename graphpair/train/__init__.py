@@ -4,7 +4,8 @@
   :class:`LinkConfig`; :func:`link_config` gives the shipped per-dataset configuration
   (:data:`LINK_CONFIGS`) with overrides.
 - Results: :class:`LinkResult` (runs, ``summary()`` = mean ± std ×100), :class:`RunResult`,
-  :class:`EpochRecord`, per-metric model selection :func:`select_best`.
+  :class:`EpochRecord`, per-metric model selection :func:`select_best`, and
+  :class:`EarlyStopping` (the runners' ``patience``).
 - :func:`train_graph`: the graph-level runner (graph regression / classification, node
   classification on graph sets) for a :class:`GraphConfig`; :func:`graph_config` gives the
   shipped per-dataset configuration (:data:`GRAPH_CONFIGS`); models from
@@ -77,6 +78,7 @@ from graphpair.train._report import (
     write_report,
 )
 from graphpair.train._results import (
+    EarlyStopping,
     EpochRecord,
     LinkResult,
     MetricSummary,
@@ -96,6 +98,7 @@ __all__ = [
     "NODE_INPUTS",
     "TRAIN_NEGATIVES",
     "ConfigError",
+    "EarlyStopping",
     "EpochCallback",
     "EpochRecord",
     "GRACEConfig",

@@ -120,12 +120,15 @@ class LinkConfig:
         ranking_kind, margin: the form (:data:`graphpair.losses.RANKING_KINDS`) and margin of
             ``'ranking'``.
         eval_every: evaluate every this many epochs (and after the last).
+        patience: early stopping: end a run after this many evaluations without a strictly
+            better validation ``metric``; ``None`` = run every epoch.
         metrics: metrics computed at every evaluation; each selects its own best epoch on
             validation (``'hits@K'``, ``'mrr'`` for per-positive negatives, ``'rocauc'``).
         metric: the headline metric, one of ``metrics``.
         valid_as_input: validation edges join the graph at test time (ogbl-collab);
             ``None`` = the dataset's rule.
-        device: torch device, ``'cpu'`` or ``'cuda[:i]'``.
+        device: torch device, ``'cpu'``, ``'cuda[:i]'``, or ``'auto'`` (CUDA when available,
+            else CPU; resolved when the config is built).
         data_root: folder of raw datasets (default ``$GRAPHPAIR_DATA``).
         cache: folder for processed caches (default ``$GRAPHPAIR_CACHE``).
         download: fetch missing raw files when online.
@@ -177,6 +180,7 @@ class LinkConfig:
     ranking_kind: str = "auc"
     margin: float = 1.0
     eval_every: int = 1
+    patience: int | None = None
     metrics: tuple[str, ...] = ("hits@20", "hits@50", "hits@100")
     metric: str = "hits@100"
     valid_as_input: bool | None = None
@@ -214,6 +218,8 @@ class LinkConfig:
         _int("eval_every", self.eval_every, minimum=1)
         if self.chunk_size is not None:
             _int("chunk_size", self.chunk_size, minimum=1)
+        if self.patience is not None:
+            _int("patience", self.patience, minimum=1)
         for name in (
             "input_dropout",
             "tail_dropout",
@@ -361,12 +367,16 @@ def _check_metrics(value: Any) -> tuple[str, ...]:
 
 
 def _check_device(value: Any) -> str:
+    if value == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if not isinstance(value, (str, torch.device)):
-        raise _fail("device", "a torch device name such as 'cpu' or 'cuda:0'", value)
+        raise _fail("device", "'auto' or a torch device name such as 'cpu' or 'cuda:0'", value)
     try:
         device = torch.device(value)
     except (RuntimeError, ValueError):
-        raise _fail("device", "a torch device name such as 'cpu' or 'cuda:0'", value) from None
+        raise _fail(
+            "device", "'auto' or a torch device name such as 'cpu' or 'cuda:0'", value
+        ) from None
     return str(device)
 
 

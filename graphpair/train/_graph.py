@@ -40,6 +40,7 @@ from graphpair.train._graph_models import (
 )
 from graphpair.train._link import EpochCallback
 from graphpair.train._results import (
+    EarlyStopping,
     EpochRecord,
     Selection,
     history_records,
@@ -493,8 +494,14 @@ def _run(
         if name in split and split[name].numel() > 0
     }
 
+    if config.patience is not None and "valid" not in stages:
+        raise ConfigError(
+            "patience",
+            f"patience needs a validation split, and {config.dataset!r} has none here",
+        )
     history: list[EpochRecord] = []
     epoch_seconds: list[float] = []
+    stopping = EarlyStopping(config.patience, higher_is_better=task.higher_is_better)
     for epoch in range(1, config.epochs + 1):
         tick = time.perf_counter()
         loss = _train_epoch(config, task, model, optimizer, train_loader, device)
@@ -535,6 +542,11 @@ def _run(
         )
         if on_epoch is not None:
             on_epoch(run_index, record)
+        if config.patience is not None and stopping.update(record.valid[task.metric]):
+            log.info(
+                "run %d seed %d fold %s: early stop after epoch %d", run_index, seed, fold, epoch
+            )
+            break
     best = select_graph_best(history, task.metric, task.higher_is_better)
     log.info(
         "run %d seed %d fold %s: %s valid %.4f test %.4f (epoch %d)",

@@ -138,12 +138,14 @@ class GraphConfig:
         batch_size: graphs per training step (the last batch may be smaller).
         eval_batch_size: graphs per evaluation batch; ``None`` = ``batch_size``.
         eval_every: evaluate every this many epochs (and after the last).
+        patience: early stopping: end a run after this many evaluations without a strictly
+            better validation metric (needs a validation split); ``None`` = every epoch.
         metric: the reported metric; ``None`` = the dataset's headline metric.
         runs: independent runs per fold, with seeds ``seed, seed + 1, ...``.
         seed: the first run's seed.
         folds: for cross-validated datasets, run the first this many folds; ``None`` = all.
             Must be ``None`` for a dataset with one fixed split.
-        device: torch device, ``'cpu'`` or ``'cuda[:i]'``.
+        device: torch device, ``'cpu'``, ``'cuda[:i]'``, or ``'auto'`` (CUDA when available).
         data_root: folder of raw datasets (default ``$GRAPHPAIR_DATA``).
         cache: folder for processed caches (default ``$GRAPHPAIR_CACHE``).
         download: fetch missing raw files when online.
@@ -183,6 +185,7 @@ class GraphConfig:
     batch_size: int = 32
     eval_batch_size: int | None = None
     eval_every: int = 1
+    patience: int | None = None
     metric: str | None = None
     runs: int = 1
     seed: int = 0
@@ -221,7 +224,7 @@ class GraphConfig:
             "runs",
         ):
             _int(name, getattr(self, name), minimum=1)
-        for name in ("eval_batch_size", "folds"):
+        for name in ("eval_batch_size", "folds", "patience"):
             if getattr(self, name) is not None:
                 _int(name, getattr(self, name), minimum=1)
         for name in ("dropout", "attn_dropout"):

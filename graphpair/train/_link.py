@@ -39,7 +39,13 @@ from graphpair.nn import (
 )
 from graphpair.ops import CSR
 from graphpair.train._config import ConfigError, LinkConfig
-from graphpair.train._results import EpochRecord, LinkResult, RunResult, select_best
+from graphpair.train._results import (
+    EarlyStopping,
+    EpochRecord,
+    LinkResult,
+    RunResult,
+    select_best,
+)
 
 __all__ = [
     "EpochCallback",
@@ -384,6 +390,7 @@ def _run(
                 raise ConfigError("max_pairs", f"{config.dataset!r}: {err}") from None
 
     history: list[EpochRecord] = []
+    stopping = EarlyStopping(config.patience)
     for epoch in range(1, config.epochs + 1):
         tick = time.perf_counter()
         loss = _train_epoch(
@@ -410,6 +417,9 @@ def _run(
         )
         if on_epoch is not None:
             on_epoch(run_index, record)
+        if stopping.update(valid[config.metric]):
+            log.info("run %d seed %d: early stop after epoch %d", run_index, seed, epoch)
+            break
     return RunResult(
         seed=seed,
         best=select_best(history, config.metrics),

@@ -12,6 +12,7 @@ import numpy as np
 from graphpair.train._config import LinkConfig
 
 __all__ = [
+    "EarlyStopping",
     "EpochRecord",
     "LinkResult",
     "MetricSummary",
@@ -48,6 +49,41 @@ def history_records(history: Sequence[EpochRecord]) -> list[dict[str, Any]]:
         }
         for r in history
     ]
+
+
+class EarlyStopping:
+    """Stop a run once its validation metric has not improved for ``patience`` evaluations.
+
+    An evaluation improves when its value is strictly better than every earlier one (in the
+    metric's direction), the same rule as model selection, so the run stops ``patience``
+    evaluations after the epoch that will be selected. A NaN value never improves.
+
+    Args:
+        patience: evaluations without improvement before stopping; ``None`` = never stop.
+        higher_is_better: direction of the metric.
+
+    Example:
+        >>> stop = EarlyStopping(2, higher_is_better=True)
+        >>> [stop.update(v) for v in (0.5, 0.7, 0.6, 0.7, 0.8)]
+        [False, False, False, True, True]
+    """
+
+    def __init__(self, patience: int | None, *, higher_is_better: bool = True) -> None:
+        if patience is not None and (isinstance(patience, bool) or patience < 1):
+            raise ValueError(f"patience must be >= 1 or None; got {patience!r}")
+        self.patience = patience
+        self.higher_is_better = higher_is_better
+        self.best = math.nan
+        self.stale = 0
+
+    def update(self, value: float) -> bool:
+        """Record one evaluation; ``True`` when the run should stop now."""
+        better = value > self.best if self.higher_is_better else value < self.best
+        if math.isfinite(value) and (math.isnan(self.best) or better):
+            self.best, self.stale = value, 0
+        else:
+            self.stale += 1
+        return self.patience is not None and self.stale >= self.patience
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def test_unshipped_link_dataset_gets_the_class_defaults() -> None:
         ({"gnnlr": -1.0}, "gnnlr", "gnnlr must be >= 0"),
         ({"pt": 0.0}, "pt", "pt must be > 0"),
         ({"grad_clip": 0.0}, "grad_clip", "grad_clip must be > 0"),
-        ({"device": "warp-drive"}, "device", "device must be a torch device name"),
+        ({"device": "warp-drive"}, "device", "device must be 'auto' or a torch device name"),
         ({"data_root": "/no/such/folder"}, "data_root", "existing folder"),
         ({"batch": 3}, "batch", "unknown LinkConfig field 'batch'"),
     ],

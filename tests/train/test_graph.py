@@ -406,3 +406,28 @@ def test_supcon_is_refused_where_it_does_not_apply() -> None:
     with pytest.raises(ConfigError) as info:
         graph_config("CSL", "gin", supcon_weight=-1.0)
     assert info.value.field == "supcon_weight"
+
+
+def test_patience_stops_early_and_needs_a_validation_split() -> None:
+    options = {"num_train": 24, "num_valid": 8, "num_test": 8, "cache_processed": False}
+    values: dict[str, Any] = {
+        "epochs": 30,
+        "runs": 1,
+        "hidden_channels": 8,
+        "num_layers": 1,
+        "batch_size": 8,
+        "dataset_options": options,
+    }
+    full = train_graph(graph_config("CLUSTER", "gin", **values))
+    stopped = train_graph(graph_config("CLUSTER", "gin", patience=2, **values))
+    history = stopped.runs[0].history
+    assert len(history) < 30
+
+    def numbers(records: Any) -> list[tuple[Any, ...]]:
+        return [(r.epoch, r.loss, r.valid, r.test) for r in records]
+
+    assert numbers(history) == numbers(full.runs[0].history[: len(history)])
+    assert history[-1].epoch == stopped.runs[0].best.epoch + 2
+    with pytest.raises(ConfigError, match="patience needs a validation split") as info:
+        train_graph(_tiny_us(patience=1))
+    assert info.value.field == "patience"

@@ -104,7 +104,7 @@ def test_replace_checks_and_to_dict_round_trips() -> None:
         ({"dataset_options": {"p": [1]}}, "dataset_options", "dataset_options['p'] must be"),
         ({"dataset_options": "p=1"}, "dataset_options", "dataset_options must be a mapping"),
         ({"data_root": "/no/such/folder"}, "data_root", "data_root must be an existing folder"),
-        ({"device": "gpu:x"}, "device", "device must be a torch device name"),
+        ({"device": "gpu:x"}, "device", "device must be 'auto' or a torch device name"),
     ],
 )
 def test_bad_values_name_the_field(changes: dict[str, Any], field: str, message: str) -> None:

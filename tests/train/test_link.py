@@ -319,3 +319,28 @@ def test_grit_pair_learns_the_links_of_les_miserables() -> None:
     # 0.937 (GAE, same split and budget: 0.889, 0.872, 0.922).
     result = train_link(link_config("les-miserables", "grit-pair", runs=1))
     assert result.runs[0].best["rocauc"].test > 0.85
+
+
+def test_patience_stops_early_and_keeps_the_same_epochs_bit_for_bit() -> None:
+    full = train_link(_tiny(epochs=25))
+    stopped = train_link(_tiny(epochs=25, patience=3))
+    history = stopped.runs[0].history
+    assert len(history) < 25
+
+    # The run is the uninterrupted run cut short: same numbers up to the stop.
+    def numbers(records: Any) -> list[tuple[Any, ...]]:
+        return [(r.epoch, r.loss, r.valid, r.test) for r in records]
+
+    assert numbers(history) == numbers(full.runs[0].history[: len(history)])
+    best = max(r.valid["rocauc"] for r in history)
+    first_best = next(r.epoch for r in history if r.valid["rocauc"] == best)
+    assert history[-1].epoch == first_best + 3  # three evaluations without improvement
+    assert stopped.runs[0].best["rocauc"].epoch == first_best
+
+
+def test_device_auto_resolves_when_the_config_is_built() -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert link_config("karate", device="auto").device == expected
+    with pytest.raises(ConfigError, match="'auto' or a torch device name") as info:
+        link_config("karate", device="gpu0")
+    assert info.value.field == "device"

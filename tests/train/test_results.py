@@ -3,7 +3,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graphpair.train import EpochRecord, LinkResult, RunResult, Selection, link_config, select_best
+from graphpair.train import (
+    EarlyStopping,
+    EpochRecord,
+    LinkResult,
+    RunResult,
+    Selection,
+    link_config,
+    select_best,
+)
 
 
 def _records(valid: list[dict[str, float]], test: list[dict[str, float]]) -> list[EpochRecord]:
@@ -71,3 +79,22 @@ def test_records_are_one_per_run() -> None:
     assert [r["seed"] for r in records] == [0, 1]
     assert records[1]["best"]["rocauc"] == {"epoch": 1, "valid": 0.6, "test": 0.9}
     assert records[0]["config"]["dataset"] == "karate"
+
+
+def test_early_stopping_counts_evaluations_without_strict_improvement() -> None:
+    stop = EarlyStopping(2, higher_is_better=False)  # an error metric: lower is better
+    assert [stop.update(v) for v in (0.9, 0.5, 0.5, 0.4, 0.6, float("nan"))] == [
+        False,
+        False,
+        False,  # a tie is no improvement (1 stale)
+        False,  # improved: reset
+        False,
+        True,  # NaN never improves: the second stale evaluation stops
+    ]
+    never = EarlyStopping(None)
+    assert not any(never.update(0.1) for _ in range(100))
+    first_nan = EarlyStopping(1)
+    assert first_nan.update(float("nan"))  # nothing finite yet: stale
+    for bad in (0, -1, True):
+        with pytest.raises(ValueError, match="patience must be >= 1 or None"):
+            EarlyStopping(bad)
