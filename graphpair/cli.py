@@ -59,6 +59,7 @@ from graphpair.ops import CSR, common_neighbors, neighbor_overlap, random_walk_p
 from graphpair.train import (
     GRAPH_MODELS,
     LINK_PREDICTORS,
+    CheckpointError,
     ConfigError,
     EpochRecord,
     GRACEConfig,
@@ -436,7 +437,13 @@ def _link(args: argparse.Namespace) -> int:
             )
 
         try:
-            result = train_link(cfg, on_epoch=on_epoch, on_run=on_run)
+            result = train_link(
+                cfg,
+                on_epoch=on_epoch,
+                on_run=on_run,
+                checkpoint_dir=args.checkpoint_dir,
+                resume=args.resume,
+            )
         finally:
             progress.close()
         results.append(result)
@@ -473,6 +480,17 @@ def _add_link_parser(sub: Any) -> None:
     )
     link.add_argument("--output", default=None, help="write one JSON record per run to this file")
     link.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    link.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="checkpoint every run after every epoch into this folder (atomic, checksummed)",
+    )
+    link.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from --checkpoint-dir: finished runs are not repeated, unfinished ones "
+        "continue after their last epoch (on CPU with the same final numbers)",
+    )
     link.add_argument(
         "--quiet",
         action="store_true",
@@ -874,6 +892,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args))
         except ConfigError as err:  # data-dependent checks (batch size vs. training set ...)
             parser.error(f"{_flag(err.field)}: {err}")
+        except CheckpointError as err:  # a checkpoint to resume from is unusable
+            parser.error(f"--resume: {err}")
     if args.command == "report":
         try:
             return int(args.func(args))

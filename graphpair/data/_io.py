@@ -134,16 +134,63 @@ def fingerprint(*parts: Any) -> str:
     return digest.hexdigest()[:16]
 
 
+def save_checked(
+    path: str | os.PathLike[str], content: Any, meta: Mapping[str, Any], *, magic: bytes = _MAGIC
+) -> None:
+    """Atomically write ``content`` (anything ``torch.load(weights_only=True)`` reads back:
+    tensors, numbers, strings, lists, dicts) and JSON-serialisable ``meta`` behind a header
+    line ``magic`` and a SHA-256 checksum of the payload."""
+    buffer = io.BytesIO()
+    torch.save({"meta_json": json.dumps(dict(meta), sort_keys=True), "content": content}, buffer)
+    payload = buffer.getvalue()
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    atomic_write_bytes(path, magic + digest + b"\n" + payload)
+
+
+def load_checked(
+    path: str | os.PathLike[str],
+    *,
+    meta: Mapping[str, Any] | None = None,
+    magic: bytes = _MAGIC,
+    error: type[ValueError] = ValueError,
+    what: str = "file",
+    map_location: str | torch.device | None = None,
+) -> Any:
+    """Read a file written by :func:`save_checked` with the same ``magic``: header, checksum,
+    layout and (when given) ``meta`` are verified, and nothing executes code
+    (``weights_only=True``).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        error: the file is not one of ours (foreign header), is truncated or corrupted
+            (checksum), has an unexpected layout, or was written for other ``meta``; the
+            message names the file and says which.
+    """
+    raw = Path(path).read_bytes()
+    head = len(magic) + _DIGEST_LEN + 1
+    if not raw.startswith(magic) or len(raw) < head:
+        raise error(f"{str(path)!r} is not a graphpair {what} (wrong header)")
+    digest = raw[len(magic) : len(magic) + _DIGEST_LEN]
+    payload = raw[head:]
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        raise error(f"{str(path)!r} failed its checksum (truncated or corrupted)")
+    try:
+        stored = torch.load(io.BytesIO(payload), weights_only=True, map_location=map_location)
+        stored_meta = json.loads(stored["meta_json"])
+        # Caches written before checkpoints shared this format keyed their body "tensors".
+        content = stored["content"] if "content" in stored else stored["tensors"]
+    except Exception as exc:  # a checksum-valid file of an unexpected layout
+        raise error(f"{str(path)!r} has an unexpected layout: {exc}") from exc
+    if meta is not None and stored_meta != json.loads(json.dumps(dict(meta), sort_keys=True)):
+        raise error(f"{str(path)!r} was written for other parameters: {stored_meta}")
+    return content
+
+
 def save_cache(
     path: str | os.PathLike[str], tensors: Mapping[str, Tensor], meta: Mapping[str, Any]
 ) -> None:
     """Atomically write ``tensors`` and JSON-serialisable ``meta`` with a SHA-256 checksum."""
-    buffer = io.BytesIO()
-    body = {key: value.detach().cpu() for key, value in tensors.items()}
-    torch.save({"meta_json": json.dumps(dict(meta), sort_keys=True), "tensors": body}, buffer)
-    payload = buffer.getvalue()
-    digest = hashlib.sha256(payload).hexdigest().encode()
-    atomic_write_bytes(path, _MAGIC + digest + b"\n" + payload)
+    save_checked(path, {key: value.detach().cpu() for key, value in tensors.items()}, meta)
 
 
 def load_cache(
@@ -156,24 +203,7 @@ def load_cache(
         CacheError: the file is not a graphpair cache, is truncated or corrupted, or was
             written for different ``meta`` (other parameters or another format version).
     """
-    raw = Path(path).read_bytes()
-    head = len(_MAGIC) + _DIGEST_LEN + 1
-    if not raw.startswith(_MAGIC) or len(raw) < head:
-        raise CacheError(f"{str(path)!r} is not a graphpair cache file (wrong header)")
-    digest = raw[len(_MAGIC) : len(_MAGIC) + _DIGEST_LEN]
-    payload = raw[head:]
-    if hashlib.sha256(payload).hexdigest().encode() != digest:
-        raise CacheError(
-            f"{str(path)!r} failed its checksum (truncated or corrupted); delete it to rebuild"
-        )
-    try:
-        content = torch.load(io.BytesIO(payload), weights_only=True)
-        stored_meta = json.loads(content["meta_json"])
-        tensors = content["tensors"]
-    except Exception as exc:  # a checksum-valid file of an unexpected layout
-        raise CacheError(f"{str(path)!r} has an unexpected layout: {exc}") from exc
-    if meta is not None and stored_meta != json.loads(json.dumps(dict(meta), sort_keys=True)):
-        raise CacheError(f"{str(path)!r} was written for other parameters: {stored_meta}")
+    tensors = load_checked(path, meta=meta, error=CacheError, what="cache file")
     if not isinstance(tensors, dict) or not all(isinstance(v, Tensor) for v in tensors.values()):
         raise CacheError(f"{str(path)!r} has an unexpected layout (not a dict of tensors)")
     return tensors

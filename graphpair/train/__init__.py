@@ -5,7 +5,9 @@
   (:data:`LINK_CONFIGS`) with overrides.
 - Results: :class:`LinkResult` (runs, ``summary()`` = mean ± std ×100), :class:`RunResult`,
   :class:`EpochRecord`, per-metric model selection :func:`select_best`, and
-  :class:`EarlyStopping` (the runners' ``patience``).
+  :class:`EarlyStopping` (the runners' ``patience``); checkpoints and resuming
+  (:class:`RunCheckpoints`, :class:`CheckpointError`, ``train_link(checkpoint_dir=...,
+  resume=True)``).
 - :func:`train_graph`: the graph-level runner (graph regression / classification, node
   classification on graph sets) for a :class:`GraphConfig`; :func:`graph_config` gives the
   shipped per-dataset configuration (:data:`GRAPH_CONFIGS`); models from
@@ -18,6 +20,7 @@
   :func:`write_report` make the leaderboard table and figures.
 """
 
+from graphpair.train._checkpoint import CheckpointError, RunCheckpoints, config_key
 from graphpair.train._config import (
     LINK_CONFIGS,
     LINK_LOSSES,
@@ -97,6 +100,7 @@ __all__ = [
     "LINK_PREDICTORS",
     "NODE_INPUTS",
     "TRAIN_NEGATIVES",
+    "CheckpointError",
     "ConfigError",
     "EarlyStopping",
     "EpochCallback",
@@ -117,12 +121,14 @@ __all__ = [
     "ReportError",
     "ReportGroup",
     "RunCallback",
+    "RunCheckpoints",
     "RunResult",
     "Selection",
     "bce_loss",
     "build_encoder",
     "build_graph_model",
     "build_predictor",
+    "config_key",
     "evaluate_graph",
     "evaluate_link",
     "grace_config",

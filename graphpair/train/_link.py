@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -38,12 +39,15 @@ from graphpair.nn import (
     NCNPredictor,
 )
 from graphpair.ops import CSR
+from graphpair.train._checkpoint import RunCheckpoints
 from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
     LinkResult,
     RunResult,
+    epoch_from_state,
+    epoch_to_state,
     select_best,
 )
 
@@ -348,6 +352,20 @@ def _train_epoch(
     return sum(losses) / len(losses)
 
 
+def _rng_state(generator: torch.Generator, device: torch.device) -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "generator": generator.get_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], generator: torch.Generator, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"].cpu())
+    generator.set_state(state["generator"].cpu())
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
+
+
 def _run(
     config: LinkConfig,
     data: object,
@@ -355,8 +373,13 @@ def _run(
     seed: int,
     run_index: int,
     on_epoch: EpochCallback | None,
+    checkpoints: RunCheckpoints | None = None,
 ) -> RunResult:
     start = time.perf_counter()
+    saved = checkpoints.load(seed) if checkpoints is not None else None
+    if saved is not None and saved.get("result") is not None:
+        log.info("run %d seed %d: finished in a checkpoint, not repeated", run_index, seed)
+        return RunResult.from_state(saved["result"])
     device = torch.device(config.device)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -391,13 +414,39 @@ def _run(
 
     history: list[EpochRecord] = []
     stopping = EarlyStopping(config.patience)
-    for epoch in range(1, config.epochs + 1):
+    first_epoch, earlier_seconds = 1, 0.0
+    if saved is not None:  # continue where the checkpoint left off, random states included
+        encoder.load_state_dict(saved["encoder"])
+        predictor.load_state_dict(saved["predictor"])
+        optimizer.load_state_dict(saved["optimizer"])
+        _set_rng_state(saved["rng"], generator, device)
+        history = [epoch_from_state(r) for r in saved["history"]]
+        for record in history:
+            stopping.update(record.valid[config.metric])
+        first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
+        log.info("run %d seed %d: resumed after epoch %d", run_index, seed, first_epoch - 1)
+
+    def state(epoch: int) -> dict[str, Any]:
+        return {
+            "epoch": epoch,
+            "encoder": encoder.state_dict(),
+            "predictor": predictor.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng": _rng_state(generator, device),
+            "history": [epoch_to_state(r) for r in history],
+            "seconds": earlier_seconds + time.perf_counter() - start,
+            "result": None,
+        }
+
+    for epoch in range(first_epoch, config.epochs + 1):
         tick = time.perf_counter()
         loss = _train_epoch(
             config, encoder, predictor, optimizer, x, adj, train_pos, train_graph, generator
         )
         train_seconds = time.perf_counter() - tick
         if epoch % config.eval_every and epoch != config.epochs:
+            if checkpoints is not None:
+                checkpoints.save(seed, state(epoch))
             continue
         tick = time.perf_counter()
         valid, test = evaluate_link(
@@ -417,16 +466,22 @@ def _run(
         )
         if on_epoch is not None:
             on_epoch(run_index, record)
-        if stopping.update(valid[config.metric]):
+        stop = stopping.update(valid[config.metric])
+        if checkpoints is not None:
+            checkpoints.save(seed, state(epoch))
+        if stop:
             log.info("run %d seed %d: early stop after epoch %d", run_index, seed, epoch)
             break
-    return RunResult(
+    result = RunResult(
         seed=seed,
         best=select_best(history, config.metrics),
         history=tuple(history),
         num_parameters=num_parameters,
-        seconds=time.perf_counter() - start,
+        seconds=earlier_seconds + time.perf_counter() - start,
     )
+    if checkpoints is not None:  # finished: a resume returns this result, trains nothing
+        checkpoints.save(seed, {"epoch": history[-1].epoch, "result": result.to_state()})
+    return result
 
 
 def _splits(config: LinkConfig, dataset: LoadedDataset) -> Iterator[tuple[int, LinkSplit]]:
@@ -446,6 +501,8 @@ def train_link(
     *,
     on_epoch: EpochCallback | None = None,
     on_run: RunCallback | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> LinkResult:
     """Train and evaluate ``config.runs`` independent runs of a link predictor.
 
@@ -459,19 +516,35 @@ def train_link(
         config: the run configuration (see :func:`graphpair.train.link_config`).
         on_epoch: called as ``on_epoch(run_index, record)`` after every evaluation.
         on_run: called as ``on_run(run_index, result)`` after every run.
+        checkpoint_dir: write a checkpoint of every run after every epoch into this folder
+            (:class:`~graphpair.train.RunCheckpoints`: atomic, checksummed, one subfolder per
+            configuration). ``None`` = no checkpoints.
+        resume: continue from the checkpoints in ``checkpoint_dir``: finished runs are read
+            back, not repeated; an unfinished run continues after its last saved epoch with
+            its saved model, optimizer and random states, so on CPU the result equals an
+            uninterrupted run's. Without ``resume``, existing checkpoints of the same
+            configuration are an error.
 
     Returns:
         A :class:`LinkResult`; ``result.summary()`` is the paper-style mean ± std ×100.
 
     Raises:
         ConfigError: the device is unavailable, or the data do not fit the config (e.g.
-            ``batch_size`` larger than the training set, ``'mrr'`` with shared negatives).
+            ``batch_size`` larger than the training set, ``'mrr'`` with shared negatives), or
+            ``checkpoint_dir`` holds checkpoints of this configuration without ``resume``.
+        CheckpointError: a checkpoint to resume from is truncated, corrupted, foreign, or
+            from another configuration.
     """
     if not isinstance(config, LinkConfig):
         raise TypeError(f"config must be a LinkConfig; got {type(config).__name__}")
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
+    if resume and checkpoint_dir is None:
+        raise ConfigError("resume", "resume needs checkpoint_dir (where the checkpoints are)")
+    checkpoints = None
+    if checkpoint_dir is not None:
+        checkpoints = RunCheckpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     dataset = load_dataset(
         config.dataset, config.data_root, cache=config.cache, download=config.download
@@ -480,7 +553,7 @@ def train_link(
     runs = []
     for run_index, (seed, split) in enumerate(_splits(config, dataset)):
         _check_split(config, split)
-        result = _run(config, dataset.data, split, seed, run_index, on_epoch)
+        result = _run(config, dataset.data, split, seed, run_index, on_epoch, checkpoints)
         runs.append(result)
         if on_run is not None:
             on_run(run_index, result)

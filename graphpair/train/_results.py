@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,18 @@ def versions() -> dict[str, str]:
     import graphpair
 
     return {"graphpair": graphpair.__version__, "torch": torch.__version__}
+
+
+def epoch_to_state(record: EpochRecord) -> dict[str, Any]:
+    """An :class:`EpochRecord` as plain Python values (NaN kept; for checkpoints)."""
+    out = dataclasses.asdict(record)
+    out["valid"], out["test"] = dict(record.valid), dict(record.test)
+    return out
+
+
+def epoch_from_state(state: Mapping[str, Any]) -> EpochRecord:
+    """The :class:`EpochRecord` that :func:`epoch_to_state` described."""
+    return EpochRecord(**{**state, "valid": dict(state["valid"]), "test": dict(state["test"])})
 
 
 def history_records(history: Sequence[EpochRecord]) -> list[dict[str, Any]]:
@@ -162,6 +175,27 @@ class RunResult:
     def seconds_per_epoch(self) -> float:
         """Mean training time of an epoch (evaluation excluded)."""
         return float(np.mean([r.train_seconds for r in self.history]))
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain Python values (for checkpoints); :meth:`from_state` inverts it exactly."""
+        return {
+            "seed": self.seed,
+            "best": {k: dataclasses.asdict(v) for k, v in self.best.items()},
+            "history": [epoch_to_state(r) for r in self.history],
+            "num_parameters": self.num_parameters,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> RunResult:
+        """The :class:`RunResult` that :meth:`to_state` described."""
+        return cls(
+            seed=int(state["seed"]),
+            best={k: Selection(**v) for k, v in state["best"].items()},
+            history=tuple(epoch_from_state(r) for r in state["history"]),
+            num_parameters=int(state["num_parameters"]),
+            seconds=float(state["seconds"]),
+        )
 
 
 @dataclass(frozen=True)

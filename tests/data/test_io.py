@@ -132,3 +132,29 @@ def test_package_never_loads_with_weights_only_false() -> None:
         assert "pickle.load(" not in text, path
         assert "pickle.loads(" not in text, path
     assert calls >= 2
+
+
+def test_checked_files_hold_nested_state_and_read_the_older_cache_layout(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+    import io as _io
+
+    from graphpair.data._io import _MAGIC, load_cache, load_checked, save_checked
+
+    state = {"epoch": 3, "opt": {"state": {0: {"step": torch.tensor(2.0)}}, "lr": [0.1]}}
+    save_checked(tmp_path / "a", state, {"v": 1}, magic=b"X-1\n")
+    got = load_checked(tmp_path / "a", meta={"v": 1}, magic=b"X-1\n")
+    assert got["epoch"] == 3
+    assert torch.equal(got["opt"]["state"][0]["step"], torch.tensor(2.0))
+    with pytest.raises(KeyError, match="other parameters"):
+        load_checked(tmp_path / "a", meta={"v": 2}, magic=b"X-1\n", error=KeyError)
+    with pytest.raises(ValueError, match="is not a graphpair file"):
+        load_checked(tmp_path / "a")  # another magic: not this kind of file
+    # A cache written before the shared format keyed its body "tensors": still readable.
+    buffer = _io.BytesIO()
+    torch.save({"meta_json": "{}", "tensors": {"x": torch.arange(3)}}, buffer)
+    payload = buffer.getvalue()
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    (tmp_path / "old").write_bytes(_MAGIC + digest + b"\n" + payload)
+    assert torch.equal(load_cache(tmp_path / "old", meta={})["x"], torch.arange(3))

@@ -1,0 +1,125 @@
+"""Checkpoints of runs: written atomically, verified on load, never unpickling code.
+
+A checkpoint folder holds one subfolder per configuration (the first 16 hex digits of the
+SHA-256 of the configuration without the fields that do not change the computation) and in
+it one file per run, ``run-<seed>.ckpt``, rewritten after every epoch: model, optimizer and
+random-number states, the epoch curve so far, and once the run has finished, its result.
+Resuming reads them back, skips finished runs and continues unfinished ones from their last
+epoch, so a deterministic CPU run ends with the same numbers as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from graphpair.data._io import fingerprint, load_checked, save_checked
+from graphpair.train._config import ConfigError
+
+__all__ = ["CheckpointError", "RunCheckpoints", "config_key"]
+
+_MAGIC = b"GRAPHPAIR-CHECKPOINT-1\n"
+_FORMAT = 1
+#: Fields that do not change what a run computes (where it runs, where data is read from,
+#: how many seeds are asked for): a checkpoint stays valid when only these differ.
+_BOOKKEEPING = frozenset({"runs", "device", "data_root", "cache", "download"})
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is truncated, corrupted, not graphpair's, or from another
+    configuration or run; the message names the file."""
+
+
+def config_key(config: Any) -> str:
+    """The configuration's identity for checkpoints: a hash of its fields but the
+    bookkeeping ones (``runs``, ``device``, ``data_root``, ``cache``, ``download``)."""
+    fields = {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(config)
+        if f.name not in _BOOKKEEPING
+    }
+    return fingerprint(type(config).__name__, json.loads(json.dumps(fields, default=str)))
+
+
+class RunCheckpoints:
+    """The checkpoint files of one configuration's runs under ``root``.
+
+    Args:
+        root: the checkpoint folder (created when the first checkpoint is written).
+        config: the run configuration (a dataclass); its :func:`config_key` names the
+            subfolder and is checked on every load.
+        resume: continue from existing checkpoints; without it, existing checkpoints of the
+            same configuration are an error (so that a run never silently overwrites them).
+        device: where loaded tensors go.
+
+    Raises:
+        ConfigError: ``root`` exists and is not a folder (field ``checkpoint_dir``), or it
+            holds checkpoints of this configuration and ``resume`` is false (field
+            ``resume``).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        config: Any,
+        *,
+        resume: bool,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        base = Path(root)
+        if base.exists() and not base.is_dir():
+            raise ConfigError(
+                "checkpoint_dir", f"checkpoint_dir must be a folder; got the file {str(base)!r}"
+            )
+        self.key = config_key(config)
+        self.folder = base / self.key
+        self.resume = bool(resume)
+        self.device = device
+        existing = sorted(self.folder.glob("run-*.ckpt")) if self.folder.is_dir() else []
+        if existing and not self.resume:
+            raise ConfigError(
+                "resume",
+                f"{str(self.folder)!r} already holds {len(existing)} checkpoint(s) of this "
+                "configuration; pass resume to continue them, or another checkpoint folder",
+            )
+
+    def path(self, seed: int) -> Path:
+        """The checkpoint file of the run with ``seed``."""
+        return self.folder / f"run-{seed}.ckpt"
+
+    def _meta(self, seed: int) -> dict[str, Any]:
+        return {"format": _FORMAT, "config": self.key, "seed": int(seed)}
+
+    def save(self, seed: int, state: Mapping[str, Any]) -> None:
+        """Atomically (re)write the checkpoint of run ``seed``."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        save_checked(self.path(seed), dict(state), self._meta(seed), magic=_MAGIC)
+
+    def load(self, seed: int) -> dict[str, Any] | None:
+        """The saved state of run ``seed``, or ``None`` when there is none (or when not
+        resuming).
+
+        Raises:
+            CheckpointError: the file is truncated or corrupted, not a graphpair checkpoint,
+                or belongs to another configuration, seed or format version.
+        """
+        path = self.path(seed)
+        if not self.resume or not path.is_file():
+            return None
+        state = load_checked(
+            path,
+            meta=self._meta(seed),
+            magic=_MAGIC,
+            error=CheckpointError,
+            what="checkpoint",
+            map_location=self.device,
+        )
+        if not isinstance(state, dict) or "epoch" not in state:
+            raise CheckpointError(f"{str(path)!r} has an unexpected layout (no 'epoch')")
+        return state
