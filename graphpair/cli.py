@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import math
 import os
@@ -82,6 +83,7 @@ from graphpair.train import (
     train_link,
     write_report,
 )
+from graphpair.train._link import distributed_shard
 
 __all__ = ["build_parser", "main"]
 
@@ -392,8 +394,10 @@ def _link_table(results: Sequence[LinkResult]) -> str:
 
 
 def _link(args: argparse.Namespace) -> int:
-    out = sys.stdout
+    out: Any = sys.stdout
     configs: list[LinkConfig] = args.configs
+    if distributed_shard().rank != 0:  # under torchrun, rank 0 alone reports and writes
+        out, args.quiet, args.output = io.StringIO(), True, None
     if args.print_config:
         payload = [cfg.to_dict() for cfg in configs]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), file=out)

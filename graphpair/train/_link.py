@@ -299,6 +299,46 @@ def _check_split(config: LinkConfig, split: LinkSplit) -> None:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """This process's place among ``world`` processes (``torchrun``); ``(0, 1)`` alone."""
+
+    rank: int = 0
+    world: int = 1
+
+
+def distributed_shard() -> Shard:
+    """The :class:`Shard` of this process: from the initialised default process group, else
+    from ``torchrun``'s ``RANK`` / ``WORLD_SIZE`` (initialising the group), else ``(0, 1)``."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return Shard(dist.get_rank(), dist.get_world_size())
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1 or not dist.is_available():
+        return Shard()
+    backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
+    dist.init_process_group(backend)
+    return Shard(dist.get_rank(), dist.get_world_size())
+
+
+class _Step(torch.nn.Module):
+    """Encoder and predictor as one module, so that one training step is one forward call
+    (what ``DistributedDataParallel`` synchronises)."""
+
+    def __init__(self, encoder: torch.nn.Module, predictor: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.predictor = predictor
+
+    def forward(
+        self, x: Tensor | None, graph: CSR, pos: Tensor, neg: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        h, state = _encode(self.encoder, x, graph)
+        pos_scores = self.predictor(h, state, pos)  # positives first, as the reference
+        return pos_scores, self.predictor(h, state, neg)
+
+
 def _train_epoch(
     config: LinkConfig,
     encoder: torch.nn.Module,
@@ -309,9 +349,18 @@ def _train_epoch(
     train_pos: Tensor,
     train_graph: Tensor,
     generator: torch.Generator,
+    step: torch.nn.Module | None = None,
+    shard: Shard = Shard(),
 ) -> float:
+    """One epoch. With ``shard.world > 1`` every process draws the same permutation and
+    negatives, masks the whole global batch (target link removal as in one process), runs the
+    encoder on the whole graph and scores its contiguous ``1 / world`` of the batch;
+    ``step`` (a ``DistributedDataParallel``) averages the gradients, so a step's update is the
+    one-process update on the global batch."""
     encoder.train()
     predictor.train()
+    if step is None:
+        step = _Step(encoder, predictor)
     device = train_pos.device
     num_nodes = adj.num_nodes
     num_pos = train_pos.size(1)
@@ -327,6 +376,8 @@ def _train_epoch(
         neg_all = neg_all.view(2, num_pos, k)  # [2, P, K]
     perm = torch.randperm(num_pos, generator=generator).to(device)
     batch = config.batch_size
+    local = batch // shard.world
+    mine = slice(shard.rank * local, (shard.rank + 1) * local)
     losses = []
     for start in range(0, num_pos - batch + 1, batch):  # full batches only
         idx = perm[start : start + batch]
@@ -340,16 +391,24 @@ def _train_epoch(
         masked = adj.masked(pos) if config.tlr else contextlib.nullcontext(adj)
         with masked as graph:
             # The whole step, backward included, sees the masked graph.
-            h, state = _encode(encoder, x, graph)
-            pos_scores = predictor(h, state, pos)  # positives first, as the reference
-            loss = objective(pos_scores, predictor(h, state, neg).view(batch, k))  # neg [B, K]
+            if shard.world > 1:
+                pos, neg = pos[:, mine], neg.view(2, batch, k)[:, mine].reshape(2, -1)
+            pos_scores, neg_scores = step(x, graph, pos, neg)
+            loss = objective(pos_scores, neg_scores.view(local, k))  # neg [B, K]
             loss.backward()  # type: ignore[no-untyped-call]
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(encoder.parameters(), config.grad_clip)
             torch.nn.utils.clip_grad_norm_(predictor.parameters(), config.grad_clip)
         optimizer.step()
         losses.append(float(loss.detach()))
-    return sum(losses) / len(losses)
+    mean = sum(losses) / len(losses)
+    if shard.world > 1:  # the loss of the global batches
+        import torch.distributed as dist
+
+        total = torch.tensor(mean, dtype=torch.float64, device=device)
+        dist.all_reduce(total)
+        mean = float(total) / shard.world
+    return mean
 
 
 def _rng_state(generator: torch.Generator, device: torch.device) -> dict[str, Any]:
@@ -374,6 +433,7 @@ def _run(
     run_index: int,
     on_epoch: EpochCallback | None,
     checkpoints: RunCheckpoints | None = None,
+    shard: Shard = Shard(),
 ) -> RunResult:
     start = time.perf_counter()
     saved = checkpoints.load(seed) if checkpoints is not None else None
@@ -438,10 +498,31 @@ def _run(
             "result": None,
         }
 
+    step: torch.nn.Module = _Step(encoder, predictor)
+    if shard.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # Same seed on every rank: same initial weights, permutations and negatives. Dropout
+        # draws differ per rank, as they cover different pairs.
+        torch.manual_seed(seed * 65_537 + shard.rank)
+        step = DistributedDataParallel(
+            step,
+            device_ids=[device.index or 0] if device.type == "cuda" else None,
+        )
     for epoch in range(first_epoch, config.epochs + 1):
         tick = time.perf_counter()
         loss = _train_epoch(
-            config, encoder, predictor, optimizer, x, adj, train_pos, train_graph, generator
+            config,
+            encoder,
+            predictor,
+            optimizer,
+            x,
+            adj,
+            train_pos,
+            train_graph,
+            generator,
+            step,
+            shard,
         )
         train_seconds = time.perf_counter() - tick
         if epoch % config.eval_every and epoch != config.epochs:
@@ -449,9 +530,7 @@ def _run(
                 checkpoints.save(seed, state(epoch))
             continue
         tick = time.perf_counter()
-        valid, test = evaluate_link(
-            encoder, predictor, x, adj, adj_test, split, config.metrics, config.test_batch_size
-        )
+        valid, test = _evaluate_once(config, encoder, predictor, x, adj, adj_test, split, shard)
         record = EpochRecord(epoch, loss, valid, test, train_seconds, time.perf_counter() - tick)
         history.append(record)
         log.info(
@@ -482,6 +561,31 @@ def _run(
     if checkpoints is not None:  # finished: a resume returns this result, trains nothing
         checkpoints.save(seed, {"epoch": history[-1].epoch, "result": result.to_state()})
     return result
+
+
+def _evaluate_once(
+    config: LinkConfig,
+    encoder: torch.nn.Module,
+    predictor: Predictor,
+    x: Tensor | None,
+    adj: CSR,
+    adj_test: CSR,
+    split: LinkSplit,
+    shard: Shard,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Evaluation on rank 0 only; the other ranks receive its metrics (so every rank makes
+    the same early-stopping decision)."""
+    values: list[Any] = [None]
+    if shard.rank == 0:
+        values[0] = evaluate_link(
+            encoder, predictor, x, adj, adj_test, split, config.metrics, config.test_batch_size
+        )
+    if shard.world > 1:
+        import torch.distributed as dist
+
+        dist.broadcast_object_list(values, src=0)
+    valid, test = values[0]
+    return valid, test
 
 
 def _splits(config: LinkConfig, dataset: LoadedDataset) -> Iterator[tuple[int, LinkSplit]]:
@@ -542,6 +646,17 @@ def train_link(
         raise ConfigError("device", f"device {config.device!r} is not available here")
     if resume and checkpoint_dir is None:
         raise ConfigError("resume", "resume needs checkpoint_dir (where the checkpoints are)")
+    shard = distributed_shard()
+    if shard.world > 1 and config.batch_size % shard.world:
+        raise ConfigError(
+            "batch_size",
+            f"batch_size must be a multiple of the {shard.world} processes (each scores an "
+            f"equal share of every batch); got {config.batch_size}",
+        )
+    if shard.world > 1 and checkpoint_dir is not None:
+        raise ConfigError(
+            "checkpoint_dir", "checkpoints are not supported with several processes yet"
+        )
     checkpoints = None
     if checkpoint_dir is not None:
         checkpoints = RunCheckpoints(checkpoint_dir, config, resume=resume, device=device)
@@ -553,7 +668,7 @@ def train_link(
     runs = []
     for run_index, (seed, split) in enumerate(_splits(config, dataset)):
         _check_split(config, split)
-        result = _run(config, dataset.data, split, seed, run_index, on_epoch, checkpoints)
+        result = _run(config, dataset.data, split, seed, run_index, on_epoch, checkpoints, shard)
         runs.append(result)
         if on_run is not None:
             on_run(run_index, result)
