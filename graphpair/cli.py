@@ -84,6 +84,7 @@ from graphpair.train import (
     write_report,
 )
 from graphpair.train._link import distributed_shard
+from graphpair.train._store import append_records
 
 __all__ = ["build_parser", "main"]
 
@@ -263,13 +264,6 @@ class _Progress:
             self.bar = None
 
 
-def _write_records(path: str, records: Sequence[dict[str, Any]]) -> None:
-    """One JSON line per record, written atomically: an interrupted write never leaves a
-    truncated results file."""
-    text = "".join(json.dumps(record) + "\n" for record in records)
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def _flag(field: str) -> str:
     return "--" + field.replace("_", "-")
 
@@ -403,7 +397,6 @@ def _link(args: argparse.Namespace) -> int:
         print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), file=out)
         return 0
     results = []
-    records = []
     say = _say(out, args.quiet)
     for cfg in configs:
         name = _PREDICTOR_LABELS[cfg.predictor]
@@ -430,6 +423,9 @@ def _link(args: argparse.Namespace) -> int:
             run: int, result: RunResult, cfg: LinkConfig = cfg, progress: _Progress = progress
         ) -> None:
             progress.close()
+            if args.output is not None:  # stored as soon as it exists
+                done = LinkResult(config=cfg, runs=(result,), seconds=result.seconds)
+                append_records(args.output, done.to_records())
             best = result.best[cfg.metric]
             stopped = ""
             if result.history[-1].epoch < cfg.epochs:
@@ -451,10 +447,6 @@ def _link(args: argparse.Namespace) -> int:
         finally:
             progress.close()
         results.append(result)
-        records.extend(result.to_records())
-        if args.output is not None:
-            # Rewritten after every configuration, so finished runs survive an interruption.
-            _write_records(args.output, records)
     say("")
     print(_link_table(results), file=out)
     return 0
@@ -572,7 +564,6 @@ def _graph(args: argparse.Namespace) -> int:
         print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), file=out)
         return 0
     results = []
-    records: list[dict[str, Any]] = []
     say = _say(out, args.quiet)
     for cfg in configs:
         per_fold = "" if cfg.folds is None else f", first {cfg.folds} fold(s)"
@@ -610,15 +601,15 @@ def _graph(args: argparse.Namespace) -> int:
                 f"{result.seconds:.1f} s"
             )
 
+        def on_result(partial: GraphResult) -> None:
+            if args.output is not None:  # stored as soon as it exists
+                append_records(args.output, partial.to_records()[-1:])
+
         try:
-            result = train_graph(cfg, on_epoch=on_epoch, on_run=on_run)
+            result = train_graph(cfg, on_epoch=on_epoch, on_run=on_run, on_result=on_result)
         finally:
             progress.close()
         results.append(result)
-        records.extend(result.to_records())
-        if args.output is not None:
-            # Rewritten after every configuration, so finished runs survive an interruption.
-            _write_records(args.output, records)
     say("")
     print(_graph_table(results), file=out)
     return 0
@@ -701,7 +692,7 @@ def _pretrain(args: argparse.Namespace) -> int:
             "seconds_per_epoch": result.seconds_per_epoch,
             "num_parameters": result.num_parameters,
         }
-        _write_records(args.output, [record])
+        atomic_write_bytes(args.output, (json.dumps(record) + "\n").encode("utf-8"))
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,6 +30,7 @@ from torch_geometric.loader import DataLoader
 from graphpair.data import CacheError, GraphSet, LoadedDataset, load_dataset
 from graphpair.losses import sup_con
 from graphpair.metrics import Evaluator
+from graphpair.train._checkpoint import config_key
 from graphpair.train._config import ConfigError
 from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
 from graphpair.train._graph_models import (
@@ -393,6 +394,7 @@ class GraphResult:
                     "seconds_per_epoch": run.seconds_per_epoch,
                     "versions": versions(),
                     "config": self.config.to_dict(),
+                    "config_key": config_key(self.config),
                 }
             )
         return out
@@ -607,6 +609,7 @@ def train_graph(
     *,
     on_epoch: EpochCallback | None = None,
     on_run: GraphRunCallback | None = None,
+    on_result: Callable[[GraphResult], None] | None = None,
 ) -> GraphResult:
     """Train and evaluate ``config.runs`` seeds on every fold of a graph-set dataset.
 
@@ -621,6 +624,8 @@ def train_graph(
         config: the run configuration (see :func:`graphpair.train.graph_config`).
         on_epoch: called as ``on_epoch(run_index, record)`` after every evaluation.
         on_run: called as ``on_run(run_index, run)`` after every run.
+        on_result: called after every run with the :class:`GraphResult` of the runs so far
+            (e.g. to store each run's record as soon as it exists).
 
     Returns:
         A :class:`GraphResult`; ``result.summary()`` is mean ± std over folds and seeds.
@@ -680,6 +685,9 @@ def train_graph(
             runs.append(run)
             if on_run is not None:
                 on_run(run_index, run)
+            if on_result is not None:
+                elapsed = time.perf_counter() - start
+                on_result(GraphResult(config=config, task=task, runs=tuple(runs), seconds=elapsed))
     return GraphResult(
         config=config, task=task, runs=tuple(runs), seconds=time.perf_counter() - start
     )

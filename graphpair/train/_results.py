@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from graphpair.train._checkpoint import config_key
 from graphpair.train._config import LinkConfig
 
 __all__ = [
@@ -273,6 +274,7 @@ class LinkResult:
                     "seconds_per_epoch": run.seconds_per_epoch,
                     "versions": versions(),
                     "config": self.config.to_dict(),
+                    "config_key": config_key(self.config),
                 }
             )
         return out
