@@ -190,3 +190,13 @@ def test_grit_pair_gets_a_small_grit_and_its_heads_must_divide_the_width() -> No
         with pytest.raises(ConfigError, match=field) as info:
             link_config("cora", "grit-pair", **{field: value})
         assert info.value.field == field
+
+
+def test_shipped_ncnc_configs_use_the_reference_recursion() -> None:
+    # The paper's completion constants were tuned with it (quirk Q1).
+    for dataset in LINK_CONFIGS:
+        for predictor in ("ncnc", "ncnc2"):
+            assert link_config(dataset, predictor).official_recursion is True
+        assert link_config(dataset, "ncn").official_recursion is False
+    assert LinkConfig().official_recursion is False  # the class default is graphpair's own
+    assert link_config("cora", "ncnc", official_recursion=False).official_recursion is False
