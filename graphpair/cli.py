@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -338,21 +339,86 @@ def _add_config_flags(
         group.add_argument(*names, help=field.name, **kwargs)
 
 
+def _read_config_file(path: str | None, config_class: type[Any]) -> dict[str, Any]:
+    """The ``field: value`` mapping of a YAML (or JSON) ``--config`` file, keys checked
+    against the fields of ``config_class`` (dashes read as underscores).
+
+    Raises:
+        ConfigError: ``field='config'``: the file is unreadable, not a mapping, or names an
+            unknown field.
+    """
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError("config", f"cannot read {path!r}: {err}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            "config", f"{path!r} must hold a mapping of field: value; got {type(loaded).__name__}"
+        )
+    names = [f.name for f in dataclasses.fields(config_class)]
+    values = {}
+    for key, value in loaded.items():
+        name = str(key).replace("-", "_")
+        if name not in names:
+            raise ConfigError("config", f"unknown field {key!r} in {path!r}; valid fields: {names}")
+        values[name] = value
+    return values
+
+
+def _merged(
+    args: argparse.Namespace, config_class: type[Any], selectors: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """``(selectors, overrides, from_file)``: the dataset/model names and the field values
+    of ``--config`` <- flags (flags win); ``from_file`` names the fields only the file set."""
+    from_file = _read_config_file(args.config, config_class)
+    fields = {f.name for f in dataclasses.fields(config_class)} - set(selectors)
+    flags = {name: getattr(args, name) for name in fields if hasattr(args, name)}
+    chosen = {
+        name: getattr(args, name) if getattr(args, name) is not None else from_file.get(name)
+        for name in selectors
+    }
+    overrides = {k: v for k, v in from_file.items() if k not in selectors}
+    overrides.update(flags)
+    return chosen, overrides, set(overrides) - set(flags)
+
+
+def _build(make: Callable[[], Any], from_file: set[str], path: str | None) -> Any:
+    """``make()``, with an error about a value that came from ``--config`` blamed on the
+    file rather than on a flag."""
+    try:
+        return make()
+    except ConfigError as err:
+        if err.field in from_file:
+            raise ConfigError("config", f"in {path!r}: {err}") from None
+        raise
+
+
 def _link_configs(args: argparse.Namespace) -> list[LinkConfig]:
-    """The configurations asked for: dataset defaults <- flags, one per predictor.
+    """The configurations asked for: dataset defaults <- ``--config`` <- flags, one per
+    predictor.
 
     Raises:
         ConfigError: naming the field of the first bad value.
     """
-    fields = {f.name for f in dataclasses.fields(LinkConfig)} - {"dataset", "predictor"}
-    overrides = {name: getattr(args, name) for name in fields if hasattr(args, name)}
-    chosen = args.predictor
-    if chosen is None:  # the README's main job: NCNC against GAE on the embedded default
-        chosen = "ncnc,gae" if link_config(args.dataset).dataset == "default" else "ncn"
-    predictors = [p.strip() for p in chosen.split(",") if p.strip()]
+    chosen, overrides, from_file = _merged(args, LinkConfig, ("dataset", "predictor"))
+    dataset = chosen["dataset"] or "default"
+    predictor = chosen["predictor"]
+    if predictor is None:  # the README's main job: NCNC against GAE on the embedded default
+        predictor = "ncnc,gae" if link_config(dataset).dataset == "default" else "ncn"
+    predictors = [p.strip() for p in str(predictor).split(",") if p.strip()]
     if not predictors:
         raise ConfigError("predictor", f"predictor must name one of {list(LINK_PREDICTORS)}")
-    return [link_config(args.dataset, p, **overrides) for p in predictors]
+    return [
+        _build(functools.partial(link_config, dataset, p, **overrides), from_file, args.config)
+        for p in predictors
+    ]
 
 
 def _percent(mean: float, std: float) -> str:
@@ -461,7 +527,7 @@ def _add_link_parser(sub: Any) -> None:
     )
     link.add_argument(
         "--dataset",
-        default="default",
+        default=None,
         help="registered link dataset (default: 'default', the embedded synthetic graph)",
     )
     link.add_argument(
@@ -473,6 +539,13 @@ def _add_link_parser(sub: Any) -> None:
     )
     link.add_argument(
         "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    link.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
+        "configuration and under the flags",
     )
     link.add_argument("--output", default=None, help="write one JSON record per run to this file")
     link.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
@@ -516,14 +589,21 @@ def _graph_configs(args: argparse.Namespace) -> list[GraphConfig]:
     Raises:
         ConfigError: naming the field of the first bad value.
     """
-    fields = {f.name for f in dataclasses.fields(GraphConfig)} - {"dataset", "model"}
-    overrides = {name: getattr(args, name) for name in fields if hasattr(args, name)}
-    if args.model is None:
-        return [graph_config(args.dataset, None, **overrides)]
-    models = [m.strip() for m in args.model.split(",") if m.strip()]
+    chosen, overrides, from_file = _merged(args, GraphConfig, ("dataset", "model"))
+    dataset = chosen["dataset"] or "CSL"
+    if chosen["model"] is None:
+        return [
+            _build(
+                functools.partial(graph_config, dataset, None, **overrides), from_file, args.config
+            )
+        ]
+    models = [m.strip() for m in str(chosen["model"]).split(",") if m.strip()]
     if not models:
         raise ConfigError("model", f"model must name one of {list(GRAPH_MODELS)}")
-    return [graph_config(args.dataset, m, **overrides) for m in models]
+    return [
+        _build(functools.partial(graph_config, dataset, m, **overrides), from_file, args.config)
+        for m in models
+    ]
 
 
 def _value(mean: float, std: float) -> str:
@@ -625,7 +705,7 @@ def _add_graph_parser(sub: Any) -> None:
     )
     graph.add_argument(
         "--dataset",
-        default="CSL",
+        default=None,
         help="registered graph dataset, or node dataset made of graphs (default: CSL, "
         "generated when its files are absent)",
     )
@@ -637,6 +717,13 @@ def _add_graph_parser(sub: Any) -> None:
     )
     graph.add_argument(
         "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    graph.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
+        "configuration and under the flags",
     )
     graph.add_argument("--output", default=None, help="write one JSON record per run to this file")
     graph.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
@@ -653,9 +740,9 @@ def _add_graph_parser(sub: Any) -> None:
 
 
 def _pretrain_configs(args: argparse.Namespace) -> list[GRACEConfig]:
-    fields = {f.name for f in dataclasses.fields(GRACEConfig)} - {"dataset"}
-    overrides = {name: getattr(args, name) for name in fields if hasattr(args, name)}
-    return [grace_config(args.dataset, **overrides)]
+    chosen, overrides, from_file = _merged(args, GRACEConfig, ("dataset",))
+    dataset = chosen["dataset"] or "cora"
+    return [_build(functools.partial(grace_config, dataset, **overrides), from_file, args.config)]
 
 
 def _pretrain(args: argparse.Namespace) -> int:
@@ -705,10 +792,17 @@ def _add_pretrain_parser(sub: Any) -> None:
         "are scored by a linear probe on the public split.",
     )
     pretrain.add_argument(
-        "--dataset", default="cora", help="node-labelled graph with features (default: cora)"
+        "--dataset", default=None, help="node-labelled graph with features (default: cora)"
     )
     pretrain.add_argument(
         "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    pretrain.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
+        "configuration and under the flags",
     )
     pretrain.add_argument("--output", default=None, help="write the result as one JSON line")
     _add_config_flags(pretrain, GRACEConfig, ("dataset",), {})

@@ -271,3 +271,58 @@ def test_link_patience_reports_the_early_stop(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         main([*argv, "--patience", "0"])
     assert "--patience: patience must be >= 1" in capsys.readouterr().err
+
+
+def test_config_file_sits_between_the_dataset_defaults_and_the_flags(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text(
+        "dataset: karate\npredictor: gae\nepochs: 3\nhidden-channels: 16\n"
+        "metrics: [rocauc, hits@1]\n"
+    )
+    assert main(["link", "--config", str(path), "--epochs", "5", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert (cfg["dataset"], cfg["predictor"]) == ("karate", "gae")  # from the file
+    assert cfg["hidden_channels"] == 16  # file over the dataset's 32
+    assert cfg["epochs"] == 5  # flag over file
+    assert cfg["metrics"] == ["rocauc", "hits@1"]
+    assert cfg["batch_size"] == 16  # karate's shipped value, untouched
+    # A flag naming the dataset wins over the file's.
+    assert (
+        main(["link", "--config", str(path), "--dataset", "les-miserables", "--print-config"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["dataset"] == "les-miserables"
+    # The graph runner and pretraining read the same kind of file.
+    graph_file = tmp_path / "graph.yaml"
+    graph_file.write_text("dataset: ZINC\nmodel: gine\nepochs: 2\n")
+    assert main(["graph", "--config", str(graph_file), "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert (cfg["dataset"], cfg["model"], cfg["epochs"]) == ("ZINC", "gine", 2)
+    json_file = tmp_path / "pre.json"
+    json_file.write_text('{"epochs": 7}')
+    assert main(["pretrain", "--config", str(json_file), "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["epochs"] == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("dropout: lots\n", "--config: in '{path}': dropout must be a finite number; got 'lots'"),
+        ("dropuot: 0.1\n", "--config: unknown field 'dropuot' in '{path}'; valid fields:"),
+        ("- a\n- b\n", "--config: '{path}' must hold a mapping of field: value; got list"),
+        ("epochs: [1\n", "--config: cannot read '{path}'"),
+    ],
+)
+def test_bad_config_files_are_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(SystemExit) as exc:
+        main(["link", "--dataset", "karate", "--config", str(path), "--print-config"])
+    assert exc.value.code == 2
+    assert message.format(path=path) in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["link", "--config", str(tmp_path / "missing.yaml")])
+    assert "--config: cannot read" in capsys.readouterr().err
