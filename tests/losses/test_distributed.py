@@ -33,7 +33,7 @@ from graphpair.losses import (
 
 WORLD = 2
 SHARDS = [(0, 7), (7, 13)]  # uneven on purpose
-TIMEOUT_S = 180
+TIMEOUT_S = 600  # generous: a loaded 2-core machine spawns and imports slowly
 
 
 def batch() -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -72,7 +72,7 @@ def _worker(rank: int, init_file: str, out_dir: str) -> None:
         init_method=f"file://{init_file}",
         rank=rank,
         world_size=WORLD,
-        timeout=datetime.timedelta(seconds=60),
+        timeout=datetime.timedelta(seconds=300),
     )
     try:
         x, y, view, ref_y = batch()
