@@ -686,7 +686,14 @@ def _graph(args: argparse.Namespace) -> int:
                 append_records(args.output, partial.to_records()[-1:])
 
         try:
-            result = train_graph(cfg, on_epoch=on_epoch, on_run=on_run, on_result=on_result)
+            result = train_graph(
+                cfg,
+                on_epoch=on_epoch,
+                on_run=on_run,
+                on_result=on_result,
+                checkpoint_dir=args.checkpoint_dir,
+                resume=args.resume,
+            )
         finally:
             progress.close()
         results.append(result)
@@ -727,6 +734,17 @@ def _add_graph_parser(sub: Any) -> None:
     )
     graph.add_argument("--output", default=None, help="write one JSON record per run to this file")
     graph.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    graph.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="checkpoint every run after every epoch into this folder (atomic, checksummed)",
+    )
+    graph.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from --checkpoint-dir: finished runs are not repeated, unfinished ones "
+        "continue after their last epoch",
+    )
     graph.add_argument(
         "--quiet",
         action="store_true",

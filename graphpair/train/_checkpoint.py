@@ -47,6 +47,26 @@ def config_key(config: Any) -> str:
     return fingerprint(type(config).__name__, json.loads(json.dumps(fields, default=str)))
 
 
+def rng_state(generator: torch.Generator, device: torch.device) -> dict[str, Any]:
+    """The random states a run draws from: torch's global CPU generator (initialisation,
+    dropout), the run's own ``generator`` (permutations, negatives, shuffling) and, on CUDA,
+    the device's generator."""
+    state = {"torch": torch.get_rng_state(), "generator": generator.get_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(
+    state: Mapping[str, Any], generator: torch.Generator, device: torch.device
+) -> None:
+    """Restore what :func:`rng_state` saved."""
+    torch.set_rng_state(state["torch"].cpu())
+    generator.set_state(state["generator"].cpu())
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
+
+
 class RunCheckpoints:
     """The checkpoint files of one configuration's runs under ``root``.
 
@@ -89,19 +109,24 @@ class RunCheckpoints:
                 "configuration; pass resume to continue them, or another checkpoint folder",
             )
 
-    def path(self, seed: int) -> Path:
-        """The checkpoint file of the run with ``seed``."""
-        return self.folder / f"run-{seed}.ckpt"
+    def path(self, seed: int, fold: int | None = None) -> Path:
+        """The checkpoint file of the run with ``seed`` (on ``fold``, for cross-validation)."""
+        suffix = "" if fold is None else f"-fold{fold}"
+        return self.folder / f"run-{seed}{suffix}.ckpt"
 
-    def _meta(self, seed: int) -> dict[str, Any]:
-        return {"format": _FORMAT, "config": self.key, "seed": int(seed)}
+    def _meta(self, seed: int, fold: int | None) -> dict[str, Any]:
+        meta = {"format": _FORMAT, "config": self.key, "seed": int(seed)}
+        if fold is not None:
+            meta["fold"] = int(fold)
+        return meta
 
-    def save(self, seed: int, state: Mapping[str, Any]) -> None:
-        """Atomically (re)write the checkpoint of run ``seed``."""
+    def save(self, seed: int, state: Mapping[str, Any], fold: int | None = None) -> None:
+        """Atomically (re)write the checkpoint of run ``seed`` (on ``fold``)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        save_checked(self.path(seed), dict(state), self._meta(seed), magic=_MAGIC)
+        meta = self._meta(seed, fold)
+        save_checked(self.path(seed, fold), dict(state), meta, magic=_MAGIC)
 
-    def load(self, seed: int) -> dict[str, Any] | None:
+    def load(self, seed: int, fold: int | None = None) -> dict[str, Any] | None:
         """The saved state of run ``seed``, or ``None`` when there is none (or when not
         resuming).
 
@@ -109,12 +134,12 @@ class RunCheckpoints:
             CheckpointError: the file is truncated or corrupted, not a graphpair checkpoint,
                 or belongs to another configuration, seed or format version.
         """
-        path = self.path(seed)
+        path = self.path(seed, fold)
         if not self.resume or not path.is_file():
             return None
         state = load_checked(
             path,
-            meta=self._meta(seed),
+            meta=self._meta(seed, fold),
             magic=_MAGIC,
             error=CheckpointError,
             what="checkpoint",

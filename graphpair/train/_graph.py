@@ -13,10 +13,12 @@ validation set, as the UniqueSignature protocol).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,7 +32,7 @@ from torch_geometric.loader import DataLoader
 from graphpair.data import CacheError, GraphSet, LoadedDataset, load_dataset
 from graphpair.losses import sup_con
 from graphpair.metrics import Evaluator
-from graphpair.train._checkpoint import config_key
+from graphpair.train._checkpoint import RunCheckpoints, config_key, rng_state, set_rng_state
 from graphpair.train._config import ConfigError
 from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
 from graphpair.train._graph_models import (
@@ -44,6 +46,8 @@ from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
     Selection,
+    epoch_from_state,
+    epoch_to_state,
     history_records,
     json_number,
     versions,
@@ -309,6 +313,31 @@ class GraphRun:
         """Mean training time of an epoch (evaluation excluded)."""
         return float(np.mean(self.epoch_seconds))
 
+    def to_state(self) -> dict[str, Any]:
+        """Plain Python values (for checkpoints); :meth:`from_state` inverts it exactly."""
+        return {
+            "seed": self.seed,
+            "fold": self.fold,
+            "best": dataclasses.asdict(self.best),
+            "history": [epoch_to_state(r) for r in self.history],
+            "num_parameters": self.num_parameters,
+            "seconds": self.seconds,
+            "epoch_seconds": list(self.epoch_seconds),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> GraphRun:
+        """The :class:`GraphRun` that :meth:`to_state` described."""
+        return cls(
+            seed=int(state["seed"]),
+            fold=None if state["fold"] is None else int(state["fold"]),
+            best=Selection(**state["best"]),
+            history=tuple(epoch_from_state(r) for r in state["history"]),
+            num_parameters=int(state["num_parameters"]),
+            seconds=float(state["seconds"]),
+            epoch_seconds=tuple(float(s) for s in state["epoch_seconds"]),
+        )
+
 
 @dataclass(frozen=True)
 class GraphSummary:
@@ -472,8 +501,13 @@ def _run(
     fold: int | None,
     run_index: int,
     on_epoch: EpochCallback | None,
+    checkpoints: RunCheckpoints | None = None,
 ) -> GraphRun:
     start = time.perf_counter()
+    saved = checkpoints.load(seed, fold) if checkpoints is not None else None
+    if saved is not None and saved.get("result") is not None:
+        log.info("run %d seed %d fold %s: finished in a checkpoint", run_index, seed, fold)
+        return GraphRun.from_state(saved["result"])
     device = torch.device(config.device)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -504,7 +538,38 @@ def _run(
     history: list[EpochRecord] = []
     epoch_seconds: list[float] = []
     stopping = EarlyStopping(config.patience, higher_is_better=task.higher_is_better)
-    for epoch in range(1, config.epochs + 1):
+    first_epoch, earlier_seconds = 1, 0.0
+    if saved is not None:  # continue after the last saved epoch, random states included
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        for scheduler, name in ((cosine, "cosine"), (plateau, "plateau")):
+            if scheduler is not None:
+                scheduler.load_state_dict(saved[name])
+        set_rng_state(saved["rng"], generator, device)
+        history = [epoch_from_state(r) for r in saved["history"]]
+        epoch_seconds = [float(s) for s in saved["epoch_seconds"]]
+        if config.patience is not None:
+            for record in history:
+                stopping.update(record.valid[task.metric])
+        first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
+
+    def state(epoch: int) -> dict[str, Any]:
+        out = {
+            "epoch": epoch,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng": rng_state(generator, device),
+            "history": [epoch_to_state(r) for r in history],
+            "epoch_seconds": list(epoch_seconds),
+            "seconds": earlier_seconds + time.perf_counter() - start,
+            "result": None,
+        }
+        for scheduler, name in ((cosine, "cosine"), (plateau, "plateau")):
+            if scheduler is not None:
+                out[name] = scheduler.state_dict()
+        return out
+
+    for epoch in range(first_epoch, config.epochs + 1):
         tick = time.perf_counter()
         loss = _train_epoch(config, task, model, optimizer, train_loader, device)
         train_seconds = time.perf_counter() - tick
@@ -515,6 +580,8 @@ def _run(
         if not evaluate:
             if plateau is not None and "valid" not in stages:
                 plateau.step(loss)
+            if checkpoints is not None:
+                checkpoints.save(seed, state(epoch), fold)
             continue
         tick = time.perf_counter()
         values = {}
@@ -544,7 +611,10 @@ def _run(
         )
         if on_epoch is not None:
             on_epoch(run_index, record)
-        if config.patience is not None and stopping.update(record.valid[task.metric]):
+        stop = config.patience is not None and stopping.update(record.valid[task.metric])
+        if checkpoints is not None:
+            checkpoints.save(seed, state(epoch), fold)
+        if stop:
             log.info(
                 "run %d seed %d fold %s: early stop after epoch %d", run_index, seed, fold, epoch
             )
@@ -560,15 +630,18 @@ def _run(
         best.test,
         best.epoch,
     )
-    return GraphRun(
+    result = GraphRun(
         seed=seed,
         fold=fold,
         best=best,
         history=tuple(history),
         num_parameters=num_parameters,
-        seconds=time.perf_counter() - start,
+        seconds=earlier_seconds + time.perf_counter() - start,
         epoch_seconds=tuple(epoch_seconds),
     )
+    if checkpoints is not None:  # finished: a resume returns this result, trains nothing
+        checkpoints.save(seed, {"epoch": history[-1].epoch, "result": result.to_state()}, fold)
+    return result
 
 
 def _splits(
@@ -610,6 +683,8 @@ def train_graph(
     on_epoch: EpochCallback | None = None,
     on_run: GraphRunCallback | None = None,
     on_result: Callable[[GraphResult], None] | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> GraphResult:
     """Train and evaluate ``config.runs`` seeds on every fold of a graph-set dataset.
 
@@ -626,6 +701,10 @@ def train_graph(
         on_run: called as ``on_run(run_index, run)`` after every run.
         on_result: called after every run with the :class:`GraphResult` of the runs so far
             (e.g. to store each run's record as soon as it exists).
+        checkpoint_dir, resume: as :func:`~graphpair.train.train_link`: a checkpoint per
+            run (seed and fold) after every epoch; ``resume`` skips finished runs and
+            continues unfinished ones (model, optimizer, scheduler and random states), so a
+            CPU run ends with the uninterrupted numbers.
 
     Returns:
         A :class:`GraphResult`; ``result.summary()`` is mean ± std over folds and seeds.
@@ -641,6 +720,11 @@ def train_graph(
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
+    if resume and checkpoint_dir is None:
+        raise ConfigError("resume", "resume needs checkpoint_dir (where the checkpoints are)")
+    checkpoints = None
+    if checkpoint_dir is not None:
+        checkpoints = RunCheckpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     try:
         dataset = load_dataset(
@@ -679,8 +763,9 @@ def train_graph(
     for fold, split in splits:
         for offset in range(config.runs):
             run_index = len(runs)
+            seed = config.seed + offset
             run = _run(
-                config, task, inputs, graphs, split, config.seed + offset, fold, run_index, on_epoch
+                config, task, inputs, graphs, split, seed, fold, run_index, on_epoch, checkpoints
             )
             runs.append(run)
             if on_run is not None:

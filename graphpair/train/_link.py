@@ -39,7 +39,7 @@ from graphpair.nn import (
     NCNPredictor,
 )
 from graphpair.ops import CSR
-from graphpair.train._checkpoint import RunCheckpoints
+from graphpair.train._checkpoint import RunCheckpoints, rng_state, set_rng_state
 from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._results import (
     EarlyStopping,
@@ -411,20 +411,6 @@ def _train_epoch(
     return mean
 
 
-def _rng_state(generator: torch.Generator, device: torch.device) -> dict[str, Any]:
-    state = {"torch": torch.get_rng_state(), "generator": generator.get_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict[str, Any], generator: torch.Generator, device: torch.device) -> None:
-    torch.set_rng_state(state["torch"].cpu())
-    generator.set_state(state["generator"].cpu())
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
-
-
 def _run(
     config: LinkConfig,
     data: object,
@@ -479,7 +465,7 @@ def _run(
         encoder.load_state_dict(saved["encoder"])
         predictor.load_state_dict(saved["predictor"])
         optimizer.load_state_dict(saved["optimizer"])
-        _set_rng_state(saved["rng"], generator, device)
+        set_rng_state(saved["rng"], generator, device)
         history = [epoch_from_state(r) for r in saved["history"]]
         for record in history:
             stopping.update(record.valid[config.metric])
@@ -492,7 +478,7 @@ def _run(
             "encoder": encoder.state_dict(),
             "predictor": predictor.state_dict(),
             "optimizer": optimizer.state_dict(),
-            "rng": _rng_state(generator, device),
+            "rng": rng_state(generator, device),
             "history": [epoch_to_state(r) for r in history],
             "seconds": earlier_seconds + time.perf_counter() - start,
             "result": None,

@@ -183,3 +183,55 @@ def test_sigkill_then_resume_repeats_nothing_and_matches(tmp_path: pathlib.Path)
     for record, run in zip(records, full.runs, strict=True):
         got = [(h["epoch"], h["loss"], h["valid"], h["test"]) for h in record["history"]]
         assert got == [(r.epoch, r.loss, dict(r.valid), dict(r.test)) for r in run.history]
+
+
+def _graph_numbers(result: Any) -> list[list[tuple[Any, ...]]]:
+    return [[(r.epoch, r.loss, r.valid, r.test) for r in run.history] for run in result.runs]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "changes"),
+    [
+        # A fixed split, dropout, a cosine schedule with warm-up: every state must come back.
+        (
+            "CLUSTER",
+            {
+                "dataset_options": {"num_train": 24, "num_valid": 8, "num_test": 8},
+                "scheduler": "cosine",
+                "warmup_epochs": 2,
+                "dropout": 0.3,
+            },
+        ),
+        # Cross-validation folds (one checkpoint per seed and fold) and a plateau schedule.
+        ("CSL", {"folds": 2, "scheduler": "plateau", "plateau_patience": 1}),
+    ],
+)
+def test_graph_runner_resumes_to_the_uninterrupted_numbers(
+    tmp_path: pathlib.Path, dataset: str, changes: dict[str, Any]
+) -> None:
+    from graphpair.train import graph_config, train_graph
+
+    values: dict[str, Any] = {
+        "epochs": 5,
+        "runs": 2,
+        "hidden_channels": 8,
+        "num_layers": 2,
+        "batch_size": 8,
+    }
+    cfg = graph_config(dataset, "gin", **values, **changes)
+    full = train_graph(cfg)
+    with pytest.raises(_InterruptError):
+        train_graph(cfg, on_epoch=_interrupt_at(len(full.runs) - 1, 3), checkpoint_dir=tmp_path)
+    seen: list[tuple[int, int]] = []
+    resumed = train_graph(
+        cfg,
+        checkpoint_dir=tmp_path,
+        resume=True,
+        on_epoch=lambda run, record: seen.append((run, record.epoch)),
+    )
+    assert _graph_numbers(resumed) == _graph_numbers(full)
+    assert [r.best for r in resumed.runs] == [r.best for r in full.runs]
+    last = len(full.runs) - 1
+    assert seen == [(last, 3), (last, 4), (last, 5)]  # finished runs are not repeated
+    with pytest.raises(ConfigError, match="already holds"):
+        train_graph(cfg, checkpoint_dir=tmp_path)
