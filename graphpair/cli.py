@@ -25,6 +25,10 @@ Subcommands:
     scored by a linear probe on the frozen representations
     (``graphpair pretrain --dataset cora --runs 3``; ``docs/losses.md``).
 
+``node``
+    Node classification on one graph (Cora, CiteSeer, PubMed, ogbn-arxiv): an encoder and a
+    linear head over seeds (``graphpair node --dataset cora --conv gcn,sage --runs 10``).
+
 ``report``
     A leaderboard table from the runners' JSON records (one row per configuration, mean ± std
     over seeds), and with ``--output-dir`` markdown, CSV and PNG figures
@@ -45,6 +49,7 @@ import io
 import json
 import math
 import os
+import statistics
 import sys
 import types
 import typing
@@ -85,6 +90,7 @@ from graphpair.train import (
     write_report,
 )
 from graphpair.train._link import distributed_shard
+from graphpair.train._node import NodeConfig, NodeResult, NodeRun, node_config, train_node
 from graphpair.train._store import append_records
 
 __all__ = ["build_parser", "main"]
@@ -763,6 +769,116 @@ def _pretrain_configs(args: argparse.Namespace) -> list[GRACEConfig]:
     return [_build(functools.partial(grace_config, dataset, **overrides), from_file, args.config)]
 
 
+# ------------------------------------------------------------------------------------ node
+
+
+def _node_configs(args: argparse.Namespace) -> list[NodeConfig]:
+    chosen, overrides, from_file = _merged(args, NodeConfig, ("dataset", "conv"))
+    dataset = chosen["dataset"] or "cora"
+    convs = [c.strip() for c in str(chosen["conv"] or "gcn").split(",") if c.strip()]
+    if not convs:
+        raise ConfigError("conv", "conv must name an encoder convolution")
+    return [
+        _build(functools.partial(node_config, dataset, conv=c, **overrides), from_file, args.config)
+        for c in convs
+    ]
+
+
+def _node(args: argparse.Namespace) -> int:
+    out: Any = sys.stdout
+    configs: list[NodeConfig] = args.configs
+    if args.print_config:
+        payload = [cfg.to_dict() for cfg in configs]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), file=out)
+        return 0
+    say = _say(out, args.quiet)
+    rows = [("dataset", "encoder", "metric", "valid", "test", "params", "s/epoch", "total s")]
+    for cfg in configs:
+        say(
+            f"{cfg.dataset} {cfg.conv}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
+            f"{cfg.num_layers} layer(s) x {cfg.hidden_channels}, device {cfg.device}"
+        )
+        progress = _Progress(args.quiet, cfg.runs, cfg.epochs, "acc")
+
+        def on_epoch(run: int, record: EpochRecord, progress: _Progress = progress) -> None:
+            progress.epoch(run, record)
+            if args.verbose and not args.quiet:
+                say(
+                    f"  run {run + 1} epoch {record.epoch}: loss {record.loss:.4f}, acc valid "
+                    f"{100 * record.valid['acc']:.2f} test {100 * record.test['acc']:.2f}"
+                )
+
+        def on_run(
+            run: int, result: NodeRun, cfg: NodeConfig = cfg, progress: _Progress = progress
+        ) -> None:
+            progress.close()
+            if args.output is not None:
+                done = NodeResult(config=cfg, runs=(result,), seconds=result.seconds)
+                append_records(args.output, done.to_records())
+            say(
+                f"  run {run + 1}/{cfg.runs} seed {result.seed}: acc valid "
+                f"{100 * result.best.valid:.2f} test {100 * result.best.test:.2f} "
+                f"(epoch {result.best.epoch}), {result.seconds:.1f} s"
+            )
+
+        try:
+            result = train_node(cfg, on_epoch=on_epoch, on_run=on_run)
+        finally:
+            progress.close()
+        valid = [100 * r.best.valid for r in result.runs]
+        mean, std = result.summary()
+        rows.append(
+            (
+                cfg.dataset,
+                cfg.conv,
+                "acc",
+                _percent(statistics.fmean(valid), statistics.pstdev(valid)),
+                _percent(mean, std),
+                f"{result.num_parameters:,}",
+                f"{statistics.fmean(r.seconds_per_epoch for r in result.runs):.3f}",
+                f"{result.seconds:.1f}",
+            )
+        )
+    say("")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
+        if i == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+    return 0
+
+
+def _add_node_parser(sub: Any) -> None:
+    node = sub.add_parser(
+        "node",
+        help="node classification on one graph: an encoder and a linear head",
+        description="Node classification on a single graph (Cora, CiteSeer, PubMed with their "
+        "public split; ogbn-arxiv with OGB's): an MPNNEncoder (GCN, SAGE, SINC-GCN, ...) and a "
+        "Linear head, full-batch cross-entropy, validation-selected test accuracy over seeds.",
+    )
+    node.add_argument("--dataset", default=None, help="single-graph dataset (default: cora)")
+    node.add_argument(
+        "--conv",
+        "--model",
+        default=None,
+        help="encoder convolution, or several separated by commas (default: gcn)",
+    )
+    node.add_argument(
+        "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    node.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML (or JSON) file of field: value pairs, applied under the flags",
+    )
+    node.add_argument("--output", default=None, help="append one JSON record per run")
+    node.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    node.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
+    _add_config_flags(node, NodeConfig, ("dataset", "conv"), {"hidden_channels": ("--hidden",)})
+    node.set_defaults(func=_node, make_configs=_node_configs)
+
+
 def _pretrain(args: argparse.Namespace) -> int:
     out = sys.stdout
     (cfg,) = args.configs
@@ -976,6 +1092,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_link_parser(sub)
     _add_graph_parser(sub)
     _add_pretrain_parser(sub)
+    _add_node_parser(sub)
     _add_datasets_parser(sub)
     _add_report_parser(sub)
     return parser
@@ -990,7 +1107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = getattr(args, "data_root", None) if args.command == "datasets" else None
     if root is not None and not os.path.isdir(root):
         parser.error(f"--data-root: must be an existing folder; got {args.data_root!r}")
-    if args.command in ("link", "graph", "pretrain"):
+    if args.command in ("link", "graph", "pretrain", "node"):
         try:
             args.configs = args.make_configs(args)  # every value checked before any work
         except ConfigError as err:

@@ -14,6 +14,9 @@
   :func:`build_graph_model` (:data:`GRAPH_MODELS`); results in :class:`GraphResult`.
 - :func:`train_grace`: GRACE contrastive pre-training scored by a :func:`linear_probe`, for a
   :class:`GRACEConfig` (:func:`grace_config`, :data:`GRACE_CONFIGS`).
+- :func:`train_node`: node classification on one graph (``graphpair node``), an encoder and
+  a linear head, for a :class:`NodeConfig` (:func:`node_config`); results in
+  :class:`NodeResult`.
 - Reports (``graphpair report``): :func:`read_records` reads the runners' JSON records,
   :func:`group_records` groups runs of one configuration (:class:`ReportGroup`), and
   :func:`render_markdown`, :func:`render_csv`, :func:`write_figures` and
@@ -70,6 +73,7 @@ from graphpair.train._link import (
     link_objective,
     train_link,
 )
+from graphpair.train._node import NodeConfig, NodeResult, NodeRun, node_config, train_node
 from graphpair.train._report import (
     ReportError,
     ReportGroup,
@@ -118,6 +122,9 @@ __all__ = [
     "LinkConfig",
     "LinkResult",
     "MetricSummary",
+    "NodeConfig",
+    "NodeResult",
+    "NodeRun",
     "ReportError",
     "ReportGroup",
     "RunCallback",
@@ -139,6 +146,7 @@ __all__ = [
     "link_config",
     "link_objective",
     "make_folds",
+    "node_config",
     "read_records",
     "render_csv",
     "render_markdown",
@@ -148,6 +156,7 @@ __all__ = [
     "train_grace",
     "train_graph",
     "train_link",
+    "train_node",
     "write_figures",
     "write_report",
 ]

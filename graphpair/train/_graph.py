@@ -32,7 +32,7 @@ from torch_geometric.loader import DataLoader
 from graphpair.data import CacheError, GraphSet, LoadedDataset, load_dataset
 from graphpair.losses import sup_con
 from graphpair.metrics import Evaluator
-from graphpair.train._checkpoint import RunCheckpoints, config_key, rng_state, set_rng_state
+from graphpair.train._checkpoint import RunCheckpoints, rng_state, set_rng_state
 from graphpair.train._config import ConfigError
 from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
 from graphpair.train._graph_models import (
@@ -48,9 +48,7 @@ from graphpair.train._results import (
     Selection,
     epoch_from_state,
     epoch_to_state,
-    history_records,
-    json_number,
-    versions,
+    single_metric_record,
 )
 
 __all__ = [
@@ -402,31 +400,13 @@ class GraphResult:
         """One JSON-serialisable record per run: config, seed, fold, selected values, the
         per-epoch curve, parameter count, timings and versions (NaN is written as ``None``)."""
 
-        out = []
-        for run in self.runs:
-            out.append(
-                {
-                    "dataset": self.config.dataset,
-                    "model": self.config.model,
-                    "seed": run.seed,
-                    "fold": run.fold,
-                    "metric": self.task.metric,
-                    "higher_is_better": self.task.higher_is_better,
-                    "best": {
-                        "epoch": run.best.epoch,
-                        "valid": json_number(run.best.valid),
-                        "test": json_number(run.best.test),
-                    },
-                    "history": history_records(run.history),
-                    "num_parameters": run.num_parameters,
-                    "seconds": run.seconds,
-                    "seconds_per_epoch": run.seconds_per_epoch,
-                    "versions": versions(),
-                    "config": self.config.to_dict(),
-                    "config_key": config_key(self.config),
-                }
+        task = self.task
+        return [
+            single_metric_record(
+                self.config, self.config.model, run, task.metric, task.higher_is_better, run.fold
             )
-        return out
+            for run in self.runs
+        ]
 
 
 # ------------------------------------------------------------------------------------ loop

@@ -38,6 +38,41 @@ def versions() -> dict[str, str]:
     return {"graphpair": graphpair.__version__, "torch": torch.__version__}
 
 
+def single_metric_record(
+    config: Any,
+    model: str,
+    run: Any,
+    metric: str,
+    higher_is_better: bool,
+    fold: int | None = None,
+) -> dict[str, Any]:
+    """The JSON record of one run selected on one metric (graph and node runners): dataset,
+    model, seed, fold, metric and direction, the selected epoch, the curve, parameter count,
+    timings, versions, the config and its key. ``run`` has ``seed``, ``best``
+    (:class:`Selection`), ``history``, ``num_parameters``, ``seconds`` and
+    ``seconds_per_epoch``."""
+    return {
+        "dataset": config.dataset,
+        "model": model,
+        "seed": run.seed,
+        "fold": fold,
+        "metric": metric,
+        "higher_is_better": higher_is_better,
+        "best": {
+            "epoch": run.best.epoch,
+            "valid": json_number(run.best.valid),
+            "test": json_number(run.best.test),
+        },
+        "history": history_records(run.history),
+        "num_parameters": run.num_parameters,
+        "seconds": run.seconds,
+        "seconds_per_epoch": run.seconds_per_epoch,
+        "versions": versions(),
+        "config": config.to_dict(),
+        "config_key": config_key(config),
+    }
+
+
 def epoch_to_state(record: EpochRecord) -> dict[str, Any]:
     """An :class:`EpochRecord` as plain Python values (NaN kept; for checkpoints)."""
     out = dataclasses.asdict(record)

@@ -1,0 +1,303 @@
+"""Node classification on one graph (``graphpair node``): an encoder and a linear head.
+
+A baseline runner for the single-graph node datasets of the registry (Planetoid Cora /
+CiteSeer / PubMed with their public split, ogbn-arxiv with OGB's): any encoder of
+:class:`graphpair.nn.MPNNEncoder` (GCN, SAGE, SINC-GCN, ...) followed by a Linear layer to the
+classes, full-batch cross-entropy on the training nodes, Adam with weight decay, accuracy on
+validation and test after every evaluated epoch, the epoch of best validation accuracy
+selected, several seeds, early stopping, and the same JSON records as the other runners.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from graphpair.data import get_spec, load_dataset
+from graphpair.nn import CONVS, MPNNEncoder
+from graphpair.train._config import (
+    ConfigError,
+    _check_device,
+    _check_paths,
+    _choice,
+    _fail,
+    _float,
+    _int,
+)
+from graphpair.train._grace import _probe_split
+from graphpair.train._link import EpochCallback
+from graphpair.train._results import (
+    EarlyStopping,
+    EpochRecord,
+    Selection,
+    single_metric_record,
+)
+
+__all__ = ["NodeConfig", "NodeResult", "NodeRun", "train_node"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """One node-classification run (see :func:`train_node`).
+
+    Attributes:
+        dataset: a registered dataset that is one graph with node features and labels
+            (``'cora'``, ``'citeseer'``, ``'pubmed'``, ``'ogbn-arxiv'``).
+        conv: encoder convolution, one of :data:`graphpair.nn.CONVS`.
+        hidden_channels, num_layers: encoder width and depth.
+        dropout: encoder dropout.
+        lr, weight_decay: Adam.
+        epochs, runs, seed: seeds are ``seed .. seed + runs - 1``.
+        eval_every: evaluate every this many epochs (and after the last).
+        patience: early stopping on validation accuracy; ``None`` = every epoch.
+        device: ``'cpu'``, ``'cuda[:i]'`` or ``'auto'``.
+        data_root, cache, download: where to read.
+    """
+
+    dataset: str = "cora"
+    conv: str = "gcn"
+    hidden_channels: int = 64
+    num_layers: int = 2
+    dropout: float = 0.5
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    epochs: int = 200
+    runs: int = 10
+    seed: int = 0
+    eval_every: int = 1
+    patience: int | None = None
+    device: str = "cpu"
+    data_root: str | None = None
+    cache: str | None = None
+    download: bool = True
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "dataset", _dataset_name(self.dataset))
+        set_(self, "conv", _choice("conv", self.conv, CONVS))
+        for name in ("hidden_channels", "num_layers", "epochs", "runs", "eval_every"):
+            _int(name, getattr(self, name), minimum=1)
+        _int("seed", self.seed, minimum=0)
+        if self.patience is not None:
+            _int("patience", self.patience, minimum=1)
+        if not 0.0 <= _float("dropout", self.dropout) < 1.0:
+            raise _fail("dropout", "a probability in [0, 1)", self.dropout)
+        for name in ("lr", "weight_decay"):
+            if _float(name, getattr(self, name)) < 0:
+                raise _fail(name, ">= 0", getattr(self, name))
+        if not isinstance(self.download, bool):
+            raise _fail("download", "a bool", self.download)
+        set_(self, "device", _check_device(self.device))
+        _check_paths(self)
+
+    def replace(self, **changes: Any) -> NodeConfig:
+        """A copy with ``changes`` applied (and checked)."""
+        _check_fields(changes)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class NodeRun:
+    """One seed: the selected epoch, the curve, parameters and wall time."""
+
+    seed: int
+    best: Selection
+    history: tuple[EpochRecord, ...]
+    num_parameters: int
+    seconds: float
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Mean training time of an evaluated epoch."""
+        return statistics.fmean(r.train_seconds for r in self.history)
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """All runs of one configuration; ``summary()`` is test accuracy x100, mean and
+    population std."""
+
+    config: NodeConfig
+    runs: tuple[NodeRun, ...]
+    seconds: float
+
+    @property
+    def num_parameters(self) -> int:
+        """Trainable parameters of the model."""
+        return self.runs[0].num_parameters
+
+    def summary(self) -> tuple[float, float]:
+        """Test accuracy x100 at the selected epochs: mean and population std over runs."""
+        values = [100 * run.best.test for run in self.runs]
+        return statistics.fmean(values), statistics.pstdev(values)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One JSON record per run, in the graph runner's layout (``graphpair report``)."""
+        return [
+            single_metric_record(self.config, self.config.conv, run, "acc", True)
+            for run in self.runs
+        ]
+
+
+def node_config(dataset: str = "cora", **overrides: Any) -> NodeConfig:
+    """A :class:`NodeConfig` for ``dataset`` with ``overrides`` (unknown names raise
+    ``ConfigError``)."""
+    _check_fields(overrides)
+    return NodeConfig(dataset=dataset, **overrides)
+
+
+def _dataset_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail("dataset", "a registered dataset name", value)
+    try:
+        spec = get_spec(value)
+    except ValueError as err:
+        raise ConfigError("dataset", str(err)) from None
+    if spec.task == "graph" or "graphs" in spec.stats:
+        raise ConfigError(
+            "dataset",
+            f"dataset must be a single graph; {spec.name!r} is a set of graphs "
+            "(use graphpair graph)",
+        )
+    return spec.name
+
+
+def _check_fields(changes: dict[str, Any]) -> None:
+    names = [f.name for f in dataclasses.fields(NodeConfig)]
+    for key in changes:
+        if key not in names:
+            raise ConfigError(key, f"unknown NodeConfig field {key!r}; valid fields: {names}")
+
+
+def _masks(dataset: Any, data: Any, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+    split = getattr(dataset, "split", None)
+    if isinstance(split, dict) and {"train", "valid", "test"} <= set(split):
+        n = int(data.num_nodes)
+        masks = []
+        for name in ("train", "valid", "test"):
+            mask = torch.zeros(n, dtype=torch.bool)
+            mask[split[name].long()] = True
+            masks.append(mask)
+        return masks[0], masks[1], masks[2]
+    return _probe_split(data, generator)
+
+
+def _accuracy(logits: Tensor, y: Tensor, mask: Tensor) -> float:
+    return float((logits[mask].argmax(-1) == y[mask]).float().mean())
+
+
+def train_node(
+    config: NodeConfig,
+    *,
+    on_epoch: EpochCallback | None = None,
+    on_run: Callable[[int, NodeRun], None] | None = None,
+) -> NodeResult:
+    """Train ``config.runs`` seeds of an encoder + linear head for node classification.
+
+    The split is the dataset's own (OGB's, or Planetoid's public masks); a graph without one
+    gets Planetoid's recipe drawn from the seed (20 training nodes per class, 500
+    validation, 1,000 test). Every epoch is one full-batch step; the selected epoch is the
+    first with the best validation accuracy.
+
+    Raises:
+        ConfigError: the dataset is not one graph with node features and labels, or the
+            device is unavailable.
+    """
+    if not isinstance(config, NodeConfig):
+        raise TypeError(f"config must be a NodeConfig; got {type(config).__name__}")
+    device = torch.device(config.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", f"device {config.device!r} is not available here")
+    start = time.perf_counter()
+    dataset = load_dataset(
+        config.dataset, config.data_root, cache=config.cache, download=config.download
+    )
+    data = dataset.data
+    x, y = getattr(data, "x", None), getattr(data, "y", None)
+    if x is None or y is None or y.dim() != 1 or y.numel() != int(data.num_nodes):
+        raise ConfigError(
+            "dataset",
+            f"dataset {config.dataset!r} is not one graph with node features and one label "
+            "per node",
+        )
+    x = (x.to_dense() if x.is_sparse else x).float().to(device)
+    y = y.long().to(device)
+    edge_index = data.edge_index.to(device)
+    num_classes = int(y.max()) + 1
+    runs = []
+    for index in range(config.runs):
+        seed = config.seed + index
+        tick = time.perf_counter()
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        train, valid, test = (m.to(device) for m in _masks(dataset, data, generator))
+        encoder = MPNNEncoder(
+            x.size(1),
+            config.hidden_channels,
+            config.num_layers,
+            conv=config.conv,
+            dropout=config.dropout,
+        )
+        head = torch.nn.Linear(config.hidden_channels, num_classes)
+        model = torch.nn.Sequential(encoder, head).to(device)
+        optimizer = torch.optim.Adam(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        stopping = EarlyStopping(config.patience)
+        history: list[EpochRecord] = []
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            step = time.perf_counter()
+            optimizer.zero_grad()
+            logits = head(encoder(x, edge_index))
+            loss = F.cross_entropy(logits[train], y[train])
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            train_seconds = time.perf_counter() - step
+            if epoch % config.eval_every and epoch != config.epochs:
+                continue
+            step = time.perf_counter()
+            model.eval()
+            with torch.no_grad():
+                logits = head(encoder(x, edge_index))
+            record = EpochRecord(
+                epoch,
+                float(loss.detach()),
+                {"acc": _accuracy(logits, y, valid)},
+                {"acc": _accuracy(logits, y, test)},
+                train_seconds,
+                time.perf_counter() - step,
+            )
+            history.append(record)
+            if on_epoch is not None:
+                on_epoch(index, record)
+            if config.patience is not None and stopping.update(record.valid["acc"]):
+                break
+        best = max(history, key=lambda r: (r.valid["acc"], -r.epoch))
+        run = NodeRun(
+            seed=seed,
+            best=Selection(best.epoch, best.valid["acc"], best.test["acc"]),
+            history=tuple(history),
+            num_parameters=sum(p.numel() for p in model.parameters()),
+            seconds=time.perf_counter() - tick,
+        )
+        log.info("run %d seed %d: valid %.4f test %.4f", index, seed, run.best.valid, run.best.test)
+        runs.append(run)
+        if on_run is not None:
+            on_run(index, run)
+    return NodeResult(config=config, runs=tuple(runs), seconds=time.perf_counter() - start)
