@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench report
 
 demo:
 	bash scripts/setup.sh
@@ -18,3 +18,10 @@ test:
 bench:
 	bash scripts/setup.sh test,scatter
 	$(PY) benchmarks/run.py
+
+# The leaderboard of the recorded benchmark runs (issue 8): benchmarks/results/report/.
+report:
+	bash scripts/setup.sh test,scatter
+	$(PY) -m graphpair report benchmarks/results/link_accuracy/*.jsonl \
+		benchmarks/results/grit_short/*.jsonl --output-dir benchmarks/results/report \
+		--title "graphpair benchmark runs (from benchmarks/results/*/*.jsonl)"

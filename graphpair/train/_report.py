@@ -126,6 +126,8 @@ class ReportGroup:
         dataset, model, metric: as recorded (``model`` is the predictor of a link run).
         variant: the config fields that set this group apart from the other groups of the
             same dataset and model, as ``'field=value'`` strings (empty when it is alone).
+            Fields that some of the configurations lack (records written before a field
+            existed) are left out.
         config_id: the first 8 hex digits of the SHA-256 of the grouping key.
         records: the group's records, in reading order.
     """
@@ -199,7 +201,8 @@ def _variant(config: str, others: Sequence[str]) -> tuple[str, ...]:
         return ()
     mine = json.loads(config)
     theirs = [json.loads(o) for o in others]
-    fields = sorted(k for k in mine if any(t.get(k) != mine[k] for t in theirs))
+    # A field only one side has (a record from before the field existed) sets nothing apart.
+    fields = sorted(k for k in mine if any(k in t and t[k] != mine[k] for t in theirs))
     return tuple(f"{k}={json.dumps(mine[k])}" for k in fields)
 
 

@@ -80,6 +80,16 @@ def test_groups_are_configurations_and_values_match_the_runner_summary(
     assert table.startswith("# karate\n")
 
 
+def test_variant_ignores_fields_older_records_lack(link_records: list[dict[str, Any]]) -> None:
+    # A record written before a config field existed lacks it: only fields both sides have
+    # can set a group apart, or every new field would show up as a variant.
+    old = json.loads(json.dumps(link_records[:2]))
+    for record in old:
+        del record["config"]["walk_length"]
+    groups = group_records(old + link_records[2:4])
+    assert [g.variant for g in groups[:2]] == [("dropout=0.1",), ("dropout=0.3",)]
+
+
 def test_graph_records_and_lower_is_better_metrics(
     graph_records: list[dict[str, Any]],
 ) -> None:
