@@ -524,6 +524,20 @@ def _link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_checkpoint_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="checkpoint every run after every epoch into this folder (atomic, checksummed)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from --checkpoint-dir: finished runs are not repeated, unfinished ones "
+        "continue after their last epoch (on CPU with the same final numbers)",
+    )
+
+
 def _add_link_parser(sub: Any) -> None:
     link = sub.add_parser(
         "link",
@@ -555,17 +569,7 @@ def _add_link_parser(sub: Any) -> None:
     )
     link.add_argument("--output", default=None, help="write one JSON record per run to this file")
     link.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
-    link.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        help="checkpoint every run after every epoch into this folder (atomic, checksummed)",
-    )
-    link.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from --checkpoint-dir: finished runs are not repeated, unfinished ones "
-        "continue after their last epoch (on CPU with the same final numbers)",
-    )
+    _add_checkpoint_flags(link)
     link.add_argument(
         "--quiet",
         action="store_true",
@@ -740,17 +744,7 @@ def _add_graph_parser(sub: Any) -> None:
     )
     graph.add_argument("--output", default=None, help="write one JSON record per run to this file")
     graph.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
-    graph.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        help="checkpoint every run after every epoch into this folder (atomic, checksummed)",
-    )
-    graph.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from --checkpoint-dir: finished runs are not repeated, unfinished ones "
-        "continue after their last epoch",
-    )
+    _add_checkpoint_flags(graph)
     graph.add_argument(
         "--quiet",
         action="store_true",
@@ -822,7 +816,13 @@ def _node(args: argparse.Namespace) -> int:
             )
 
         try:
-            result = train_node(cfg, on_epoch=on_epoch, on_run=on_run)
+            result = train_node(
+                cfg,
+                on_epoch=on_epoch,
+                on_run=on_run,
+                checkpoint_dir=args.checkpoint_dir,
+                resume=args.resume,
+            )
         finally:
             progress.close()
         valid = [100 * r.best.valid for r in result.runs]
@@ -863,6 +863,7 @@ def _add_node_parser(sub: Any) -> None:
         default=None,
         help="encoder convolution, or several separated by commas (default: gcn)",
     )
+    _add_checkpoint_flags(node)
     node.add_argument(
         "--print-config", action="store_true", help="print the merged configuration and exit"
     )

@@ -22,7 +22,7 @@ import torch
 from graphpair.data._io import fingerprint, load_checked, save_checked
 from graphpair.train._config import ConfigError
 
-__all__ = ["CheckpointError", "RunCheckpoints", "config_key"]
+__all__ = ["CheckpointError", "RunCheckpoints", "config_key", "open_checkpoints"]
 
 _MAGIC = b"GRAPHPAIR-CHECKPOINT-1\n"
 _FORMAT = 1
@@ -148,3 +148,24 @@ class RunCheckpoints:
         if not isinstance(state, dict) or "epoch" not in state:
             raise CheckpointError(f"{str(path)!r} has an unexpected layout (no 'epoch')")
         return state
+
+
+def open_checkpoints(
+    checkpoint_dir: str | os.PathLike[str] | None,
+    config: Any,
+    *,
+    resume: bool,
+    device: torch.device | str = "cpu",
+) -> RunCheckpoints | None:
+    """The runners' entry: :class:`RunCheckpoints` under ``checkpoint_dir``, or ``None``
+    without one.
+
+    Raises:
+        ConfigError: ``resume`` without ``checkpoint_dir`` (field ``resume``), or as
+            :class:`RunCheckpoints`.
+    """
+    if resume and checkpoint_dir is None:
+        raise ConfigError("resume", "resume needs checkpoint_dir (where the checkpoints are)")
+    if checkpoint_dir is None:
+        return None
+    return RunCheckpoints(checkpoint_dir, config, resume=resume, device=device)

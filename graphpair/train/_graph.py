@@ -32,7 +32,12 @@ from torch_geometric.loader import DataLoader
 from graphpair.data import CacheError, GraphSet, LoadedDataset, load_dataset
 from graphpair.losses import sup_con
 from graphpair.metrics import Evaluator
-from graphpair.train._checkpoint import RunCheckpoints, rng_state, set_rng_state
+from graphpair.train._checkpoint import (
+    RunCheckpoints,
+    open_checkpoints,
+    rng_state,
+    set_rng_state,
+)
 from graphpair.train._config import ConfigError
 from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
 from graphpair.train._graph_models import (
@@ -700,11 +705,7 @@ def train_graph(
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
-    if resume and checkpoint_dir is None:
-        raise ConfigError("resume", "resume needs checkpoint_dir (where the checkpoints are)")
-    checkpoints = None
-    if checkpoint_dir is not None:
-        checkpoints = RunCheckpoints(checkpoint_dir, config, resume=resume, device=device)
+    checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     try:
         dataset = load_dataset(

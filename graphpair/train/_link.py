@@ -39,7 +39,12 @@ from graphpair.nn import (
     NCNPredictor,
 )
 from graphpair.ops import CSR
-from graphpair.train._checkpoint import RunCheckpoints, rng_state, set_rng_state
+from graphpair.train._checkpoint import (
+    RunCheckpoints,
+    open_checkpoints,
+    rng_state,
+    set_rng_state,
+)
 from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._results import (
     EarlyStopping,
@@ -630,8 +635,6 @@ def train_link(
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
-    if resume and checkpoint_dir is None:
-        raise ConfigError("resume", "resume needs checkpoint_dir (where the checkpoints are)")
     shard = distributed_shard()
     if shard.world > 1 and config.batch_size % shard.world:
         raise ConfigError(
@@ -643,9 +646,7 @@ def train_link(
         raise ConfigError(
             "checkpoint_dir", "checkpoints are not supported with several processes yet"
         )
-    checkpoints = None
-    if checkpoint_dir is not None:
-        checkpoints = RunCheckpoints(checkpoint_dir, config, resume=resume, device=device)
+    checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     dataset = load_dataset(
         config.dataset, config.data_root, cache=config.cache, download=config.download

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,12 @@ from torch import Tensor
 
 from graphpair.data import get_spec, load_dataset
 from graphpair.nn import CONVS, MPNNEncoder
+from graphpair.train._checkpoint import (
+    RunCheckpoints,
+    open_checkpoints,
+    rng_state,
+    set_rng_state,
+)
 from graphpair.train._config import (
     ConfigError,
     _check_device,
@@ -39,6 +46,8 @@ from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
     Selection,
+    epoch_from_state,
+    epoch_to_state,
     single_metric_record,
 )
 
@@ -126,6 +135,27 @@ class NodeRun:
         """Mean training time of an evaluated epoch."""
         return statistics.fmean(r.train_seconds for r in self.history)
 
+    def to_state(self) -> dict[str, Any]:
+        """Plain Python values (for checkpoints); :meth:`from_state` inverts it exactly."""
+        return {
+            "seed": self.seed,
+            "best": dataclasses.asdict(self.best),
+            "history": [epoch_to_state(r) for r in self.history],
+            "num_parameters": self.num_parameters,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> NodeRun:
+        """The :class:`NodeRun` that :meth:`to_state` described."""
+        return cls(
+            seed=int(state["seed"]),
+            best=Selection(**state["best"]),
+            history=tuple(epoch_from_state(r) for r in state["history"]),
+            num_parameters=int(state["num_parameters"]),
+            seconds=float(state["seconds"]),
+        )
+
 
 @dataclass(frozen=True)
 class NodeResult:
@@ -201,11 +231,114 @@ def _accuracy(logits: Tensor, y: Tensor, mask: Tensor) -> float:
     return float((logits[mask].argmax(-1) == y[mask]).float().mean())
 
 
+def _node_run(
+    config: NodeConfig,
+    dataset: Any,
+    tensors: tuple[Tensor, Tensor, Tensor],
+    index: int,
+    on_epoch: EpochCallback | None,
+    checkpoints: RunCheckpoints | None,
+) -> NodeRun:
+    x, y, edge_index = tensors
+    device = x.device
+    seed = config.seed + index
+    start = time.perf_counter()
+    saved = checkpoints.load(seed) if checkpoints is not None else None
+    if saved is not None and saved.get("result") is not None:
+        log.info("run %d seed %d: finished in a checkpoint", index, seed)
+        return NodeRun.from_state(saved["result"])
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    train, valid, test = (m.to(device) for m in _masks(dataset, dataset.data, generator))
+    num_classes = int(y.max()) + 1
+    encoder = MPNNEncoder(
+        x.size(1),
+        config.hidden_channels,
+        config.num_layers,
+        conv=config.conv,
+        dropout=config.dropout,
+    )
+    head = torch.nn.Linear(config.hidden_channels, num_classes)
+    model = torch.nn.Sequential(encoder, head).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    stopping = EarlyStopping(config.patience)
+    history: list[EpochRecord] = []
+    first_epoch, earlier_seconds = 1, 0.0
+    if saved is not None:  # continue after the last saved epoch, random states included
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        set_rng_state(saved["rng"], generator, device)
+        history = [epoch_from_state(r) for r in saved["history"]]
+        if config.patience is not None:
+            for record in history:
+                stopping.update(record.valid["acc"])
+        first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
+
+    def state(epoch: int) -> dict[str, Any]:
+        return {
+            "epoch": epoch,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng": rng_state(generator, device),
+            "history": [epoch_to_state(r) for r in history],
+            "seconds": earlier_seconds + time.perf_counter() - start,
+            "result": None,
+        }
+
+    for epoch in range(first_epoch, config.epochs + 1):
+        model.train()
+        step = time.perf_counter()
+        optimizer.zero_grad()
+        logits = head(encoder(x, edge_index))
+        loss = F.cross_entropy(logits[train], y[train])
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        train_seconds = time.perf_counter() - step
+        if epoch % config.eval_every and epoch != config.epochs:
+            if checkpoints is not None:
+                checkpoints.save(seed, state(epoch))
+            continue
+        step = time.perf_counter()
+        model.eval()
+        with torch.no_grad():
+            logits = head(encoder(x, edge_index))
+        record = EpochRecord(
+            epoch,
+            float(loss.detach()),
+            {"acc": _accuracy(logits, y, valid)},
+            {"acc": _accuracy(logits, y, test)},
+            train_seconds,
+            time.perf_counter() - step,
+        )
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(index, record)
+        stop = config.patience is not None and stopping.update(record.valid["acc"])
+        if checkpoints is not None:
+            checkpoints.save(seed, state(epoch))
+        if stop:
+            break
+    best = max(history, key=lambda r: (r.valid["acc"], -r.epoch))
+    run = NodeRun(
+        seed=seed,
+        best=Selection(best.epoch, best.valid["acc"], best.test["acc"]),
+        history=tuple(history),
+        num_parameters=sum(p.numel() for p in model.parameters()),
+        seconds=earlier_seconds + time.perf_counter() - start,
+    )
+    log.info("run %d seed %d: valid %.4f test %.4f", index, seed, run.best.valid, run.best.test)
+    if checkpoints is not None:  # finished: a resume returns this result, trains nothing
+        checkpoints.save(seed, {"epoch": history[-1].epoch, "result": run.to_state()})
+    return run
+
+
 def train_node(
     config: NodeConfig,
     *,
     on_epoch: EpochCallback | None = None,
     on_run: Callable[[int, NodeRun], None] | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
 ) -> NodeResult:
     """Train ``config.runs`` seeds of an encoder + linear head for node classification.
 
@@ -214,15 +347,28 @@ def train_node(
     validation, 1,000 test). Every epoch is one full-batch step; the selected epoch is the
     first with the best validation accuracy.
 
+    Args:
+        config: the run configuration.
+        on_epoch: called as ``on_epoch(run_index, record)`` after every evaluated epoch.
+        on_run: called as ``on_run(run_index, run)`` when a run ends (also for a run that a
+            resume finds finished).
+        checkpoint_dir, resume: as :func:`~graphpair.train.train_link`: one checkpoint per
+            seed, rewritten after every epoch; ``resume`` returns finished runs from their
+            checkpoints and continues unfinished ones after their last epoch, with the
+            numbers of an uninterrupted run on CPU.
+
     Raises:
-        ConfigError: the dataset is not one graph with node features and labels, or the
-            device is unavailable.
+        ConfigError: the dataset is not one graph with node features and labels, the device
+            is unavailable, ``resume`` without ``checkpoint_dir``, or checkpoints of this
+            configuration exist and ``resume`` is false.
+        CheckpointError: a checkpoint to resume from is truncated, corrupted or foreign.
     """
     if not isinstance(config, NodeConfig):
         raise TypeError(f"config must be a NodeConfig; got {type(config).__name__}")
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
+    checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     dataset = load_dataset(
         config.dataset, config.data_root, cache=config.cache, download=config.download
@@ -236,67 +382,10 @@ def train_node(
             "per node",
         )
     x = (x.to_dense() if x.is_sparse else x).float().to(device)
-    y = y.long().to(device)
-    edge_index = data.edge_index.to(device)
-    num_classes = int(y.max()) + 1
+    tensors = (x, y.long().to(device), data.edge_index.to(device))
     runs = []
     for index in range(config.runs):
-        seed = config.seed + index
-        tick = time.perf_counter()
-        torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(seed)
-        train, valid, test = (m.to(device) for m in _masks(dataset, data, generator))
-        encoder = MPNNEncoder(
-            x.size(1),
-            config.hidden_channels,
-            config.num_layers,
-            conv=config.conv,
-            dropout=config.dropout,
-        )
-        head = torch.nn.Linear(config.hidden_channels, num_classes)
-        model = torch.nn.Sequential(encoder, head).to(device)
-        optimizer = torch.optim.Adam(
-            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-        )
-        stopping = EarlyStopping(config.patience)
-        history: list[EpochRecord] = []
-        for epoch in range(1, config.epochs + 1):
-            model.train()
-            step = time.perf_counter()
-            optimizer.zero_grad()
-            logits = head(encoder(x, edge_index))
-            loss = F.cross_entropy(logits[train], y[train])
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
-            train_seconds = time.perf_counter() - step
-            if epoch % config.eval_every and epoch != config.epochs:
-                continue
-            step = time.perf_counter()
-            model.eval()
-            with torch.no_grad():
-                logits = head(encoder(x, edge_index))
-            record = EpochRecord(
-                epoch,
-                float(loss.detach()),
-                {"acc": _accuracy(logits, y, valid)},
-                {"acc": _accuracy(logits, y, test)},
-                train_seconds,
-                time.perf_counter() - step,
-            )
-            history.append(record)
-            if on_epoch is not None:
-                on_epoch(index, record)
-            if config.patience is not None and stopping.update(record.valid["acc"]):
-                break
-        best = max(history, key=lambda r: (r.valid["acc"], -r.epoch))
-        run = NodeRun(
-            seed=seed,
-            best=Selection(best.epoch, best.valid["acc"], best.test["acc"]),
-            history=tuple(history),
-            num_parameters=sum(p.numel() for p in model.parameters()),
-            seconds=time.perf_counter() - tick,
-        )
-        log.info("run %d seed %d: valid %.4f test %.4f", index, seed, run.best.valid, run.best.test)
+        run = _node_run(config, dataset, tensors, index, on_epoch, checkpoints)
         runs.append(run)
         if on_run is not None:
             on_run(index, run)

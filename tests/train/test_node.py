@@ -119,3 +119,77 @@ def test_cli_node_table_and_records(
     with pytest.raises(SystemExit):
         main(["node", "--dataset", "ogbg-molesol", "--print-config"])
     assert "--dataset: dataset must be a single graph" in capsys.readouterr().err
+
+
+class _CrashError(Exception):
+    pass
+
+
+def _curve(result: Any) -> list[list[tuple[Any, ...]]]:
+    return [[(r.epoch, r.loss, r.valid, r.test) for r in run.history] for run in result.runs]
+
+
+def test_resume_after_a_crash_ends_with_the_uninterrupted_numbers(tmp_path: pathlib.Path) -> None:
+    # The embedded default graph (no data files needed); eval_every=2 so that the epochs
+    # between evaluations are checkpointed too.
+    cfg = node_config("default", epochs=10, runs=2, hidden_channels=8, eval_every=2)
+    full = train_node(cfg)
+
+    def crash(run: int, record: Any) -> None:
+        if run == 1 and record.epoch == 6:
+            raise _CrashError
+
+    with pytest.raises(_CrashError):  # dies in seed 1 after epoch 6 trained, before it was saved
+        train_node(cfg, on_epoch=crash, checkpoint_dir=tmp_path)
+    seen: list[tuple[int, int]] = []
+    finished: list[int] = []
+    resumed = train_node(
+        cfg,
+        on_epoch=lambda run, record: seen.append((run, record.epoch)),
+        on_run=lambda run, result: finished.append(result.seed),
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
+    # Seed 0 comes back from its checkpoint; seed 1 continues after epoch 5 (its last save).
+    assert seen == [(1, 6), (1, 8), (1, 10)]
+    assert finished == [0, 1]
+    assert _curve(resumed) == _curve(full)
+    assert [r.best for r in resumed.runs] == [r.best for r in full.runs]
+    # A finished configuration resumes without training anything.
+    seen.clear()
+    again = train_node(
+        cfg,
+        on_epoch=lambda run, record: seen.append((run, record.epoch)),
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
+    assert seen == []
+    assert _curve(again) == _curve(full)
+    with pytest.raises(ConfigError, match="already holds 2 checkpoint") as info:
+        train_node(cfg, checkpoint_dir=tmp_path)
+    assert info.value.field == "resume"
+    with pytest.raises(ConfigError, match="resume needs checkpoint_dir") as info:
+        train_node(cfg, resume=True)
+    assert info.value.field == "resume"
+
+
+def test_cli_node_resume_refuses_a_truncated_checkpoint(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    argv = ["node", "--dataset", "default", "--runs", "1", "--epochs", "2", "--hidden", "8"]
+    argv += ["--checkpoint-dir", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert main([*argv, "--resume"]) == 0
+    again = capsys.readouterr().out.splitlines()
+    # The finished run, read back: the same row but for the command's own wall time.
+    assert [line.rsplit(None, 1)[0] for line in again] == [
+        line.rsplit(None, 1)[0] for line in table
+    ]
+    (ckpt,) = tmp_path.glob("*/run-0.ckpt")
+    ckpt.write_bytes(ckpt.read_bytes()[:-10])
+    with pytest.raises(SystemExit):
+        main([*argv, "--resume"])
+    err = capsys.readouterr().err
+    assert "--resume:" in err
+    assert "run-0.ckpt" in err
