@@ -54,6 +54,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -235,29 +236,54 @@ def _say(out: Any, quiet: bool) -> Callable[[str], None]:
 
 
 class _Progress:
-    """One tqdm bar per run over its epochs, on stderr, with the last loss and validation
-    value. Off with ``--quiet``, and by tqdm itself when stderr is not a terminal (CI logs)."""
+    """Two tqdm bars on stderr: the run's epochs, with the last loss and validation value,
+    and below it the current epoch's steps, with the step's loss. Off with ``--quiet``, and
+    by tqdm itself when stderr is not a terminal (CI logs)."""
 
     def __init__(self, quiet: bool, runs: int, epochs: int, metric: str | None) -> None:
         self.disable: bool | None = True if quiet else None
         self.runs, self.epochs, self.metric = runs, epochs, metric
         self.run = -1
         self.bar: Any = None
+        self.steps: Any = None
 
-    def epoch(self, run: int, record: EpochRecord) -> None:
+    def _start(self, run: int) -> None:
         from tqdm.auto import tqdm
 
-        if run != self.run:
-            self.close()
-            self.run = run
-            self.bar = tqdm(
-                total=self.epochs,
-                desc=f"run {run + 1}/{self.runs}",
-                unit="epoch",
+        if run == self.run:
+            return
+        self.close()
+        self.run = run
+        self.bar = tqdm(
+            total=self.epochs,
+            desc=f"run {run + 1}/{self.runs}",
+            unit="epoch",
+            leave=False,
+            disable=self.disable,
+            file=sys.stderr,
+        )
+
+    def step(self, run: int, step: int, steps: int, loss: float) -> None:
+        from tqdm.auto import tqdm
+
+        self._start(run)
+        if self.steps is None:
+            self.steps = tqdm(
+                total=steps,
+                desc="  steps",
+                unit="step",
                 leave=False,
+                position=1,
                 disable=self.disable,
                 file=sys.stderr,
             )
+        if step == 1:
+            self.steps.reset(total=steps)
+        self.steps.update(step - self.steps.n)
+        self.steps.set_postfix({"loss": f"{loss:.4f}"}, refresh=False)
+
+    def epoch(self, run: int, record: EpochRecord) -> None:
+        self._start(run)
         self.bar.update(record.epoch - self.bar.n)
         postfix = {"loss": f"{record.loss:.4f}"}
         metric = self.metric or next((k for k in record.valid if k != "loss"), None)
@@ -266,9 +292,10 @@ class _Progress:
         self.bar.set_postfix(postfix)  # redrawn once per epoch
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        for bar in (self.steps, self.bar):
+            if bar is not None:
+                bar.close()
+        self.bar = self.steps = None
 
 
 def _flag(field: str) -> str:
@@ -515,16 +542,56 @@ def _link(args: argparse.Namespace) -> int:
                 on_run=on_run,
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
+                on_step=None if progress.disable else progress.step,
             )
         finally:
             progress.close()
         results.append(result)
     say("")
     print(_link_table(results), file=out)
+    _write_summary(args.output, results, say)
     return 0
 
 
-def _add_checkpoint_flags(parser: argparse.ArgumentParser) -> None:
+def _summary_paths(output: str) -> tuple[Path, Path]:
+    """``runs.jsonl`` -> ``runs.summary.md``, ``runs.summary.csv`` (beside the records)."""
+    path = Path(output)
+    stem = path.with_suffix("") if path.suffix in (".jsonl", ".json") else path
+    return stem.with_name(stem.name + ".summary.md"), stem.with_name(stem.name + ".summary.csv")
+
+
+def _write_summary(output: str | None, results: Sequence[Any], say: Callable[[str], None]) -> None:
+    """With ``--output``, the command's summary table (one row per configuration, mean ±
+    std over its seeds, as ``graphpair report``) in markdown and CSV beside the records,
+    each written atomically. A configuration asked for twice counts once."""
+    if output is None:
+        return
+    records, seen = [], set()
+    for result in results:
+        for record in json.loads(json.dumps(result.to_records())):
+            key = (json.dumps(record["config"], sort_keys=True), record["seed"], record.get("fold"))
+            if key not in seen:
+                seen.add(key)
+                records.append(record)
+    if not records:
+        return
+    groups = group_records(records)
+    markdown, csv_path = _summary_paths(output)
+    atomic_write_bytes(markdown, render_markdown(groups, f"Summary of {output}").encode())
+    atomic_write_bytes(csv_path, render_csv(groups).encode())
+    say(f"summary: {markdown}, {csv_path}")
+
+
+def _add_runner_flags(parser: argparse.ArgumentParser) -> None:
+    """``--output``, ``--verbose``, ``--checkpoint-dir`` and ``--resume`` of the runners."""
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="append one JSON record per run to this file (a locked results store: a run is "
+        "never stored twice), and write the command's summary table beside it as "
+        "FILE.summary.md and FILE.summary.csv",
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
     parser.add_argument(
         "--checkpoint-dir",
         default=None,
@@ -567,9 +634,7 @@ def _add_link_parser(sub: Any) -> None:
         help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
         "configuration and under the flags",
     )
-    link.add_argument("--output", default=None, help="write one JSON record per run to this file")
-    link.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
-    _add_checkpoint_flags(link)
+    _add_runner_flags(link)
     link.add_argument(
         "--quiet",
         action="store_true",
@@ -703,12 +768,14 @@ def _graph(args: argparse.Namespace) -> int:
                 on_result=on_result,
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
+                on_step=None if progress.disable else progress.step,
             )
         finally:
             progress.close()
         results.append(result)
     say("")
     print(_graph_table(results), file=out)
+    _write_summary(args.output, results, say)
     return 0
 
 
@@ -742,9 +809,7 @@ def _add_graph_parser(sub: Any) -> None:
         help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
         "configuration and under the flags",
     )
-    graph.add_argument("--output", default=None, help="write one JSON record per run to this file")
-    graph.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
-    _add_checkpoint_flags(graph)
+    _add_runner_flags(graph)
     graph.add_argument(
         "--quiet",
         action="store_true",
@@ -787,6 +852,7 @@ def _node(args: argparse.Namespace) -> int:
         return 0
     say = _say(out, args.quiet)
     rows = [("dataset", "encoder", "metric", "valid", "test", "params", "s/epoch", "total s")]
+    results: list[NodeResult] = []
     for cfg in configs:
         say(
             f"{cfg.dataset} {cfg.conv}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
@@ -825,6 +891,7 @@ def _node(args: argparse.Namespace) -> int:
             )
         finally:
             progress.close()
+        results.append(result)
         valid = [100 * r.best.valid for r in result.runs]
         mean, std = result.summary()
         rows.append(
@@ -845,6 +912,7 @@ def _node(args: argparse.Namespace) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
         if i == 0:
             print("  ".join("-" * w for w in widths), file=out)
+    _write_summary(args.output, results, say)
     return 0
 
 
@@ -863,7 +931,6 @@ def _add_node_parser(sub: Any) -> None:
         default=None,
         help="encoder convolution, or several separated by commas (default: gcn)",
     )
-    _add_checkpoint_flags(node)
     node.add_argument(
         "--print-config", action="store_true", help="print the merged configuration and exit"
     )
@@ -873,8 +940,7 @@ def _add_node_parser(sub: Any) -> None:
         metavar="FILE",
         help="YAML (or JSON) file of field: value pairs, applied under the flags",
     )
-    node.add_argument("--output", default=None, help="append one JSON record per run")
-    node.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    _add_runner_flags(node)
     node.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     _add_config_flags(node, NodeConfig, ("dataset", "conv"), {"hidden_channels": ("--hidden",)})
     node.set_defaults(func=_node, make_configs=_node_configs)

@@ -13,6 +13,7 @@ import torch
 
 from graphpair.cli import main
 from graphpair.data import dataset_names, get_spec
+from graphpair.train import group_records, read_records, render_csv, render_markdown
 
 
 def test_demo_runs_and_reports_each_op(capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,6 +116,12 @@ def test_link_runs_and_prints_a_table(
     assert len(records) == 1
     assert records[0]["seed"] == 0
     assert records[0]["config"]["epochs"] == 2
+    # The command's summary table beside the records: what graphpair report makes of them.
+    groups = group_records(read_records([output]))
+    summary = tmp_path / "runs.summary.md"
+    assert summary.read_text() == render_markdown(groups, f"Summary of {output}")
+    assert (tmp_path / "runs.summary.csv").read_text() == render_csv(groups)
+    assert f"summary: {summary}" in out
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from graphpair.cli import main
+from graphpair.train import group_records, read_records, render_csv, render_markdown
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +77,12 @@ def test_graph_runs_folds_and_prints_a_table(
     records = [json.loads(line) for line in output.read_text().splitlines()]
     assert [(r["fold"], r["seed"]) for r in records] == [(0, 0), (1, 0)]
     assert all(r["config"]["epochs"] == 1 and len(r["history"]) == 1 for r in records)
+    groups = group_records(read_records([output]))
+    assert len(groups) == 1
+    assert (tmp_path / "runs.summary.md").read_text() == render_markdown(
+        groups, f"Summary of {output}"
+    )
+    assert (tmp_path / "runs.summary.csv").read_text() == render_csv(groups)
 
 
 def test_a_split_without_validation_shows_a_dash(capsys: pytest.CaptureFixture[str]) -> None:

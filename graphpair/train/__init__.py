@@ -66,6 +66,7 @@ from graphpair.train._graph_models import GraphInputs, GraphModel, build_graph_m
 from graphpair.train._link import (
     EpochCallback,
     RunCallback,
+    StepCallback,
     bce_loss,
     build_encoder,
     build_predictor,
@@ -131,6 +132,7 @@ __all__ = [
     "RunCheckpoints",
     "RunResult",
     "Selection",
+    "StepCallback",
     "bce_loss",
     "build_encoder",
     "build_graph_model",

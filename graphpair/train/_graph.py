@@ -14,6 +14,7 @@ validation set, as the UniqueSignature protocol).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -46,7 +47,7 @@ from graphpair.train._graph_models import (
     build_graph_model,
     transform_graphs,
 )
-from graphpair.train._link import EpochCallback
+from graphpair.train._link import EpochCallback, StepCallback
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
@@ -450,10 +451,12 @@ def _train_epoch(
     optimizer: torch.optim.Optimizer,
     loader: DataLoader,
     device: torch.device,
+    on_step: Callable[[int, int, float], None] | None = None,
 ) -> float:
     model.train()
     total, count = 0.0, 0
-    for batch in loader:
+    steps = len(loader)
+    for index, batch in enumerate(loader, 1):
         batch = batch.to(device)
         optimizer.zero_grad()
         if config.supcon_weight > 0:
@@ -471,8 +474,11 @@ def _train_epoch(
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         items = _count(task, batch)
-        total += float(loss.detach()) * items
+        value = float(loss.detach())
+        total += value * items
         count += items
+        if on_step is not None:
+            on_step(index, steps, value)
     return total / count
 
 
@@ -487,6 +493,7 @@ def _run(
     run_index: int,
     on_epoch: EpochCallback | None,
     checkpoints: RunCheckpoints | None = None,
+    on_step: StepCallback | None = None,
 ) -> GraphRun:
     start = time.perf_counter()
     saved = checkpoints.load(seed, fold) if checkpoints is not None else None
@@ -556,7 +563,8 @@ def _run(
 
     for epoch in range(first_epoch, config.epochs + 1):
         tick = time.perf_counter()
-        loss = _train_epoch(config, task, model, optimizer, train_loader, device)
+        step = None if on_step is None else functools.partial(on_step, run_index)
+        loss = _train_epoch(config, task, model, optimizer, train_loader, device, step)
         train_seconds = time.perf_counter() - tick
         epoch_seconds.append(train_seconds)
         if cosine is not None:
@@ -670,6 +678,7 @@ def train_graph(
     on_result: Callable[[GraphResult], None] | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    on_step: StepCallback | None = None,
 ) -> GraphResult:
     """Train and evaluate ``config.runs`` seeds on every fold of a graph-set dataset.
 
@@ -686,6 +695,8 @@ def train_graph(
         on_run: called as ``on_run(run_index, run)`` after every run.
         on_result: called after every run with the :class:`GraphResult` of the runs so far
             (e.g. to store each run's record as soon as it exists).
+        on_step: called as ``on_step(run_index, step, steps, loss)`` after every training
+            batch (:class:`~graphpair.train.StepCallback`).
         checkpoint_dir, resume: as :func:`~graphpair.train.train_link`: a checkpoint per
             run (seed and fold) after every epoch; ``resume`` skips finished runs and
             continues unfinished ones (model, optimizer, scheduler and random states), so a
@@ -746,7 +757,17 @@ def train_graph(
             run_index = len(runs)
             seed = config.seed + offset
             run = _run(
-                config, task, inputs, graphs, split, seed, fold, run_index, on_epoch, checkpoints
+                config,
+                task,
+                inputs,
+                graphs,
+                split,
+                seed,
+                fold,
+                run_index,
+                on_epoch,
+                checkpoints,
+                on_step,
             )
             runs.append(run)
             if on_run is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import time
@@ -59,6 +60,7 @@ from graphpair.train._results import (
 __all__ = [
     "EpochCallback",
     "RunCallback",
+    "StepCallback",
     "bce_loss",
     "build_encoder",
     "build_predictor",
@@ -74,6 +76,14 @@ class EpochCallback(Protocol):
     """``on_epoch(run_index, record)``: called after every evaluated epoch (0-based run)."""
 
     def __call__(self, run_index: int, record: EpochRecord, /) -> None: ...
+
+
+class StepCallback(Protocol):
+    """``on_step(run_index, step, steps, loss)``: called after every optimizer step of a
+    training epoch (0-based run, 1-based step of ``steps``, the step's training loss), for
+    progress displays on long epochs."""
+
+    def __call__(self, run_index: int, step: int, steps: int, loss: float, /) -> None: ...
 
 
 class RunCallback(Protocol):
@@ -356,12 +366,14 @@ def _train_epoch(
     generator: torch.Generator,
     step: torch.nn.Module | None = None,
     shard: Shard = Shard(),
+    on_step: Callable[[int, int, float], None] | None = None,
 ) -> float:
     """One epoch. With ``shard.world > 1`` every process draws the same permutation and
     negatives, masks the whole global batch (target link removal as in one process), runs the
     encoder on the whole graph and scores its contiguous ``1 / world`` of the batch;
     ``step`` (a ``DistributedDataParallel``) averages the gradients, so a step's update is the
-    one-process update on the global batch."""
+    one-process update on the global batch. ``on_step(step, steps, loss)`` follows every
+    optimizer step."""
     encoder.train()
     predictor.train()
     if step is None:
@@ -406,6 +418,8 @@ def _train_epoch(
             torch.nn.utils.clip_grad_norm_(predictor.parameters(), config.grad_clip)
         optimizer.step()
         losses.append(float(loss.detach()))
+        if on_step is not None:
+            on_step(len(losses), num_pos // batch, losses[-1])
     mean = sum(losses) / len(losses)
     if shard.world > 1:  # the loss of the global batches
         import torch.distributed as dist
@@ -425,6 +439,7 @@ def _run(
     on_epoch: EpochCallback | None,
     checkpoints: RunCheckpoints | None = None,
     shard: Shard = Shard(),
+    on_step: StepCallback | None = None,
 ) -> RunResult:
     start = time.perf_counter()
     saved = checkpoints.load(seed) if checkpoints is not None else None
@@ -514,6 +529,7 @@ def _run(
             generator,
             step,
             shard,
+            None if on_step is None else functools.partial(on_step, run_index),
         )
         train_seconds = time.perf_counter() - tick
         if epoch % config.eval_every and epoch != config.epochs:
@@ -598,6 +614,7 @@ def train_link(
     on_run: RunCallback | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    on_step: StepCallback | None = None,
 ) -> LinkResult:
     """Train and evaluate ``config.runs`` independent runs of a link predictor.
 
@@ -611,6 +628,8 @@ def train_link(
         config: the run configuration (see :func:`graphpair.train.link_config`).
         on_epoch: called as ``on_epoch(run_index, record)`` after every evaluation.
         on_run: called as ``on_run(run_index, result)`` after every run.
+        on_step: called as ``on_step(run_index, step, steps, loss)`` after every training
+            step (:class:`StepCallback`).
         checkpoint_dir: write a checkpoint of every run after every epoch into this folder
             (:class:`~graphpair.train.RunCheckpoints`: atomic, checksummed, one subfolder per
             configuration). ``None`` = no checkpoints.
@@ -655,7 +674,9 @@ def train_link(
     runs = []
     for run_index, (seed, split) in enumerate(_splits(config, dataset)):
         _check_split(config, split)
-        result = _run(config, dataset.data, split, seed, run_index, on_epoch, checkpoints, shard)
+        result = _run(
+            config, dataset.data, split, seed, run_index, on_epoch, checkpoints, shard, on_step
+        )
         runs.append(result)
         if on_run is not None:
             on_run(run_index, result)

@@ -173,12 +173,13 @@ def test_resume_after_a_crash_ends_with_the_uninterrupted_numbers(tmp_path: path
     assert info.value.field == "resume"
 
 
-def test_cli_node_resume_refuses_a_truncated_checkpoint(
+def test_cli_node_summary_and_resume_refusing_a_truncated_checkpoint(
     capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
 ) -> None:
     argv = ["node", "--dataset", "default", "--runs", "1", "--epochs", "2", "--hidden", "8"]
-    argv += ["--checkpoint-dir", str(tmp_path), "--quiet"]
+    argv += ["--checkpoint-dir", str(tmp_path), "--quiet", "--output", str(tmp_path / "r.jsonl")]
     assert main(argv) == 0
+    assert "| default | gcn |  | acc | 1 |" in (tmp_path / "r.summary.md").read_text()
     table = capsys.readouterr().out.splitlines()
     assert main([*argv, "--resume"]) == 0
     again = capsys.readouterr().out.splitlines()
