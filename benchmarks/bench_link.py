@@ -23,7 +23,9 @@ predictor dropout `torch.nn.functional.dropout`, and XLIN applied to all N node 
 common-neighbour sum. graphpair keeps bag-of-words features sparse through the first Linear,
 computes XLIN only on the rows of common neighbours and uses `graphpair.nn._dropout.dropout`.
 Everything else is shared (graphpair's CN op, the edge-mask target link removal, NCNC's scoring
-of each distinct completion pair once), so the ratio isolates those three changes. Before
+of each distinct completion pair once, and the completion recursion of the shipped NCNC
+configurations: the reference's, whose inner call takes ``h'``, applies XLIN, edge dropout and
+dropout again), so the ratio isolates those three changes. Before
 timing, both compute the logits of a masked training batch plus random pairs in eval mode from
 the same parameters, and they must agree (allclose). Both methods start from the same
 parameters, torch seed and generator (same negatives and batches); dropout draws differ.
@@ -221,12 +223,10 @@ class ReferenceStylePredictor(torch.nn.Module):
 
     def __init__(self, predictor: NCNPredictor) -> None:
         super().__init__()
-        if isinstance(predictor, NCNCPredictor) and (
-            predictor.depth > 1 or predictor.official_recursion or predictor.learn_pt
-        ):
+        if isinstance(predictor, NCNCPredictor) and (predictor.depth > 1 or predictor.learn_pt):
             raise ValueError(
-                "the baseline implements NCNC with depth 1, official_recursion=False and "
-                f"learn_pt=False (the shipped configs); got {predictor!r}"
+                "the baseline implements NCNC with depth 1 and learn_pt=False (the shipped "
+                f"configs); got {predictor!r}"
             )
         self.predictor = predictor
 
@@ -252,14 +252,22 @@ class ReferenceStylePredictor(torch.nn.Module):
         keys, inverse = torch.unique(anchor * num_nodes + candidate, return_inverse=True)
         inner_pairs = torch.stack([keys // num_nodes, keys % num_nodes])  # [2, U]
         with torch.no_grad():
-            inner_hx = self._xlin(h, False) if training else hx
+            if p.official_recursion:  # the reference's: h' in, XLIN and edge dropout again
+                inner_h, inner_training = hx, training
+                inner_hx = self._xlin(hx, training)
+                inner_adj = adj
+                if training and p.edge_dropout > 0:
+                    inner_adj = drop_edges(adj, p.edge_dropout)
+            else:
+                inner_h, inner_training, inner_adj = h, False, adj
+                inner_hx = self._xlin(h, False) if training else hx
             chunk = inner_pairs.size(1) if p.chunk_size is None else p.chunk_size
             scores = [
                 self._logits(
-                    h,
-                    pair_sum(inner_hx, graphpair.ops.common_neighbors(adj, c), c.size(1)),
+                    inner_h,
+                    pair_sum(inner_hx, graphpair.ops.common_neighbors(inner_adj, c), c.size(1)),
                     c,
-                    False,
+                    inner_training,
                 )
                 for c in torch.split(inner_pairs, max(chunk, 1), dim=1)
             ]

@@ -158,10 +158,15 @@ class NCNPredictor(torch.nn.Module):
         active = self.training
         adj = self._adjacency(adj, active)
         members = common_neighbors(adj, pairs, method=self.cn_method)
-        # h' = h + XLIN(h) is only ever read at common neighbours, so it is computed on those
-        # rows alone, once per distinct node (XLIN is row-wise and its dropout independent
-        # per entry: the same values, or the same distribution in training, at a fraction of
-        # the N rows' cost).
+        if self.xlin is None or members.node_idx.numel() >= h.size(0):
+            # No XLIN, or more common-neighbour entries than nodes (dense graphs such as
+            # ogbl-ddi): h' on all N rows costs less than finding the distinct ones.
+            z = pair_sum(self._xlin(h, active), members, pairs.size(1))
+            return self._combine(h, z, pairs, active)
+        # h' = h + XLIN(h) is only ever read at common neighbours, so on sparse graphs it is
+        # computed on those rows alone, once per distinct node (XLIN is row-wise and its
+        # dropout independent per entry: the same values, or the same distribution in
+        # training, at a fraction of the N rows' cost).
         nodes, local = torch.unique(members.node_idx, return_inverse=True)
         z = pair_sum(
             self._xlin(h[nodes], active), PairNodeSet(members.pair_idx, local), pairs.size(1)

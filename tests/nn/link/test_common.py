@@ -26,6 +26,7 @@ def test_pair_sum_in_blocks_equals_a_loop_with_gradients(
     node = torch.randint(0, 30, (120,), generator=gen)
     weight = torch.rand(120, dtype=torch.float64, generator=gen)
     monkeypatch.setattr(common, "PAIR_SUM_BLOCK_BYTES", block_members * 6 * 8)
+    monkeypatch.setattr(common, "PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR", float("inf"))  # gather
     out = pair_sum(x, PairNodeSet(pair, node), num_pairs, weight)
     expected = _loop_sum(x.detach(), pair, node, weight, num_pairs)
     assert torch.allclose(out, expected)
@@ -34,6 +35,57 @@ def test_pair_sum_in_blocks_equals_a_loop_with_gradients(
         _loop_sum(x, pair, node, weight, num_pairs).pow(2).sum(), x
     )
     assert torch.allclose(grad, expected_grad)
+
+
+def _no_gather(*args: object) -> None:
+    raise AssertionError("the gather path ran")
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_pair_sum_sparse_product_equals_a_loop_and_passes_gradcheck(
+    weighted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(30, 6, dtype=torch.float64, generator=gen, requires_grad=True)
+    num_pairs = 25  # 120 members: 4.8 per pair, the sparse product's side of the rule
+    pair = torch.sort(torch.randint(2, 22, (120,), generator=gen))[0]
+    node = torch.randint(0, 30, (120,), generator=gen)
+    weight = torch.rand(120, dtype=torch.float64, generator=gen) if weighted else None
+    members = PairNodeSet(pair, node)
+    monkeypatch.setattr(common, "_pair_block_sum", _no_gather)
+    out = pair_sum(x, members, num_pairs, weight)
+    ones = torch.ones(120, dtype=torch.float64)
+    expected = _loop_sum(x.detach(), pair, node, ones if weight is None else weight, num_pairs)
+    assert torch.allclose(out, expected)
+    assert torch.autograd.gradcheck(lambda t: pair_sum(t, members, num_pairs, weight), (x,))
+
+
+def test_pair_sum_paths_agree_and_are_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(200, 16, generator=gen, requires_grad=True)
+    pair = torch.sort(torch.randint(0, 50, (2_000,), generator=gen))[0]
+    members = PairNodeSet(pair, torch.randint(0, 200, (2_000,), generator=gen))
+    weight = torch.rand(2_000, generator=gen)
+    upstream = torch.randn(50, 16, generator=gen)
+
+    def run() -> tuple[torch.Tensor, torch.Tensor]:
+        out = pair_sum(x, members, 50, weight)
+        (grad,) = torch.autograd.grad(out, x, upstream)
+        return out.detach(), grad
+
+    sparse, again = run(), run()
+    assert torch.equal(sparse[0], again[0])
+    assert torch.equal(sparse[1], again[1])
+    monkeypatch.setattr(common, "PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR", float("inf"))
+    gathered = run()
+    assert torch.allclose(sparse[0], gathered[0], atol=1e-5)
+    assert torch.allclose(sparse[1], gathered[1], atol=1e-5)
+    # A weight that needs its own gradient (NCNC's learned pt) takes the gather path.
+    monkeypatch.setattr(common, "PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR", 1.0)
+    learned = weight.clone().requires_grad_()
+    out = pair_sum(x, members, 50, learned)
+    (grad_w,) = torch.autograd.grad(out.sum(), learned)
+    assert grad_w.shape == learned.shape
 
 
 def test_pair_sum_of_no_members_is_zero() -> None:
