@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import torch
 from graphpair.data._io import fingerprint, load_checked, save_checked
 from graphpair.train._config import ConfigError
 
-__all__ = ["CheckpointError", "RunCheckpoints", "config_key", "open_checkpoints"]
+__all__ = ["CheckpointError", "RunCheckpoints", "config_key", "open_checkpoints", "run_state"]
 
 _MAGIC = b"GRAPHPAIR-CHECKPOINT-1\n"
 _FORMAT = 1
@@ -65,6 +65,35 @@ def set_rng_state(
     generator.set_state(state["generator"].cpu())
     if device.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"].cpu(), device)
+
+
+def run_state(
+    epoch: int,
+    *,
+    modules: Mapping[str, torch.nn.Module],
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    device: torch.device,
+    history: Sequence[Any],
+    seconds: float,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The checkpoint of an unfinished run after ``epoch``: the ``modules``' state dicts
+    under their names, the optimizer, the random states (:func:`rng_state`), the curve so
+    far (``EpochRecord`` s), the seconds spent and the runner's ``extra`` entries."""
+    from graphpair.train._results import epoch_to_state  # _results imports this module
+
+    state: dict[str, Any] = {"epoch": epoch}
+    state.update({name: module.state_dict() for name, module in modules.items()})
+    state.update(
+        optimizer=optimizer.state_dict(),
+        rng=rng_state(generator, device),
+        history=[epoch_to_state(r) for r in history],
+        seconds=seconds,
+        result=None,
+    )
+    state.update(extra)
+    return state
 
 
 class RunCheckpoints:

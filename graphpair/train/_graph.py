@@ -36,7 +36,7 @@ from graphpair.metrics import Evaluator
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
-    rng_state,
+    run_state,
     set_rng_state,
 )
 from graphpair.train._config import ConfigError
@@ -546,20 +546,22 @@ def _run(
         first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
 
     def state(epoch: int) -> dict[str, Any]:
-        out = {
-            "epoch": epoch,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "rng": rng_state(generator, device),
-            "history": [epoch_to_state(r) for r in history],
-            "epoch_seconds": list(epoch_seconds),
-            "seconds": earlier_seconds + time.perf_counter() - start,
-            "result": None,
+        schedulers = {
+            name: scheduler.state_dict()
+            for scheduler, name in ((cosine, "cosine"), (plateau, "plateau"))
+            if scheduler is not None
         }
-        for scheduler, name in ((cosine, "cosine"), (plateau, "plateau")):
-            if scheduler is not None:
-                out[name] = scheduler.state_dict()
-        return out
+        return run_state(
+            epoch,
+            modules={"model": model},
+            optimizer=optimizer,
+            generator=generator,
+            device=device,
+            history=history,
+            seconds=earlier_seconds + time.perf_counter() - start,
+            epoch_seconds=list(epoch_seconds),
+            **schedulers,
+        )
 
     for epoch in range(first_epoch, config.epochs + 1):
         tick = time.perf_counter()

@@ -43,7 +43,7 @@ from graphpair.ops import CSR
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
-    rng_state,
+    run_state,
     set_rng_state,
 )
 from graphpair.train._config import ConfigError, LinkConfig
@@ -53,7 +53,6 @@ from graphpair.train._results import (
     LinkResult,
     RunResult,
     epoch_from_state,
-    epoch_to_state,
     select_best,
 )
 
@@ -493,16 +492,15 @@ def _run(
         log.info("run %d seed %d: resumed after epoch %d", run_index, seed, first_epoch - 1)
 
     def state(epoch: int) -> dict[str, Any]:
-        return {
-            "epoch": epoch,
-            "encoder": encoder.state_dict(),
-            "predictor": predictor.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "rng": rng_state(generator, device),
-            "history": [epoch_to_state(r) for r in history],
-            "seconds": earlier_seconds + time.perf_counter() - start,
-            "result": None,
-        }
+        return run_state(
+            epoch,
+            modules={"encoder": encoder, "predictor": predictor},
+            optimizer=optimizer,
+            generator=generator,
+            device=device,
+            history=history,
+            seconds=earlier_seconds + time.perf_counter() - start,
+        )
 
     step: torch.nn.Module = _Step(encoder, predictor)
     if shard.world > 1:

@@ -28,7 +28,7 @@ from graphpair.nn import CONVS, MPNNEncoder
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
-    rng_state,
+    run_state,
     set_rng_state,
 )
 from graphpair.train._config import (
@@ -275,15 +275,15 @@ def _node_run(
         first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
 
     def state(epoch: int) -> dict[str, Any]:
-        return {
-            "epoch": epoch,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "rng": rng_state(generator, device),
-            "history": [epoch_to_state(r) for r in history],
-            "seconds": earlier_seconds + time.perf_counter() - start,
-            "result": None,
-        }
+        return run_state(
+            epoch,
+            modules={"model": model},
+            optimizer=optimizer,
+            generator=generator,
+            device=device,
+            history=history,
+            seconds=earlier_seconds + time.perf_counter() - start,
+        )
 
     for epoch in range(first_epoch, config.epochs + 1):
         model.train()
