@@ -92,8 +92,9 @@ NOTES = """## Reading (of the records above, made on 2026-12-03 and 2026-12-04)
   link_accuracy/ddi_ncn_1epoch.jsonl`` (2026-12-04, two threads, beside three other
   training jobs: load about 3): 1,766 s for the training epoch, Hits@20 valid 27.56 and test
   17.22 after it (paper after 100 epochs: 82.32 ± 6.10). The shipped configuration trains
-  100 epochs, so one seed would take about 49 hours at that speed and 10 seeds about three
-  weeks of this machine; not run. The step time on an idle machine is in ``link_speed.md``.
+  100 epochs: about 49 hours per seed at that speed; at the step time of ``link_speed.md``
+  (10.2 s per step of 24,576 pairs, 43 steps, after ``pair_sum`` became a sparse product)
+  about 12-13 hours per seed and 5 days for 10 seeds. Not run.
 """
 
 
