@@ -179,8 +179,9 @@ def pair_sum(
 
     Two paths with the same values, both deterministic:
 
-    - **sparse product** (CPU, at least :data:`PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR` members per
-      pair on average, ``weight`` without gradient): the members as a CSR matrix
+    - **sparse product** (CPU, float32 or float64, at least
+      :data:`PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR` members per pair on average, ``weight``
+      without gradient): the members as a CSR matrix
       ``[P, N]`` (row pointer from the pair counts, the member nodes as columns, ``weight``
       or ones as values) times ``x``, so member rows are read from ``x`` in place rather than
       copied: on ogbl-ddi's 99 common neighbours per pair, 22x faster than the gather;
@@ -195,7 +196,7 @@ def pair_sum(
         x.device.type == "cpu"
         and x.dim() == 2
         and x.layout == torch.strided
-        and x.is_floating_point()
+        and x.dtype in (torch.float32, torch.float64)  # what CPU sparse products support
         and node_idx.numel() > 0
         and node_idx.numel() >= PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR * num_pairs
         and (weight is None or not weight.requires_grad)
