@@ -259,14 +259,56 @@ def render_markdown(groups: Sequence[ReportGroup], title: str | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
+_CSV_HEADER = (
+    "dataset",
+    "model",
+    "variant",
+    "metric",
+    "higher_is_better",
+    "runs",
+    "valid_mean",
+    "valid_std",
+    "test_mean",
+    "test_std",
+    "params",
+    "seconds_per_epoch",
+    "config",
+)
+
+
+def _numbers(values: Sequence[float]) -> tuple[str, str]:
+    """Mean and population std of the finite values as plain numbers (empty: none)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return "", ""
+    return repr(statistics.fmean(finite)), repr(statistics.pstdev(finite))
+
+
 def render_csv(groups: Sequence[ReportGroup]) -> str:
-    """The same table as CSV."""
+    """The table as CSV for other programs: one row per group, every value a plain number
+    (mean and population std in separate columns, scores x100 as in the markdown table,
+    parameters without separators)."""
     import csv
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_HEADER)
-    writer.writerows(_rows(groups))
+    writer.writerow(_CSV_HEADER)
+    for g in groups:
+        writer.writerow(
+            (
+                g.dataset,
+                g.model,
+                "; ".join(g.variant),
+                g.metric,
+                str(g.higher_is_better).lower(),
+                len(g.records),
+                *_numbers(g.values("valid")),
+                *_numbers(g.values("test")),
+                int(g.records[0]["num_parameters"]),
+                repr(g.seconds_per_epoch()),
+                g.config_id,
+            )
+        )
     return buffer.getvalue()
 
 

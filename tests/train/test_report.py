@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import pathlib
@@ -104,13 +106,14 @@ def test_graph_records_and_lower_is_better_metrics(
     errors = [dict(r, metric="mae", higher_is_better=False) for r in graph_records]
     for record, value in zip(errors, (0.5, 0.7), strict=True):
         record["best"] = {"epoch": 1, "valid": value, "test": value + 0.1}
-    rows = render_csv(group_records(errors)).splitlines()
-    assert rows[1].split(",")[3:7] == [
-        "mae (lower is better)",
-        "2",
-        "0.6000 ± 0.1000",
-        "0.7000 ± 0.1000",
-    ]
+    rows = list(csv.DictReader(io.StringIO(render_csv(group_records(errors)))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["metric"], row["higher_is_better"], row["runs"]) == ("mae", "false", "2")
+    values = [float(row[k]) for k in ("valid_mean", "valid_std", "test_mean", "test_std")]
+    assert values == pytest.approx([0.6, 0.1, 0.7, 0.1])
+    assert int(row["params"]) == graph_records[0]["num_parameters"]
+    assert "0.6000 ± 0.1000 | 0.7000 ± 0.1000" in render_markdown(group_records(errors))
 
 
 def test_bad_files_are_named_with_the_line(
@@ -181,7 +184,7 @@ def test_cli_report(
     assert out.startswith("# graphpair results\n")
     assert out.count("| karate |") == 3
     assert main(["report", str(path), "--format", "csv"]) == 0
-    assert capsys.readouterr().out.startswith("dataset,model,variant,metric,runs,")
+    assert capsys.readouterr().out.startswith("dataset,model,variant,metric,higher_is_better,")
     assert main(["report", str(path), "--output-dir", str(tmp_path / "r"), "--no-figures"]) == 0
     assert "wrote" in capsys.readouterr().out
     assert (tmp_path / "r" / "report.md").is_file()
