@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphpair._validation import check_edge_index, check_tensor, describe
+from graphpair._validation import check_edge_index, check_finite, check_tensor, describe
 from graphpair.nn._dropout import dropout
 from graphpair.ops import CSR, PairNodeSet, segment
 
@@ -127,8 +127,11 @@ def head_steps(hidden: int, out: int, *, twolayerlin: bool) -> list[Step]:
 
 
 def check_link_inputs(h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
-    """Check ``h [N, D]``, the adjacency and ``pairs [2, P]``; return the pairs as long."""
+    """Check ``h [N, D]`` (floating and finite: a NaN or infinite embedding, e.g. from a
+    diverged encoder, is an error rather than silently scored), the adjacency and
+    ``pairs [2, P]``; return the pairs as long."""
     check_tensor("h", h, dim=2, floating=True)
+    check_finite("h", h)
     if adj is not None:
         if not isinstance(adj, CSR):
             raise TypeError(

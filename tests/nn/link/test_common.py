@@ -92,3 +92,24 @@ def test_pair_sum_of_no_members_is_zero() -> None:
     x = torch.randn(4, 3)
     empty = torch.zeros(0, dtype=torch.long)
     assert torch.equal(pair_sum(x, PairNodeSet(empty, empty), 5), torch.zeros(5, 3))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("kind", ["gae", "ncn", "ncnc", "ncn-diff"])
+def test_predictors_refuse_non_finite_embeddings(kind: str, bad: float) -> None:
+    from graphpair.nn import GAEPredictor, NCNCPredictor, NCNDiffPredictor, NCNPredictor
+    from graphpair.ops import CSR
+
+    predictor = {
+        "gae": lambda: GAEPredictor(4, 8),
+        "ncn": lambda: NCNPredictor(4, 8),
+        "ncnc": lambda: NCNCPredictor(4, 8),
+        "ncn-diff": lambda: NCNDiffPredictor(4, 8),
+    }[kind]()
+    adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1, 2, 2], [1, 2, 0, 2, 0, 1]]), 3)
+    h = torch.randn(3, 4)
+    pairs = torch.tensor([[0], [1]])
+    assert torch.isfinite(predictor(h, adj, pairs)).all()
+    h[2, 1] = bad
+    with pytest.raises(ValueError, match="h must be finite; found 1 NaN or infinite"):
+        predictor(h, adj, pairs)
