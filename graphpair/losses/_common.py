@@ -21,7 +21,14 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from graphpair._validation import check_choice, check_index, check_int, check_tensor, describe
+from graphpair._validation import (
+    check_choice,
+    check_finite,
+    check_index,
+    check_int,
+    check_tensor,
+    describe,
+)
 
 __all__ = [
     "LOSS_BLOCK_BYTES",
@@ -121,8 +128,10 @@ def check_finite_number(name: str, value: object) -> float:
 
 
 def check_embeddings(name: str, value: object, *, dim_like: Tensor | None = None) -> Tensor:
-    """A floating ``[N, D]`` tensor (same D, dtype and device as ``dim_like`` when given)."""
-    out = check_tensor(name, value, dim=2, floating=True)
+    """A floating, finite ``[N, D]`` tensor (same D, dtype and device as ``dim_like`` when
+    given). NaN or infinite entries are an error: normalised, they would be masked into a
+    plausible loss instead of failing."""
+    out = check_finite(name, check_tensor(name, value, dim=2, floating=True))
     if dim_like is not None:
         if out.size(1) != dim_like.size(1):
             raise ValueError(
@@ -323,8 +332,8 @@ def run_blocks(
 
 def check_scores(pos: object, neg: object) -> tuple[Tensor, Tensor]:
     """Scores ``pos [P]`` and ``neg [P]`` or ``[P, K]``; returns ``neg`` as ``[P, K]``."""
-    p = check_tensor("pos", pos, dim=1, floating=True)
-    n = check_tensor("neg", neg, dim=(1, 2), floating=True)
+    p = check_finite("pos", check_tensor("pos", pos, dim=1, floating=True))
+    n = check_finite("neg", check_tensor("neg", neg, dim=(1, 2), floating=True))
     if n.size(0) != p.size(0):
         raise ValueError(
             f"neg must have one row per positive ({p.size(0)}), shape [P] or [P, K]; "

@@ -171,3 +171,39 @@ def test_check_indices_tuple() -> None:
     check_disjoint(t([1, 4]), t([2, 3]), 3)
     with pytest.raises(ValueError, match=r"\(anchor 1, reference 1\) is both"):
         check_disjoint(t([1, 4]), t([2, 4]), 3)
+
+
+_EMBEDDING_LOSSES = [
+    "info_nce",
+    "sup_con",
+    "multi_similarity",
+    "contrastive_margin",
+    "triplet_margin",
+]
+_SCORE_LOSSES = ["link_bce", "link_info_nce", "pairwise_ranking"]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("name", [*_EMBEDDING_LOSSES, "grace", *_SCORE_LOSSES])
+def test_losses_refuse_non_finite_inputs(name: str, bad: float) -> None:
+    # Normalised and masked, a NaN row used to come out as a plausible loss (SupCon gave 0).
+    import graphpair.losses as losses
+
+    fn = getattr(losses, name)
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(6, 4, generator=gen)
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    scores = torch.randn(6, generator=gen)
+
+    def call(z: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if name in _EMBEDDING_LOSSES:
+            return fn(z, labels)
+        if name == "grace":
+            return fn(z, z.flip(0))
+        return fn(scores, scores.flip(0))
+
+    assert torch.isfinite(call(z, scores))
+    z[1, 2] = bad
+    scores[3] = bad
+    with pytest.raises(ValueError, match="must be finite; found 1 NaN or infinite"):
+        call(z, scores)
