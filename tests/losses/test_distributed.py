@@ -67,6 +67,9 @@ def _model() -> torch.nn.Module:
 
 def _worker(rank: int, init_file: str, out_dir: str) -> None:
     torch.set_num_threads(1)
+    # Loopback: gloo otherwise resolves the host name to pick an interface, which can stall
+    # (a CI run hung here for 600 s once; the same tests pass in seconds).
+    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     dist.init_process_group(
         "gloo",
         init_method=f"file://{init_file}",

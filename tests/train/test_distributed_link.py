@@ -37,7 +37,9 @@ def _torchrun(tmp_path: pathlib.Path, predictor: str, *flags: str) -> list[dict[
         str(out),
         *flags,
     ]
+    # Loopback for gloo, as in tests/losses/test_distributed.py.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    env.setdefault("GLOO_SOCKET_IFNAME", "lo")
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     # Rank 0 alone reports (--quiet: the table only): one table, one set of records.
