@@ -22,7 +22,14 @@ import torch
 from graphpair.data._io import fingerprint, load_checked, save_checked
 from graphpair.train._config import ConfigError
 
-__all__ = ["CheckpointError", "RunCheckpoints", "config_key", "open_checkpoints", "run_state"]
+__all__ = [
+    "CheckpointError",
+    "RunCheckpoints",
+    "config_key",
+    "open_checkpoints",
+    "restore_run",
+    "run_state",
+]
 
 _MAGIC = b"GRAPHPAIR-CHECKPOINT-1\n"
 _FORMAT = 1
@@ -94,6 +101,27 @@ def run_state(
     )
     state.update(extra)
     return state
+
+
+def restore_run(
+    saved: Mapping[str, Any],
+    *,
+    modules: Mapping[str, torch.nn.Module],
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    device: torch.device,
+) -> tuple[list[Any], int, float]:
+    """Load what :func:`run_state` saved back into the ``modules`` (by the same names), the
+    optimizer and the random states; returns ``(history, first epoch to run, seconds
+    already spent)``. Runner-specific ``extra`` entries are the caller's to restore."""
+    from graphpair.train._results import epoch_from_state  # _results imports this module
+
+    for name, module in modules.items():
+        module.load_state_dict(saved[name])
+    optimizer.load_state_dict(saved["optimizer"])
+    set_rng_state(saved["rng"], generator, device)
+    history = [epoch_from_state(r) for r in saved["history"]]
+    return history, int(saved["epoch"]) + 1, float(saved["seconds"])
 
 
 class RunCheckpoints:

@@ -36,8 +36,8 @@ from graphpair.metrics import Evaluator
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
+    restore_run,
     run_state,
-    set_rng_state,
 )
 from graphpair.train._config import ConfigError
 from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
@@ -532,18 +532,16 @@ def _run(
     stopping = EarlyStopping(config.patience, higher_is_better=task.higher_is_better)
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue after the last saved epoch, random states included
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
+        history, first_epoch, earlier_seconds = restore_run(
+            saved, modules={"model": model}, optimizer=optimizer, generator=generator, device=device
+        )
         for scheduler, name in ((cosine, "cosine"), (plateau, "plateau")):
             if scheduler is not None:
                 scheduler.load_state_dict(saved[name])
-        set_rng_state(saved["rng"], generator, device)
-        history = [epoch_from_state(r) for r in saved["history"]]
         epoch_seconds = [float(s) for s in saved["epoch_seconds"]]
         if config.patience is not None:
             for record in history:
                 stopping.update(record.valid[task.metric])
-        first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
 
     def state(epoch: int) -> dict[str, Any]:
         schedulers = {

@@ -43,8 +43,8 @@ from graphpair.ops import CSR
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
+    restore_run,
     run_state,
-    set_rng_state,
 )
 from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._results import (
@@ -52,7 +52,6 @@ from graphpair.train._results import (
     EpochRecord,
     LinkResult,
     RunResult,
-    epoch_from_state,
     select_best,
 )
 
@@ -481,14 +480,15 @@ def _run(
     stopping = EarlyStopping(config.patience)
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue where the checkpoint left off, random states included
-        encoder.load_state_dict(saved["encoder"])
-        predictor.load_state_dict(saved["predictor"])
-        optimizer.load_state_dict(saved["optimizer"])
-        set_rng_state(saved["rng"], generator, device)
-        history = [epoch_from_state(r) for r in saved["history"]]
+        history, first_epoch, earlier_seconds = restore_run(
+            saved,
+            modules={"encoder": encoder, "predictor": predictor},
+            optimizer=optimizer,
+            generator=generator,
+            device=device,
+        )
         for record in history:
             stopping.update(record.valid[config.metric])
-        first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
         log.info("run %d seed %d: resumed after epoch %d", run_index, seed, first_epoch - 1)
 
     def state(epoch: int) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from graphpair.nn import CONVS, MPNNEncoder
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
+    restore_run,
     run_state,
-    set_rng_state,
 )
 from graphpair.train._config import (
     ConfigError,
@@ -265,14 +265,12 @@ def _node_run(
     history: list[EpochRecord] = []
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue after the last saved epoch, random states included
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        set_rng_state(saved["rng"], generator, device)
-        history = [epoch_from_state(r) for r in saved["history"]]
+        history, first_epoch, earlier_seconds = restore_run(
+            saved, modules={"model": model}, optimizer=optimizer, generator=generator, device=device
+        )
         if config.patience is not None:
             for record in history:
                 stopping.update(record.valid["acc"])
-        first_epoch, earlier_seconds = int(saved["epoch"]) + 1, float(saved["seconds"])
 
     def state(epoch: int) -> dict[str, Any]:
         return run_state(

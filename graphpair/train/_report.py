@@ -206,12 +206,19 @@ def _variant(config: str, others: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{k}={json.dumps(mine[k])}" for k in fields)
 
 
-def _mean_std(values: Sequence[float], digits: int) -> str:
+def _finite_stats(values: Sequence[float]) -> tuple[float, float] | None:
+    """Mean and population std of the finite values (``None``: there are none)."""
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
+        return None
+    return statistics.fmean(finite), statistics.pstdev(finite)
+
+
+def _mean_std(values: Sequence[float], digits: int) -> str:
+    stats = _finite_stats(values)
+    if stats is None:
         return "n/a"
-    mean, std = statistics.fmean(finite), statistics.pstdev(finite)
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return f"{stats[0]:.{digits}f} ± {stats[1]:.{digits}f}"
 
 
 _HEADER = (
@@ -277,11 +284,9 @@ _CSV_HEADER = (
 
 
 def _numbers(values: Sequence[float]) -> tuple[str, str]:
-    """Mean and population std of the finite values as plain numbers (empty: none)."""
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return "", ""
-    return repr(statistics.fmean(finite)), repr(statistics.pstdev(finite))
+    """:func:`_finite_stats` as plain numbers for the CSV (empty cells: none)."""
+    stats = _finite_stats(values)
+    return ("", "") if stats is None else (repr(stats[0]), repr(stats[1]))
 
 
 def render_csv(groups: Sequence[ReportGroup]) -> str:
