@@ -21,6 +21,7 @@ __all__ = [
     "check_finite",
     "check_index",
     "check_int",
+    "check_memory",
     "check_ptr",
     "check_tensor",
     "describe",
@@ -154,3 +155,33 @@ def check_finite(name: str, value: Tensor) -> Tensor:
         bad = int((~torch.isfinite(value)).sum())
         raise ValueError(f"{name} must be finite; found {bad} NaN or infinite entries")
     return value
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Bytes that can still be allocated on ``device``: CUDA's free memory, or on CPU the
+    kernel's ``MemAvailable`` (Linux); ``None`` where it cannot be told."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    if device.type != "cpu":
+        return None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory(what: str, need: int, device: torch.device, hint: str) -> None:
+    """Refuse, before allocating, a tensor set of about ``need`` bytes that does not fit in the
+    memory still available on ``device`` (:func:`available_memory`; no check where it cannot
+    be told). The message gives the estimate and ``hint`` (what to do instead)."""
+    free = available_memory(device)
+    if free is not None and need > free:
+        raise ValueError(
+            f"{what} needs about {need / 2**20:,.1f} MiB, more than the {free / 2**20:,.1f} MiB "
+            f"available on {device}; {hint}"
+        )

@@ -60,9 +60,14 @@ def neighbor_sets(
 
 
 @st.composite
-def graphs(draw: st.DrawFn, max_nodes: int = 12, max_edges: int = 40) -> tuple[Tensor, int]:
-    """A ``(edge_index, num_nodes)`` pair: any directed multigraph, self loops allowed."""
-    num_nodes = draw(st.integers(1, max_nodes))
+def graphs(
+    draw: st.DrawFn, max_nodes: int = 12, max_edges: int = 40, min_nodes: int = 1
+) -> tuple[Tensor, int]:
+    """A ``(edge_index, num_nodes)`` pair: any directed multigraph, self loops allowed
+    (``min_nodes=0`` admits the empty graph)."""
+    num_nodes = draw(st.integers(min_nodes, max_nodes))
+    if num_nodes == 0:
+        return torch.empty(2, 0, dtype=torch.long), 0
     num_edges = draw(st.integers(0, max_edges))
     pairs = draw(
         st.lists(
@@ -77,7 +82,9 @@ def graphs(draw: st.DrawFn, max_nodes: int = 12, max_edges: int = 40) -> tuple[T
 
 @st.composite
 def node_pairs(draw: st.DrawFn, num_nodes: int, max_pairs: int = 20) -> Tensor:
-    """A ``[2, P]`` tensor of node pairs (repeats and ``(i, i)`` allowed)."""
+    """A ``[2, P]`` tensor of node pairs (repeats and ``(i, i)`` allowed; none without nodes)."""
+    if num_nodes == 0:
+        return torch.empty(2, 0, dtype=torch.long)
     pairs = draw(
         st.lists(
             st.tuples(st.integers(0, num_nodes - 1), st.integers(0, num_nodes - 1)),
@@ -85,3 +92,48 @@ def node_pairs(draw: st.DrawFn, num_nodes: int, max_pairs: int = 20) -> Tensor:
         )
     )
     return torch.tensor(pairs, dtype=torch.long).t().reshape(2, -1)
+
+
+@st.composite
+def features(draw: st.DrawFn, num_rows: int, channels: int) -> Tensor:
+    """Finite float32 features ``[num_rows, channels]``: normal entries at a drawn scale
+    (1e-3, 1 or 1e3), with every third row zero in some draws (zero rows stress norms)."""
+    seed = draw(st.integers(0, 2**16))
+    scale = draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(num_rows, channels, generator=gen) * scale
+    if draw(st.booleans()):
+        x[::3] = 0.0
+    return x
+
+
+@st.composite
+def graph_batches(
+    draw: st.DrawFn, max_graphs: int = 3, max_nodes: int = 6, max_edges: int = 12
+) -> tuple[Tensor, Tensor, int]:
+    """``(edge_index, batch, num_nodes)``: up to ``max_graphs`` graphs of :func:`graphs`
+    (single nodes and edgeless graphs included) side by side, PyG-style (sorted ``batch``)."""
+    parts = draw(st.lists(graphs(max_nodes, max_edges), min_size=1, max_size=max_graphs))
+    # Graphs of one node, or without edges, are drawn by graphs(); an empty graph in a batch
+    # would have no node to carry its batch id.
+    edges, batch, offset = [], [], 0
+    for index, (edge_index, num_nodes) in enumerate(parts):
+        edges.append(edge_index + offset)
+        batch.append(torch.full((num_nodes,), index, dtype=torch.long))
+        offset += num_nodes
+    return torch.cat(edges, dim=1), torch.cat(batch), offset
+
+
+@st.composite
+def permutations(draw: st.DrawFn, num_nodes: int) -> Tensor:
+    """A relabelling ``[N]``: node ``i`` becomes ``perm[i]``."""
+    return torch.tensor(draw(st.permutations(range(num_nodes))), dtype=torch.long).reshape(-1)
+
+
+def relabel(perm: Tensor, edge_index: Tensor, x: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """``edge_index`` and the rows of ``x`` under the relabelling ``perm`` (node ``i`` becomes
+    ``perm[i]``); ``x`` defaults to an empty ``[N, 0]`` tensor."""
+    rows = x if x is not None else torch.empty(perm.numel(), 0)
+    moved = torch.empty_like(rows)
+    moved[perm] = rows
+    return perm[edge_index], moved

@@ -6,10 +6,8 @@ import json
 import pathlib
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
-import torch
 
 from graphpair.cli import main
 from graphpair.data import dataset_names, get_spec
@@ -52,15 +50,6 @@ def test_python_dash_m_entry_point() -> None:
 
 
 # ------------------------------------------------------------------------------------ link
-
-
-@pytest.fixture
-def one_thread() -> Iterator[None]:
-    # Tiny training runs: torch's thread pool only adds overhead on a small shared machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_link_print_config_merges_dataset_defaults_and_flags(

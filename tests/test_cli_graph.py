@@ -2,23 +2,14 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Iterator
 
 import pytest
-import torch
 
 from graphpair.cli import main
 from graphpair.train import group_records, read_records, render_csv, render_markdown
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # Tiny training runs: torch's thread pool only adds overhead on a small shared machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
+# Tiny inputs and training runs: one torch thread (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 _TINY = ["--epochs", "1", "--hidden", "8", "--layers", "1", "--head-layers", "0"]
 

@@ -9,6 +9,7 @@ from graphpair._validation import (
     check_finite,
     check_index,
     check_int,
+    check_memory,
     check_ptr,
     check_tensor,
     describe,
@@ -68,3 +69,19 @@ def test_check_ptr_and_finite() -> None:
     with pytest.raises(ValueError, match="x must be finite; found 2 NaN or infinite entries"):
         check_finite("x", torch.tensor([1.0, float("inf"), float("nan")]))
     check_finite("x", torch.tensor([1, 2]))
+
+
+def test_check_memory_refuses_with_the_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
+    import graphpair._validation as validation
+
+    free = validation.available_memory(torch.device("cpu"))
+    assert free is None or free > 0  # MemAvailable on Linux, unknown elsewhere
+    monkeypatch.setattr(validation, "available_memory", lambda device: 3 * 2**20)
+    check_memory("a table", 2**20, torch.device("cpu"), "use less")
+    with pytest.raises(
+        ValueError,
+        match=r"a table needs about 4\.0 MiB, more than the 3\.0 MiB available on cpu; use less",
+    ):
+        check_memory("a table", 4 * 2**20, torch.device("cpu"), "use less")
+    monkeypatch.setattr(validation, "available_memory", lambda device: None)
+    check_memory("a table", 2**60, torch.device("cpu"), "use less")  # unknown: no refusal

@@ -13,12 +13,26 @@ __all__ = ["LeakageError", "SplitAudit", "audit_split"]
 
 
 class LeakageError(ValueError):
-    """A link split leaks evaluation targets into training or its negatives are not negatives."""
+    """A link split leaks evaluation targets into training or its negatives are not negatives.
+
+    Raised by :func:`audit_split` with ``strict=True``; the message lists every failed check
+    with its count.
+    """
 
 
 @dataclass(frozen=True)
 class SplitAudit:
-    """Result of :func:`audit_split`: a count per check (0 = passed) and readable problems."""
+    """Result of :func:`audit_split`: a count per check (0 = passed) and readable problems.
+
+    Attributes:
+        counts: Check name -> number of offending pairs (see :func:`audit_split`).
+        problems: ``'check: count'`` for every check whose count is not zero.
+
+    Example:
+        >>> report = SplitAudit({"test_neg_self_loops": 1}, ("test_neg_self_loops: 1",))
+        >>> report.ok
+        False
+    """
 
     counts: dict[str, int] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
@@ -80,6 +94,29 @@ def audit_split(
 
     Returns:
         A :class:`SplitAudit` whose ``ok`` is ``True`` when every count is zero.
+
+    Raises:
+        LeakageError: With ``strict``, when any check fails.
+
+    Example:
+        A validation positive that is also a training positive, so it is in the graph the
+        model passes messages over when validating:
+
+        >>> split = LinkSplit(
+        ...     num_nodes=4,
+        ...     train_pos=torch.tensor([[0, 1], [1, 2]]),
+        ...     valid_pos=torch.tensor([[1], [2]]),
+        ...     valid_neg=torch.tensor([[0], [3]]),
+        ...     test_pos=torch.tensor([[2], [3]]),
+        ...     test_neg=torch.tensor([[0], [2]]),
+        ...     protocol="random",
+        ... )
+        >>> audit_split(split, strict=False).problems
+        ('valid_pos_in_graph: 1', 'train_valid_overlap: 1')
+        >>> audit_split(split)  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+            ...
+        LeakageError: link split 'random' failed the audit: valid_pos_in_graph: 1, ...
     """
     n = split.num_nodes
     directed = split.directed

@@ -105,6 +105,14 @@ class LoadedDataset:
         link_split: the official link split (OGB link datasets); other link datasets get
             theirs from :func:`graphpair.data.link_split` with a seed.
         info: free-form facts about the load (files read, cache used, statistics).
+
+    Example:
+        >>> from graphpair.data import load_dataset
+        >>> ds = load_dataset("karate")
+        >>> ds.name, ds.task, len(ds), ds.data.num_nodes
+        ('karate', 'link', 1, 34)
+        >>> ds.split is None and ds.link_split is None  # its link split comes from a seed
+        True
     """
 
     spec: DatasetSpec

@@ -131,6 +131,33 @@ def read_edge_list(
     line whose first two fields are not both integers while the following lines are, are
     skipped. Further columns (weights, times) are ignored. Ids that are all integers are kept;
     otherwise they are relabelled as in :func:`from_edge_list`.
+
+    Args:
+        path: The file.
+        delimiter: Field separator; ``None`` picks it from the suffix (``','`` for ``.csv``,
+            tab for ``.tsv``, else any whitespace).
+        comment: Prefix of the lines to skip.
+        directed: Keep edges as given instead of symmetrising them.
+        num_nodes: ``N`` (must exceed every integer id); default: the largest id + 1.
+
+    Returns:
+        A :class:`~torch_geometric.data.Data` with ``edge_index`` and ``num_nodes`` (and
+        ``node_ids`` when the ids were relabelled), as :func:`from_edge_list` builds it.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+        ValueError: A line has fewer than two fields.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = Path(tmp) / "edges.csv"
+        ...     _ = path.write_text("source,target,weight\\n0,1,0.5\\n1,2,1.0\\n")
+        ...     data = read_edge_list(path)
+        >>> data.edge_index
+        tensor([[0, 1, 1, 2],
+                [1, 0, 2, 1]])
     """
     file = Path(path)
     if not file.is_file():

@@ -51,7 +51,7 @@ Where this differs from the reference code (``Juanhui28/HeaRT``, ``create_hard_n
   :math:`(1 - \alpha)^{T + 1}` (0.033 for the defaults) and which is zero only for nodes more
   than ``T`` hops away. Both approximate the same PPR, so their rankings differ only among
   candidates whose scores differ by less than these errors.
-- *Scores are rounded* to :data:`HEART_SCORE_BITS` significant bits before ranking, so that
+- *Scores are rounded* to ``HEART_SCORE_BITS`` significant bits before ranking, so that
   sums computed in another order (another block size, device or BLAS) rank identically;
   HeaRT ranks float32 scores as computed.
 - *Too few hard candidates.* HeaRT fills up with candidates of zero score drawn *with*
@@ -349,7 +349,7 @@ def heuristic_scores(
 
     The heuristics of :func:`heart_negatives` (see the module documentation for their
     definitions) on the undirected, deduplicated graph ``edge_index`` without self loops,
-    rounded to :data:`HEART_SCORE_BITS` significant bits.
+    rounded to ``HEART_SCORE_BITS`` significant bits.
 
     Args:
         edge_index: Message-passing graph ``[2, E]``.
@@ -362,6 +362,14 @@ def heuristic_scores(
 
     Returns:
         Scores ``[B, N]`` (float64), dense rows: keep ``B * N`` moderate.
+
+    Example:
+        On the 4-cycle ``0-1-3-2-0``, node 0 shares both its neighbours with node 3 (and with
+        itself):
+
+        >>> edge_index = torch.tensor([[0, 0, 1, 2], [1, 2, 3, 3]])
+        >>> heuristic_scores(edge_index, 4, torch.tensor([0]), "cn")
+        tensor([[2., 0., 0., 2.]], dtype=torch.float64)
     """
     num_nodes = check_int("num_nodes", num_nodes, minimum=1)
     edge_index = check_edge_index("edge_index", edge_index, num_nodes=num_nodes)
@@ -483,7 +491,7 @@ def heart_negatives(
 
     The result is deterministic for ``seed`` and the inputs. With ``cache`` it is stored in that
     file (written atomically, with a checksum) under a key made of every input and parameter
-    and :data:`HEART_VERSION`; a later call with the same key reads it back, and a file that is
+    and ``HEART_VERSION``; a later call with the same key reads it back, and a file that is
     corrupted, truncated or was written for other inputs is rebuilt, never trusted.
 
     Args:
@@ -495,7 +503,7 @@ def heart_negatives(
         known: Every known positive ``[2, X]`` (train, validation and test); never returned as
             a negative, in either direction. ``edge_index`` and ``pos`` are always excluded.
         x: Node features ``[N, F]``, needed by the ``'cosine'`` heuristic only.
-        heuristics: Names from :data:`HEART_HEURISTICS` (``'cn'``, ``'ra'``, ``'ppr'``,
+        heuristics: Names from ``HEART_HEURISTICS`` (``'cn'``, ``'ra'``, ``'ppr'``,
             ``'cosine'``). HeaRT uses ``('ra', 'ppr')`` on OGB and adds ``'cosine'`` on
             Planetoid.
         seed: Seed of the tie-breaking order.
@@ -516,10 +524,17 @@ def heart_negatives(
             argument.
 
     Example:
-        >>> neg = heart_negatives(data.edge_index, split.test_pos, data.num_nodes, 500,
-        ...                       known=all_pos, cache="cora-heart-test.pt")
+        A path ``0-1-2-3-4-5`` with a chord ``0-2``; each positive ``(i, j)`` gets one
+        negative ``(i, k)`` and one ``(k, j)``:
+
+        >>> edge_index = torch.tensor([[0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 5, 2]])
+        >>> pos = torch.tensor([[0, 2], [3, 5]])
+        >>> neg = heart_negatives(edge_index, pos, num_nodes=6, num_negatives=2)
         >>> neg.shape
-        torch.Size([2, 1055, 500])
+        torch.Size([2, 2, 2])
+        >>> neg[:, 0].t()  # the negatives of positive (0, 3)
+        tensor([[0, 4],
+                [5, 3]])
     """
     num_nodes = check_int("num_nodes", num_nodes, minimum=1)
     num_negatives = check_int("num_negatives", num_negatives, minimum=1)

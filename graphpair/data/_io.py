@@ -59,15 +59,36 @@ _DIGEST_LEN = 64  # hex SHA-256
 
 
 class CacheError(ValueError):
-    """A cache file is truncated, corrupted, from another program or from another version."""
+    """A cache file is truncated, corrupted, from another program or from another version.
+
+    Raised when a processed cache is read and fails its checksum, its layout or its key; the
+    loaders catch it, log it and rebuild the file, so it reaches users only through code that
+    reads cache files directly.
+    """
 
 
 class MissingDataError(FileNotFoundError):
-    """Dataset files are absent and cannot be downloaded (offline, or no download exists)."""
+    """Dataset files are absent and cannot be downloaded (offline, or no download exists).
+
+    Raised by the loaders (:func:`~graphpair.data.load_dataset`) with a message naming every
+    missing file and the folder it belongs in; a :class:`FileNotFoundError`, so code that
+    already catches that keeps working.
+    """
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path | None:
-    """The raw-data root: ``root`` if given, else ``$GRAPHPAIR_DATA``, else ``None``."""
+    """The raw-data root: ``root`` if given, else ``$GRAPHPAIR_DATA``, else ``None``.
+
+    Args:
+        root: Folder of the raw datasets (``~`` is expanded); ``None`` reads the environment.
+
+    Returns:
+        The folder, or ``None`` when neither ``root`` nor ``$GRAPHPAIR_DATA`` is set.
+
+    Example:
+        >>> data_root("/srv/graphs").as_posix()
+        '/srv/graphs'
+    """
     if root is not None:
         return Path(root).expanduser()
     env = os.environ.get(DATA_ENV_VAR)
@@ -79,6 +100,13 @@ def cache_dir(cache: str | os.PathLike[str] | None = None) -> Path:
 
     ``cache`` if given, else ``$GRAPHPAIR_CACHE``, else ``$XDG_CACHE_HOME/graphpair``, else
     ``~/.cache/graphpair``. The folder is created on first use, not here.
+
+    Args:
+        cache: Cache folder (``~`` is expanded); ``None`` reads the environment.
+
+    Example:
+        >>> cache_dir("/tmp/graphpair-cache").as_posix()
+        '/tmp/graphpair-cache'
     """
     if cache is not None:
         return Path(cache).expanduser()

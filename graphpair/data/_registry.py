@@ -84,6 +84,13 @@ class DatasetSpec:
         stats: published size facts (nodes, edges, graphs) for listings and checks.
         defaults: dataset rules and defaults runners read (e.g. ``valid_as_input``).
         aliases: further accepted names.
+
+    Example:
+        >>> spec = get_spec("Karate")
+        >>> spec.name, spec.task, spec.metric
+        ('karate', 'link', 'rocauc')
+        >>> spec.files_present()  # built in: no files to find
+        True
     """
 
     name: str
@@ -638,16 +645,33 @@ _BY_KEY = _table()
 
 
 def dataset_names() -> list[str]:
-    """Canonical names of every registered dataset, in listing order."""
+    """Canonical names of every registered dataset, in listing order.
+
+    Example:
+        >>> dataset_names()[:4]
+        ['default', 'Cora', 'CiteSeer', 'PubMed']
+    """
     return [spec.name for spec in DATASETS]
 
 
 def get_spec(name: str) -> DatasetSpec:
     """The registry entry for ``name`` (case- and separator-insensitive: ``'OGBL_DDI'`` works).
 
+    Args:
+        name: A registered name or alias (see :func:`dataset_names`).
+
     Raises:
+        TypeError: ``name`` is not a string.
         ValueError: unknown name (the message lists every valid name), or a name that looks
             like a path (use :func:`graphpair.data.read_edge_list` for files).
+
+    Example:
+        >>> get_spec("OGBL_DDI").name
+        'ogbl-ddi'
+        >>> get_spec("not-a-dataset")
+        Traceback (most recent call last):
+            ...
+        ValueError: unknown dataset 'not-a-dataset'; choose one of ['default', 'Cora', ...]
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string; got {describe(name)}")
@@ -725,6 +749,22 @@ def link_split(
             endpoint, rank candidates by heuristics on the stage's message-passing graph,
             filter every known positive), giving ``[2, P, K]`` negatives for MRR / Hits@K
             per positive. Seeded by ``seed`` and cached (``cache`` folder, as for datasets).
+        cache: Cache folder of the HeaRT negatives, which go to its ``heart/`` subfolder
+            (default: :func:`cache_dir`).
+        **kwargs: Options of the ``'random'`` protocol (see
+            :func:`graphpair.data.random_link_split`).
+
+    Returns:
+        The split, audited unless ``audit=False``.
+
+    Raises:
+        ValueError: An unknown ``protocol``, ``'ogb'`` for a graph without an official
+            split, options for ``'ncn-planetoid'``, or (from the audit) a leaking split.
+
+    Example:
+        >>> split = link_split(load_dataset("karate"), seed=0)
+        >>> split.protocol, split.sizes()["test_pos"]
+        ('ncn-planetoid', 15)
     """
     check_int("seed", seed, minimum=0)
     spec = dataset.spec if isinstance(dataset, LoadedDataset) else None

@@ -21,7 +21,12 @@ __all__ = ["PickledCSR", "UnsafePickleError", "safe_unpickle"]
 
 
 class UnsafePickleError(pickle.UnpicklingError):
-    """The pickle references a global outside the allowlist (foreign or malicious file)."""
+    """The pickle references a global outside the allowlist (foreign or malicious file).
+
+    Raised while reading pickled raw dataset files (Planetoid's ``ind.<name>.*``, ZINC's
+    files), instead of running the code such a file could carry; a subclass of
+    ``pickle.UnpicklingError``.
+    """
 
 
 class PickledCSR:

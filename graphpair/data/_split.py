@@ -31,8 +31,18 @@ SPLITS = ("train", "valid", "test")
 def canonical_pairs(edge_index: Tensor, num_nodes: int) -> Tensor:
     """Unique undirected pairs ``(u, v)`` with ``u < v``, sorted; self loops dropped.
 
+    Args:
+        edge_index: Pairs ``[2, E]`` in either or both directions.
+        num_nodes: ``N``; every node id must be below it.
+
     Shapes:
-        ``[2, E] -> [2, U]``.
+        - edge_index: ``[2, E]``
+        - output: ``[2, U]``, ``U`` the number of distinct undirected non-loop pairs
+
+    Example:
+        >>> canonical_pairs(torch.tensor([[0, 1, 2, 2], [1, 0, 2, 3]]), num_nodes=4)
+        tensor([[0, 2],
+                [1, 3]])
     """
     row, col = edge_index
     lo, hi = torch.minimum(row, col), torch.maximum(row, col)
@@ -42,7 +52,21 @@ def canonical_pairs(edge_index: Tensor, num_nodes: int) -> Tensor:
 
 
 def symmetrize(edge_index: Tensor, num_nodes: int) -> Tensor:
-    """Both directions of every pair, deduplicated, sorted by (row, col), no self loops."""
+    """Both directions of every pair, deduplicated, sorted by (row, col), no self loops.
+
+    Args:
+        edge_index: Pairs ``[2, E]`` in either or both directions.
+        num_nodes: ``N``; every node id must be below it.
+
+    Shapes:
+        - edge_index: ``[2, E]``
+        - output: ``[2, 2U]``, ``U`` the number of distinct undirected non-loop pairs
+
+    Example:
+        >>> symmetrize(torch.tensor([[0, 1, 2, 2], [1, 0, 2, 3]]), num_nodes=4)
+        tensor([[0, 1, 2, 3],
+                [1, 0, 3, 2]])
+    """
     pairs = canonical_pairs(edge_index, num_nodes)
     both = torch.cat([pairs, pairs.flip(0)], dim=1)
     keys = torch.unique(both[0] * num_nodes + both[1])
@@ -67,6 +91,25 @@ class LinkSplit:
         valid_as_input: the dataset's rule that validation edges join the input graph at test
             time (ogbl-collab), never during training or validation.
         train_weight: optional weights of ``train_pos`` (ogbl-collab), kept for users.
+
+    Example:
+        A hand-made split of the path ``0-1-2-3``:
+
+        >>> split = LinkSplit(
+        ...     num_nodes=4,
+        ...     train_pos=torch.tensor([[0, 1], [1, 2]]),
+        ...     valid_pos=torch.tensor([[2], [3]]),
+        ...     valid_neg=torch.tensor([[0], [3]]),
+        ...     test_pos=torch.tensor([[0], [2]]),
+        ...     test_neg=torch.tensor([[1], [3]]),
+        ...     protocol="random",
+        ... )
+        >>> split  # doctest: +NORMALIZE_WHITESPACE
+        LinkSplit('random', num_nodes=4, train_pos=2, valid_pos=1, valid_neg=1, test_pos=1,
+                  test_neg=1)
+        >>> split.edge_index("test")  # the training edges, both directions
+        tensor([[0, 1, 1, 2],
+                [1, 0, 2, 1]])
     """
 
     num_nodes: int
@@ -175,6 +218,15 @@ def ncn_planetoid_split(edge_index: Tensor, num_nodes: int, seed: int) -> LinkSp
             duplicates are ignored).
         num_nodes: N.
         seed: the run index (the reference uses seeds 0..9).
+
+    Returns:
+        A :class:`LinkSplit` with ``protocol='ncn-planetoid'``.
+
+    Example:
+        >>> ring = torch.stack([torch.arange(12), (torch.arange(12) + 1) % 12])
+        >>> ncn_planetoid_split(ring, num_nodes=12, seed=0)  # doctest: +NORMALIZE_WHITESPACE
+        LinkSplit('ncn-planetoid', seed=0, num_nodes=12, train_pos=9, valid_pos=1, valid_neg=2,
+                  test_pos=2, test_neg=2)
     """
     check_int("num_nodes", num_nodes, minimum=2)
     check_edge_index("edge_index", edge_index, num_nodes=num_nodes)
@@ -225,6 +277,26 @@ def random_link_split(
 
     Negatives are distinct non-edges of the full graph, drawn with a generator seeded by
     ``seed`` (the same seed gives the same split).
+
+    Args:
+        edge_index: The full graph ``[2, E]`` (either or both directions; self loops and
+            duplicates are ignored).
+        num_nodes: ``N``.
+        seed: Seed of the permutation and of the negatives.
+        valid_fraction: Share of the undirected edges held out for validation, in ``(0, 1)``.
+        test_fraction: Share held out for testing, in ``(0, 1)``; the two shares sum to
+            less than 1.
+        num_neg_per_pos: Negatives per validation and test positive, in a shared pool.
+
+    Returns:
+        A :class:`LinkSplit` with ``protocol='random'``; positives are canonical pairs
+        ``(u < v)``.
+
+    Example:
+        >>> ring = torch.stack([torch.arange(12), (torch.arange(12) + 1) % 12])
+        >>> split = random_link_split(ring, num_nodes=12, seed=0)
+        >>> split.sizes()
+        {'train_pos': 9, 'valid_pos': 1, 'valid_neg': 1, 'test_pos': 2, 'test_neg': 2}
     """
     check_int("num_nodes", num_nodes, minimum=2)
     check_edge_index("edge_index", edge_index, num_nodes=num_nodes)

@@ -324,6 +324,10 @@ class ContrastiveLoss(BlockLossModule):
         distributed: All-gather across ranks with gradients.
         local_anchors: With ``distributed``, anchors are this rank's rows only.
 
+    Shapes:
+        - embeddings: ``[N, D]``; labels: ``[N]``; ref_emb: ``[R, D]``; ref_labels: ``[R]``
+        - output: ``[]``, or ``[P + Q]`` with ``reduction='none'``
+
     Example:
         >>> loss = ContrastiveLoss()(torch.randn(8, 16), torch.arange(4).repeat(2))
     """

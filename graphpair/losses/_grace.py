@@ -61,6 +61,7 @@ def grace(
         - output: ``[]``, or ``[2N]`` with ``reduction='none'``
 
     Example:
+        >>> import torch
         >>> z1, z2 = torch.randn(6, 16), torch.randn(6, 16)
         >>> grace(z1, z2, temperature=0.4).shape
         torch.Size([])
@@ -90,8 +91,15 @@ class GRACELoss(BlockLossModule):
         distributed: All-gather both views across ranks with gradients.
         local_anchors: With ``distributed``, anchors are this rank's rows only.
 
+    Shapes:
+        - z1, z2: ``[N, D]``
+        - output: ``[]``, or ``[2N]`` with ``reduction='none'``
+
     Example:
-        >>> loss = GRACELoss(temperature=0.4)(torch.randn(6, 16), torch.randn(6, 16))
+        >>> import torch
+        >>> loss_fn = GRACELoss(temperature=0.4)
+        >>> loss_fn(torch.randn(6, 16), torch.randn(6, 16)).shape
+        torch.Size([])
     """
 
     hyperparameters = ("temperature",)

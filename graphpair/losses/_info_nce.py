@@ -285,6 +285,10 @@ class InfoNCELoss(BlockLossModule):
         distributed: All-gather across ranks with gradients.
         local_anchors: With ``distributed``, anchors are this rank's rows only.
 
+    Shapes:
+        - embeddings: ``[N, D]``; labels: ``[N]``; ref_emb: ``[R, D]``; ref_labels: ``[R]``
+        - output: ``[]``, or ``[P]`` with ``reduction='none'``
+
     Example:
         >>> loss_fn = InfoNCELoss(temperature=0.1)
         >>> loss = loss_fn(torch.randn(8, 16), torch.arange(4).repeat(2))

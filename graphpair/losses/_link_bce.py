@@ -49,6 +49,10 @@ class LinkBCELoss(torch.nn.Module):
     Args:
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
+    Shapes:
+        - pos: ``[P]``; neg: ``[P]`` or ``[P, K]``
+        - output: ``[]``, or ``[P]`` with ``reduction='none'``
+
     Example:
         >>> loss = LinkBCELoss()(torch.randn(4), torch.randn(4, 3))
     """

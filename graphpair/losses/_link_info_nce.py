@@ -58,6 +58,10 @@ class LinkInfoNCELoss(torch.nn.Module):
         temperature: :math:`\tau` (default ``1.0``).
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
+    Shapes:
+        - pos: ``[P]``; neg: ``[P]`` or ``[P, K]``
+        - output: ``[]``, or ``[P]`` with ``reduction='none'``
+
     Example:
         >>> loss = LinkInfoNCELoss()(torch.randn(4), torch.randn(4, 3))
     """

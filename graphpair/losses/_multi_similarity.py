@@ -180,8 +180,11 @@ def multi_similarity(
         - output: ``[]``, or ``[N]`` with ``reduction='none'``
 
     Example:
+        >>> from graphpair.losses import multi_similarity_miner
+        >>> _ = torch.manual_seed(0)
         >>> z, y = torch.randn(8, 16), torch.arange(4).repeat(2)
-        >>> loss = multi_similarity(z, y, multi_similarity_miner(z, y))
+        >>> multi_similarity(z, y, multi_similarity_miner(z, y)).shape
+        torch.Size([])
     """
     alpha = check_positive("alpha", alpha)
     beta = check_positive("beta", beta)
@@ -237,10 +240,17 @@ class MultiSimilarityLoss(BlockLossModule):
         distributed: All-gather across ranks with gradients.
         local_anchors: With ``distributed``, anchors are this rank's rows only.
 
+    Shapes:
+        - embeddings: ``[N, D]``; labels: ``[N]``; ref_emb: ``[R, D]``; ref_labels: ``[R]``
+        - output: ``[]``, or ``[N]`` with ``reduction='none'``
+
     Example:
+        >>> from graphpair.losses import MultiSimilarityMiner
+        >>> _ = torch.manual_seed(0)
         >>> miner, loss_fn = MultiSimilarityMiner(), MultiSimilarityLoss()
         >>> z, y = torch.randn(8, 16), torch.arange(4).repeat(2)
-        >>> loss = loss_fn(z, y, miner(z, y))
+        >>> loss_fn(z, y, miner(z, y)).shape
+        torch.Size([])
     """
 
     hyperparameters = ("alpha", "beta", "base")

@@ -134,6 +134,10 @@ class MultiSimilarityMiner(torch.nn.Module):
         epsilon: Margin :math:`\epsilon` (default ``0.1``).
         chunk_size: Anchor rows per block (``None``: automatic).
 
+    Shapes:
+        - embeddings: ``[N, D]``; labels: ``[N]``; ref_emb: ``[R, D]``; ref_labels: ``[R]``
+        - output: four long tensors ``[P]``, ``[P]``, ``[Q]``, ``[Q]``
+
     Example:
         >>> miner = MultiSimilarityMiner(epsilon=0.1)
         >>> a1, p, a2, n = miner(torch.randn(8, 16), torch.arange(4).repeat(2))

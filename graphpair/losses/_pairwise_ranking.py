@@ -81,6 +81,10 @@ class PairwiseRankingLoss(torch.nn.Module):
         kind: ``'hinge'``, ``'auc'`` or ``'bpr'``.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
 
+    Shapes:
+        - pos: ``[P]``; neg: ``[P]`` or ``[P, K]``
+        - output: ``[]``, or ``[P]`` with ``reduction='none'``
+
     Example:
         >>> loss = PairwiseRankingLoss(kind="bpr")(torch.randn(4), torch.randn(4, 3))
     """

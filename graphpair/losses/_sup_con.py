@@ -196,6 +196,10 @@ class SupConLoss(BlockLossModule):
         distributed: All-gather across ranks with gradients.
         local_anchors: With ``distributed``, anchors are this rank's rows only.
 
+    Shapes:
+        - embeddings: ``[N, D]``; labels: ``[N]``; ref_emb: ``[R, D]``; ref_labels: ``[R]``
+        - output: ``[]``, or ``[N]`` with ``reduction='none'``
+
     Example:
         >>> loss = SupConLoss()(torch.randn(8, 16), torch.arange(4).repeat(2))
     """

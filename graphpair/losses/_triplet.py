@@ -402,6 +402,10 @@ class TripletMarginLoss(BlockLossModule):
         distributed: All-gather across ranks with gradients.
         local_anchors: With ``distributed``, anchors are this rank's rows only.
 
+    Shapes:
+        - embeddings: ``[N, D]``; labels: ``[N]``; ref_emb: ``[R, D]``; ref_labels: ``[R]``
+        - output: ``[]``, or ``[T]`` with ``reduction='none'``
+
     Example:
         >>> loss = TripletMarginLoss(margin=0.2)(torch.randn(8, 16), torch.arange(4).repeat(2))
     """

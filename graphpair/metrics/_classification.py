@@ -247,6 +247,10 @@ def rmse(y_true: Tensor, y_pred: Tensor) -> float:
 
     Shapes:
         y_true and y_pred ``[N]`` or ``[N, T]``, the same shape, every task with a label.
+
+    Example:
+        >>> rmse(torch.tensor([0.0, 0.0]), torch.tensor([1.0, -1.0]))
+        1.0
     """
     return _per_task(y_true, y_pred, _rmse)
 
@@ -268,6 +272,10 @@ def mae(y_true: Tensor, y_pred: Tensor) -> float:
 
     Shapes:
         y_true and y_pred ``[N]`` or ``[N, T]``, the same shape, every task with a label.
+
+    Example:
+        >>> mae(torch.tensor([1.0, 2.0, float("nan")]), torch.tensor([2.0, 4.0, 0.0]))
+        1.5
     """
     return _per_task(y_true, y_pred, _mae)
 
@@ -288,6 +296,10 @@ def accuracy(y_true: Tensor, y_pred: Tensor) -> float:
 
     Shapes:
         y_true and y_pred ``[N]`` or ``[N, T]``, the same shape, every task with a label.
+
+    Example:
+        >>> accuracy(torch.tensor([[0], [1], [2], [2]]), torch.tensor([[0], [1], [1], [2]]))
+        0.75
     """
     return _per_task(y_true, y_pred, _accuracy)
 

@@ -115,6 +115,12 @@ def ranks(pos: Tensor, neg: Tensor) -> Tensor:
 
     Shapes:
         pos ``[P]`` (P >= 1), neg ``[P, K]`` (K >= 0) -> ``[P]`` float64 on ``neg``'s device.
+
+    Example:
+        The first positive ties with two negatives, the second with two and loses to one:
+
+        >>> ranks(torch.tensor([1.0, 2.0]), torch.tensor([[1.0, 1.0, 0.0], [3.0, 2.0, 2.0]]))
+        tensor([2., 3.], dtype=torch.float64)
     """
     pos_, neg_ = _ranked_inputs(pos, neg)
     column = pos_.view(-1, 1)  # [P, 1]
@@ -162,6 +168,11 @@ def ranked_hits_at_k(pos: Tensor, neg: Tensor, k: int) -> float:
 
     Shapes:
         pos ``[P]`` (P >= 1), neg ``[P, K']`` (K' >= 0).
+
+    Example:
+        >>> pos, neg = torch.tensor([1.0, 2.0]), torch.tensor([[1.0, 1.0, 0.0], [3.0, 2.0, 2.0]])
+        >>> ranked_hits_at_k(pos, neg, k=2)  # ranks 2 and 3
+        0.5
     """
     k = check_int("k", k, minimum=1)
     return int((ranks(pos, neg) <= k).sum()) / pos.numel()

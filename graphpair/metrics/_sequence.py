@@ -13,7 +13,17 @@ __all__ = ["SubtokenF1", "subtoken_f1"]
 
 class SubtokenF1(NamedTuple):
     """Precision, recall and F1 averaged over sequences (OGB's keys ``precision``, ``recall``,
-    ``F1``)."""
+    ``F1``), as :func:`subtoken_f1` returns them.
+
+    Attributes:
+        precision: Mean per-sequence precision.
+        recall: Mean per-sequence recall.
+        f1: Mean per-sequence F1 (not the F1 of the two means).
+
+    Example:
+        >>> subtoken_f1([["get", "name"]], [["get"]])._asdict()
+        {'precision': 1.0, 'recall': 0.5, 'f1': 0.6666666666666666}
+    """
 
     precision: float
     recall: float

@@ -65,12 +65,27 @@ def _torch_scatter_module() -> ModuleType | None:
 
 
 def torch_scatter_available() -> bool:
-    """Whether the optional ``torch_scatter`` package imports in this environment."""
+    """Whether the optional ``torch_scatter`` package imports in this environment.
+
+    Example:
+        >>> backend = "torch_scatter" if torch_scatter_available() else "native"
+        >>> resolve_backend("segment_sum", torch.device("cpu"), backend) == backend
+        True
+    """
     return _torch_scatter_module() is not None
 
 
 def get_backend() -> str:
-    """The backend in force in the current context (``'auto'`` unless changed)."""
+    """The backend in force in the current context (``'auto'`` unless changed).
+
+    Set by :func:`use_backend` or :func:`set_backend`, else by the environment variable
+    ``GRAPHPAIR_SCATTER_BACKEND``.
+
+    Example:
+        >>> with use_backend("native"):
+        ...     get_backend()
+        'native'
+    """
     value = _current.get()
     if value is not None:
         return value
@@ -80,13 +95,34 @@ def get_backend() -> str:
 
 def set_backend(backend: str) -> None:
     """Set the default backend for the current context: ``'auto'``, ``'native'`` or
-    ``'torch_scatter'`` (case- and separator-insensitive)."""
+    ``'torch_scatter'`` (case- and separator-insensitive).
+
+    Prefer :func:`use_backend`, which restores the previous choice on its own.
+
+    Args:
+        backend: The name; ``'torch'`` is an alias of ``'native'``, ``'scatter'`` of
+            ``'torch_scatter'``.
+
+    Raises:
+        ValueError: An unknown name.
+
+    Example:
+        >>> previous = get_backend()
+        >>> set_backend("Native")
+        >>> get_backend()
+        'native'
+        >>> set_backend(previous)
+    """
     _current.set(_canonical(backend))
 
 
 @contextmanager
 def use_backend(backend: str) -> Iterator[None]:
     """Run a block with a given backend, restoring the previous choice afterwards.
+
+    Args:
+        backend: ``'auto'``, ``'native'`` or ``'torch_scatter'`` (case- and
+            separator-insensitive; aliases as in :func:`set_backend`).
 
     Example:
         >>> from graphpair.ops import use_backend, scatter
@@ -111,6 +147,10 @@ def resolve_backend(op: str, device: torch.device, backend: str | None = None) -
     Raises:
         ValueError: ``backend`` is not a known name.
         ImportError: ``'torch_scatter'`` was forced but is not installed.
+
+    Example:
+        >>> resolve_backend("scatter_max", torch.device("cpu"), "auto")  # native is faster
+        'native'
     """
     choice = get_backend() if backend is None else _canonical(backend)
     if choice == "native":

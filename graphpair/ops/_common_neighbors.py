@@ -69,7 +69,16 @@ _METHODS = ("auto", "sparse", "dense")
 
 
 class PairNodeSet(NamedTuple):
-    """A set of nodes per pair in COO form, sorted by ``pair_idx`` then ``node_idx``."""
+    """A set of nodes per pair in COO form, sorted by ``pair_idx`` then ``node_idx``.
+
+    Example:
+        Pair 0 is ``(0, 1)``, pair 1 is ``(2, 3)``; member ``m`` is node ``node_idx[m]`` of the
+        set of pair ``pair_idx[m]``:
+
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1, 2], [2, 3, 2, 3, 4]]))
+        >>> common_neighbors(adj, torch.tensor([[0, 2], [1, 3]]))
+        PairNodeSet(pair_idx=tensor([0, 0, 1, 1]), node_idx=tensor([2, 3, 0, 1]))
+    """
 
     pair_idx: Tensor
     """Index of the pair (column of ``pairs``) of each member ``[M]``."""
@@ -78,7 +87,14 @@ class PairNodeSet(NamedTuple):
 
 
 class NeighborOverlap(NamedTuple):
-    """Common neighbours and the two one-sided neighbour differences of a batch of pairs."""
+    """Common neighbours and the two one-sided neighbour differences of a batch of pairs.
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 3, 4]]))
+        >>> overlap = neighbor_overlap(adj, torch.tensor([[0], [1]]))
+        >>> overlap.common.node_idx, overlap.i_only.node_idx, overlap.j_only.node_idx
+        (tensor([3]), tensor([2]), tensor([4]))
+    """
 
     common: PairNodeSet
     """:math:`N(i) \\cap N(j)`."""
@@ -89,7 +105,23 @@ class NeighborOverlap(NamedTuple):
 
 
 def common_neighbors_method(adj: CSR, method: str = "auto") -> str:
-    """The concrete path (``'sparse'`` or ``'dense'``) used for ``adj`` (rule in module docs)."""
+    """The concrete path (``'sparse'`` or ``'dense'``) used for ``adj`` (rule in module docs).
+
+    Args:
+        adj: The adjacency the op will run on.
+        method: ``'auto'``, ``'sparse'`` or ``'dense'``; only ``'auto'`` is a choice.
+
+    Raises:
+        ValueError: An unknown ``method``, or ``'dense'`` for a graph whose bitset would
+            exceed :data:`~graphpair.ops.DENSE_BITSET_MAX_BYTES`.
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 3, 4]]))
+        >>> common_neighbors_method(adj)  # a tiny bitset is always cheap
+        'dense'
+        >>> common_neighbors_method(adj, "sparse")
+        'sparse'
+    """
     method = check_choice("method", method, _METHODS)
     need = bitset_bytes(adj.num_nodes)
     if method == "dense":
@@ -310,6 +342,12 @@ def neighbor_difference(
 
     Shapes:
         - pairs: ``[2, P]``
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 3, 4]]))
+        >>> i_only, j_only = neighbor_difference(adj, torch.tensor([[0], [1]]))
+        >>> i_only.node_idx, j_only.node_idx
+        (tensor([2]), tensor([4]))
     """
     src, dst, chunk_size, dense = _prepare(adj, pairs, method, chunk_size)
     if dense:
@@ -339,6 +377,14 @@ def neighbor_overlap(
 
     Returns:
         :class:`NeighborOverlap` ``(common, i_only, j_only)``.
+
+    Shapes:
+        - pairs: ``[2, P]``
+
+    Example:
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 3, 4]]))
+        >>> neighbor_overlap(adj, torch.tensor([[0], [1]])).common
+        PairNodeSet(pair_idx=tensor([0]), node_idx=tensor([3]))
     """
     src, dst, chunk_size, dense = _prepare(adj, pairs, method, chunk_size)
     if dense:

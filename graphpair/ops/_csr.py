@@ -301,9 +301,17 @@ class CSR:
     def masked(self, pairs: Tensor) -> Iterator[CSR]:
         """Context manager: mask ``pairs`` (both directions) for the block, then restore.
 
+        Args:
+            pairs: Pairs ``[2, B]`` whose entries are switched off inside the block.
+
         Example:
-            >>> with adj.masked(batch_pairs) as a:
-            ...     h = encoder(x, a.to_edge_index())
+            >>> adj = CSR.from_edge_index(torch.tensor([[0, 1, 1], [1, 2, 3]]))
+            >>> with adj.masked(torch.tensor([[1], [2]])) as a:
+            ...     a.to_edge_index()
+            tensor([[0, 1, 1, 3],
+                    [1, 0, 3, 1]])
+            >>> adj.degree()  # restored on exit
+            tensor([1, 3, 1, 1])
         """
         positions = self.mask_edges(pairs)
         try:

@@ -72,7 +72,23 @@ _METHODS = ("auto", "sparse", "dense")
 
 
 class RandomWalkPowers(NamedTuple):
-    """Output of :func:`random_walk_powers`."""
+    """Output of :func:`random_walk_powers`.
+
+    Example:
+        On the path ``0-1-2`` a walk from node 0 is at node 1 after one step and back at 0
+        or at 2 after two:
+
+        >>> out = random_walk_powers(torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), walk_length=3)
+        >>> out.pair_index[:, :3]  # the pairs starting at node 0
+        tensor([[0, 0, 0],
+                [0, 1, 2]])
+        >>> out.pair_val[:3]  # their probabilities after 0, 1 and 2 steps
+        tensor([[1.0000, 0.0000, 0.5000],
+                [0.0000, 1.0000, 0.0000],
+                [0.0000, 0.0000, 0.5000]])
+        >>> out.node_val[:, 2]  # return probabilities after two steps
+        tensor([0.5000, 1.0000, 0.5000])
+    """
 
     pair_index: Tensor
     """Kept pairs ``[2, S]``: row 0 is the walk's start ``i``, row 1 its end ``j``.

@@ -21,6 +21,8 @@
   :func:`group_records` groups runs of one configuration (:class:`ReportGroup`), and
   :func:`render_markdown`, :func:`render_csv`, :func:`write_figures` and
   :func:`write_report` make the leaderboard table and figures.
+- :func:`deterministic`: torch's deterministic algorithms for a block (the runners'
+  ``deterministic`` config field and ``--deterministic`` flag).
 """
 
 from graphpair.train._checkpoint import CheckpointError, RunCheckpoints, config_key
@@ -34,6 +36,7 @@ from graphpair.train._config import (
     LinkConfig,
     link_config,
 )
+from graphpair.train._deterministic import deterministic
 from graphpair.train._grace import (
     GRACE_CONFIGS,
     GRACEConfig,
@@ -138,6 +141,7 @@ __all__ = [
     "build_graph_model",
     "build_predictor",
     "config_key",
+    "deterministic",
     "evaluate_graph",
     "evaluate_link",
     "grace_config",

@@ -34,18 +34,41 @@ __all__ = [
 _MAGIC = b"GRAPHPAIR-CHECKPOINT-1\n"
 _FORMAT = 1
 #: Fields that do not change what a run computes (where it runs, where data is read from,
-#: how many seeds are asked for): a checkpoint stays valid when only these differ.
-_BOOKKEEPING = frozenset({"runs", "device", "data_root", "cache", "download"})
+#: how many seeds are asked for, whether torch must use its deterministic algorithms): a
+#: checkpoint stays valid when only these differ. Keys of configurations written before a
+#: bookkeeping field existed stay the same.
+_BOOKKEEPING = frozenset({"runs", "device", "data_root", "cache", "download", "deterministic"})
 
 
 class CheckpointError(ValueError):
     """A checkpoint file is truncated, corrupted, not graphpair's, or from another
-    configuration or run; the message names the file."""
+    configuration or run; the message names the file.
+
+    Raised when a runner resumes (``resume=True``) from such a file, instead of continuing
+    from a state that is not the run's own.
+    """
 
 
 def config_key(config: Any) -> str:
     """The configuration's identity for checkpoints: a hash of its fields but the
-    bookkeeping ones (``runs``, ``device``, ``data_root``, ``cache``, ``download``)."""
+    bookkeeping ones (``runs``, ``device``, ``data_root``, ``cache``, ``download``,
+    ``deterministic``).
+
+    Args:
+        config: A run configuration dataclass (:class:`~graphpair.train.LinkConfig`,
+            :class:`~graphpair.train.GraphConfig`, ...).
+
+    Returns:
+        16 hex digits; the name of the configuration's checkpoint subfolder.
+
+    Example:
+        >>> from graphpair.train import link_config
+        >>> config = link_config("karate")
+        >>> config_key(config) == config_key(config.replace(runs=3, device="cpu"))
+        True
+        >>> config_key(config) == config_key(config.replace(epochs=5))
+        False
+    """
     fields = {
         f.name: getattr(config, f.name)
         for f in dataclasses.fields(config)
@@ -139,6 +162,15 @@ class RunCheckpoints:
         ConfigError: ``root`` exists and is not a folder (field ``checkpoint_dir``), or it
             holds checkpoints of this configuration and ``resume`` is false (field
             ``resume``).
+
+    Example:
+        >>> import tempfile
+        >>> from graphpair.train import link_config
+        >>> config = link_config("karate")
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     RunCheckpoints(tmp, config, resume=False).save(0, {"epoch": 3})
+        ...     RunCheckpoints(tmp, config, resume=True).load(0)
+        {'epoch': 3}
     """
 
     def __init__(

@@ -55,7 +55,24 @@ LINK_LOSSES = ("bce", "infonce", "ranking")
 
 
 class ConfigError(ValueError):
-    """An invalid configuration value; :attr:`field` names the :class:`LinkConfig` field."""
+    """An invalid configuration value; its ``field`` attribute names the field.
+
+    Raised when a run configuration (:class:`LinkConfig`, :class:`~graphpair.train.GraphConfig`,
+    :class:`~graphpair.train.NodeConfig`, :class:`~graphpair.train.GRACEConfig`) is built with
+    a bad value, and by the runners when the data do not fit the configuration or a runner
+    argument is invalid (``field`` is then e.g. ``'dataset_options'`` or ``'resume'``).
+
+    Args:
+        field: The name of the offending field or argument.
+        message: What is wrong, naming the value.
+
+    Example:
+        >>> try:
+        ...     link_config("karate", hidden_channels=0)
+        ... except ConfigError as err:
+        ...     print(err.field, "|", err)
+        hidden_channels | hidden_channels must be >= 1; got 0
+    """
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -116,7 +133,7 @@ class LinkConfig:
         negatives: one of :data:`TRAIN_NEGATIVES`.
         num_negatives: training negatives per positive (NCN: 1).
         loss: training objective, one of :data:`LINK_LOSSES` (NCN: ``'bce'``).
-        temperature: :math:`\tau` of ``'infonce'`` (scores are divided by it).
+        temperature: :math:`\\tau` of ``'infonce'`` (scores are divided by it).
         ranking_kind, margin: the form (:data:`graphpair.losses.RANKING_KINDS`) and margin of
             ``'ranking'``.
         eval_every: evaluate every this many epochs (and after the last).
@@ -132,6 +149,16 @@ class LinkConfig:
         data_root: folder of raw datasets (default ``$GRAPHPAIR_DATA``).
         cache: folder for processed caches (default ``$GRAPHPAIR_CACHE``).
         download: fetch missing raw files when online.
+        deterministic: run the whole training inside :func:`graphpair.train.deterministic`
+            (torch's deterministic algorithms; ``--deterministic``). Bookkeeping: it does
+            not change the configuration's checkpoint or report identity.
+
+    Example:
+        >>> config = LinkConfig(dataset="karate", predictor="NCN_Diff", epochs=5)
+        >>> config.dataset, config.predictor, config.epochs, config.hidden_channels
+        ('karate', 'ncn-diff', 5, 256)
+        >>> config.replace(runs=2).runs
+        2
     """
 
     dataset: str = "default"
@@ -188,6 +215,7 @@ class LinkConfig:
     data_root: str | None = None
     cache: str | None = None
     download: bool = True
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalised values are written once, here
@@ -252,6 +280,7 @@ class LinkConfig:
             "official_recursion",
             "tlr",
             "download",
+            "deterministic",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise _fail(name, "a bool", getattr(self, name))
@@ -637,6 +666,11 @@ def link_config(dataset: str = "default", predictor: str = "ncn", **overrides: A
     ``'ncnc2'``: ``official_recursion=True``), or the small GRIT of
     ``'grit-pair'`` (width 64, 2 blocks, 4 heads, K = 3) < ``overrides``. A registered link
     dataset without a shipped configuration gets the :class:`LinkConfig` defaults.
+
+    Args:
+        dataset: A registered link dataset (case- and separator-insensitive).
+        predictor: One of :data:`LINK_PREDICTORS`.
+        **overrides: :class:`LinkConfig` fields to set last.
 
     Raises:
         ConfigError: an unknown dataset, predictor or field name, or an invalid value; the

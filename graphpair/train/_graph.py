@@ -40,6 +40,7 @@ from graphpair.train._checkpoint import (
     run_state,
 )
 from graphpair.train._config import ConfigError
+from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
 from graphpair.train._graph_models import (
     GraphInputs,
@@ -78,7 +79,10 @@ _SCORE_METRICS = ("rocauc", "ap")
 
 
 class GraphRunCallback(Protocol):
-    """``on_run(run_index, run)``: called after every run (0-based over folds x seeds)."""
+    """``on_run(run_index, run)``: called after every run (0-based over folds x seeds).
+
+    ``run`` is the finished :class:`GraphRun`; the callback's return value is ignored.
+    """
 
     def __call__(self, run_index: int, run: GraphRun, /) -> None: ...
 
@@ -95,6 +99,12 @@ class GraphTask:
         out_channels: model outputs per graph or node.
         metric: the reported metric (a :class:`graphpair.metrics.Evaluator` name).
         higher_is_better: direction of ``metric`` (model selection).
+
+    Example:
+        >>> from graphpair.data import load_dataset
+        >>> infer_task(load_dataset("CSL"))  # doctest: +NORMALIZE_WHITESPACE
+        GraphTask(level='graph', kind='multiclass', out_channels=10, metric='acc',
+                  higher_is_better=True)
     """
 
     level: str
@@ -111,8 +121,20 @@ def infer_task(dataset: LoadedDataset, metric: str | None = None) -> GraphTask:
     several columns are binary tasks (OGB's multi-task sets), and a single label column with
     ``C`` classes is binary (one logit) for ``C <= 2`` and ``C``-way otherwise.
 
+    Args:
+        dataset: A loaded graph-set dataset with labels ``y``.
+        metric: An :class:`~graphpair.metrics.Evaluator` metric name; ``None`` takes the
+            dataset's headline metric.
+
     Raises:
-        ConfigError: ``metric`` (``field='metric'``) does not fit the labels.
+        ConfigError: ``metric`` (``field='metric'``) does not fit the labels, or the dataset
+            has no labels (``field='dataset'``).
+
+    Example:
+        >>> from graphpair.data import load_dataset
+        >>> task = infer_task(load_dataset("UniqueSignature", num_graphs=20))
+        >>> task.level, task.kind, task.out_channels, task.metric
+        ('node', 'binary', 1, 'balanced_acc')
     """
     spec = dataset.spec
     name = spec.metric if metric is None else metric
@@ -162,9 +184,20 @@ def task_loss(task: GraphTask, out: Tensor, y: Tensor, *, class_weights: bool = 
     ``c``) and the loss is :math:`\sum_i w_{c_i} \ell_i / \sum_i w_{c_i}`; a batch holding one
     class only falls back to the plain mean (its weights would all be 0).
 
+    Args:
+        task: What is predicted (:func:`infer_task`).
+        out: Predictions: values, logits per task, or logits per class.
+        y: Labels of the ``M`` graphs or nodes (NaN: missing, for regression and binary).
+        class_weights: Weight classes inversely to their share of the batch.
+
     Shapes:
         - out: ``[M, out_channels]``; y: ``[M]`` or ``[M, T]``
         - output: a scalar
+
+    Example:
+        >>> task = GraphTask("graph", "multiclass", 3, "acc", True)
+        >>> task_loss(task, torch.zeros(4, 3), torch.tensor([0, 1, 2, 2]))  # log(3)
+        tensor(1.0986)
     """
     target = _rows(task, y, out.size(0))
     if task.kind == "multiclass":
@@ -210,6 +243,24 @@ def evaluate_graph(
     The metric is :class:`graphpair.metrics.Evaluator`'s over all predictions at once (per
     graph, or per node for node-level tasks); the loss is :func:`task_loss` without class
     weights. Non-finite predictions give a NaN metric (never selected) instead of an error.
+
+    Args:
+        model: A model called as ``model(batch)`` (:class:`~graphpair.train.GraphModel`).
+        loader: Batches of labelled graphs.
+        task: What is predicted and how it is scored (:func:`infer_task`).
+        device: Where the batches go.
+
+    Example:
+        >>> from torch_geometric.loader import DataLoader
+        >>> from graphpair.data import load_dataset
+        >>> from graphpair.train import GraphInputs, build_graph_model, graph_config
+        >>> dataset = load_dataset("CSL")
+        >>> task = infer_task(dataset)
+        >>> inputs = GraphInputs(None, 1, None, 0, task.out_channels, node_level=False)
+        >>> model = build_graph_model(graph_config("CSL", hidden_channels=16), inputs)
+        >>> accuracy, loss = evaluate_graph(model, DataLoader(dataset.graphs[:20]), task, "cpu")
+        >>> 0.0 <= accuracy <= 1.0
+        True
     """
     model.eval()
     outs, ys = [], []
@@ -238,6 +289,15 @@ def make_folds(
 
     The parts are drawn from a generator seeded with ``seed``; with ``labels`` (one class id
     per graph) every part gets the same share of each class, up to one graph.
+
+    Args:
+        num_graphs: Graphs to split, at least ``k``.
+        k: Number of folds, at least 3.
+        labels: One class id per graph ``[num_graphs]`` for stratified parts, or ``None``.
+        seed: Seed of the random parts.
+
+    Raises:
+        ValueError: ``k < 3`` or ``num_graphs < k``.
 
     Example:
         >>> folds = make_folds(10, 5)
@@ -274,7 +334,23 @@ def select_graph_best(
 ) -> Selection:
     """Model selection: the epoch with the strictly best validation ``metric`` (ties keep the
     earlier epoch; the first evaluation initialises); without validation values (a split
-    without a validation set), the last evaluated epoch with ``valid = NaN``."""
+    without a validation set), the last evaluated epoch with ``valid = NaN``.
+
+    Args:
+        records: The evaluated epochs of one run, in order.
+        metric: The metric to select on.
+        higher_is_better: Its direction.
+
+    Raises:
+        ValueError: ``records`` is empty.
+
+    Example:
+        >>> from graphpair.train import EpochRecord
+        >>> records = [EpochRecord(e, 0.0, {"mae": v}, {"mae": t}, 0.0, 0.0)
+        ...            for e, (v, t) in enumerate([(0.5, 0.6), (0.3, 0.4), (0.3, 0.2)], 1)]
+        >>> select_graph_best(records, "mae", higher_is_better=False)  # the tie keeps epoch 2
+        Selection(epoch=2, valid=0.3, test=0.4)
+    """
     if not records:
         raise ValueError("records must hold at least one evaluated epoch; got none")
     if metric not in records[0].valid:
@@ -302,6 +378,15 @@ class GraphRun:
         num_parameters: trainable parameters of the model.
         seconds: wall time of the run (model building, training and evaluation).
         epoch_seconds: training time of every epoch, evaluated or not.
+
+    Example:
+        >>> from graphpair.train import EpochRecord
+        >>> record = EpochRecord(1, 0.7, {"acc": 0.5}, {"acc": 0.4}, 0.2, 0.1)
+        >>> run = GraphRun(0, None, Selection(1, 0.5, 0.4), (record,), 1000, 0.5, (0.2,))
+        >>> run.seconds_per_epoch
+        0.2
+        >>> GraphRun.from_state(run.to_state()) == run
+        True
     """
 
     seed: int
@@ -347,7 +432,20 @@ class GraphRun:
 class GraphSummary:
     """Mean ± population standard deviation (ddof = 0) over every run, in the metric's own
     unit (fractions for accuracy and ROC-AUC, not percent). ``valid_*`` are NaN for a split
-    without a validation set."""
+    without a validation set.
+
+    Attributes:
+        metric: the metric summarised.
+        higher_is_better: its direction.
+        valid_mean, valid_std: over the runs' selected validation values.
+        test_mean, test_std: over the runs' test values at those epochs.
+        runs: number of runs (folds x seeds).
+
+    Example:
+        >>> summary = GraphSummary("acc", True, 0.9, 0.01, 0.88, 0.02, runs=10)
+        >>> f"{100 * summary.test_mean:.1f} ± {100 * summary.test_std:.1f}"
+        '88.0 ± 2.0'
+    """
 
     metric: str
     higher_is_better: bool
@@ -367,6 +465,14 @@ class GraphResult:
         task: the task inferred from the dataset.
         runs: one :class:`GraphRun` per fold and seed (fold-major).
         seconds: total wall time, data loading and transforms included.
+
+    Example:
+        >>> from graphpair.train import graph_config
+        >>> config = graph_config("UniqueSignature", epochs=1, runs=1,
+        ...                       dataset_options={"num_graphs": 20})
+        >>> result = train_graph(config)
+        >>> result.task.metric, len(result.runs), result.summary().runs
+        ('balanced_acc', 1, 1)
     """
 
     config: GraphConfig
@@ -670,6 +776,7 @@ def _transformed(config: GraphConfig, graphs: GraphSet) -> GraphSet:
     return out
 
 
+@honour_deterministic
 def train_graph(
     config: GraphConfig,
     *,
@@ -710,6 +817,16 @@ def train_graph(
             (``field='dataset_options'``), or the data do not fit the config (a metric that
             does not fit the labels, more folds than the dataset has, a model this
             installation lacks).
+
+    Example:
+        A small generated node-level set (UniqueSignature, 20 graphs), one epoch:
+
+        >>> from graphpair.train import graph_config
+        >>> config = graph_config("UniqueSignature", epochs=1, runs=1,
+        ...                       dataset_options={"num_graphs": 20})
+        >>> result = train_graph(config)
+        >>> result.task.level, [len(run.history) for run in result.runs]
+        ('node', [1])
     """
     if not isinstance(config, GraphConfig):
         raise TypeError(f"config must be a GraphConfig; got {type(config).__name__}")

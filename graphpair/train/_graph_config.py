@@ -110,19 +110,19 @@ class GraphConfig:
             (tens of seconds; needs a C++ compiler on CPU).
         dropout: dropout after every layer (inside GRIT's block where the reference has it).
         attn_dropout: dropout on GRIT's attention weights.
-        norm: one of :data:`GRAPH_NORMS`, after every layer.
-        act: one of :data:`GRAPH_ACTIVATIONS`.
-        residual: one of :data:`GRAPH_RESIDUALS` around every layer (``'identity'`` only where
+        norm: one of ``GRAPH_NORMS``, after every layer.
+        act: one of ``GRAPH_ACTIVATIONS``.
+        residual: one of ``GRAPH_RESIDUALS`` around every layer (``'identity'`` only where
             the layer keeps the width); GRIT always has its own residuals.
-        pooling: graph readout, one of :data:`GRAPH_POOLINGS` (ignored by node-level tasks).
+        pooling: graph readout, one of ``GRAPH_POOLINGS`` (ignored by node-level tasks).
         head_layers: hidden layers of the output MLP; each halves the width (GRIT's ZINC head
             is 2: 64 -> 32 -> 16 -> 1); 0 is a single linear map.
         head_bias: bias in the last linear map of the head.
         aggr, context_aggr: SINC's message and context aggregations (``aggr`` alone for SIR);
-            one of :data:`GRAPH_AGGREGATIONS`.
+            one of ``GRAPH_AGGREGATIONS``.
         optimizer: ``'adam'`` or ``'adamw'``.
         lr, weight_decay: optimiser learning rate and weight decay (on every parameter).
-        scheduler: one of :data:`GRAPH_SCHEDULERS`.
+        scheduler: one of ``GRAPH_SCHEDULERS``.
         warmup_epochs: linear warm-up of ``'cosine'``.
         plateau_factor, plateau_patience: ``ReduceLROnPlateau``'s ``factor`` and ``patience``.
         grad_clip: clip the gradient norm to this value every step; ``None`` = no clipping.
@@ -130,10 +130,10 @@ class GraphConfig:
             :math:`(V - V_c) / V` for class :math:`c` (GRIT's weighted cross-entropy on
             PATTERN / CLUSTER).
         supcon_weight: weight :math:`\\lambda` of an auxiliary supervised-contrastive term,
-            :math:`L = L_\text{task} + \\lambda\\, \\mathrm{SupCon}(z, y)` on the pooled graph
+            :math:`L = L_\\text{task} + \\lambda\\, \\mathrm{SupCon}(z, y)` on the pooled graph
             representations :math:`z` of each batch (:func:`graphpair.losses.sup_con`);
             graph classification only, not GRIT; ``0`` = off.
-        supcon_temperature: :math:`\tau` of that term.
+        supcon_temperature: :math:`\\tau` of that term.
         epochs: training epochs.
         batch_size: graphs per training step (the last batch may be smaller).
         eval_batch_size: graphs per evaluation batch; ``None`` = ``batch_size``.
@@ -149,6 +149,14 @@ class GraphConfig:
         data_root: folder of raw datasets (default ``$GRAPHPAIR_DATA``).
         cache: folder for processed caches (default ``$GRAPHPAIR_CACHE``).
         download: fetch missing raw files when online.
+        deterministic: run the whole training inside :func:`graphpair.train.deterministic`
+            (torch's deterministic algorithms; ``--deterministic``). Bookkeeping: it does
+            not change the configuration's checkpoint or report identity.
+
+    Example:
+        >>> config = GraphConfig(dataset="zinc", model="GINE", epochs=10)
+        >>> config.dataset, config.model, config.epochs, config.hidden_channels
+        ('ZINC', 'gine', 10, 64)
     """
 
     dataset: str = "CSL"
@@ -194,6 +202,7 @@ class GraphConfig:
     data_root: str | None = None
     cache: str | None = None
     download: bool = True
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalised values are written once, here
@@ -247,7 +256,14 @@ class GraphConfig:
             )
         if self.grad_clip is not None and _float("grad_clip", self.grad_clip) <= 0:
             raise _fail("grad_clip", "> 0 or None", self.grad_clip)
-        for name in ("full_pairs", "fused", "head_bias", "class_weights", "download"):
+        for name in (
+            "full_pairs",
+            "fused",
+            "head_bias",
+            "class_weights",
+            "download",
+            "deterministic",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise _fail(name, "a bool", getattr(self, name))
         if self.model == "grit" and self.hidden_channels % self.heads:
@@ -576,6 +592,11 @@ def graph_config(dataset: str = "CSL", model: str | None = None, **overrides: An
     Order: :class:`GraphConfig` defaults < :data:`GRAPH_CONFIGS` ``[dataset]`` <
     :data:`GRAPH_MODEL_CONFIGS` ``[(dataset, model)]`` < ``overrides``. ``model=None`` takes the
     dataset's shipped model (``'sinc'`` for UniqueSignature), else ``'gin'``.
+
+    Args:
+        dataset: A registered graph-set dataset (case- and separator-insensitive).
+        model: One of :data:`GRAPH_MODELS`, or ``None`` for the dataset's shipped model.
+        **overrides: :class:`GraphConfig` fields to set last.
 
     Raises:
         ConfigError: an unknown dataset, model or field name, or an invalid value; the

@@ -81,6 +81,15 @@ class GraphInputs:
         out_channels: outputs per graph (or per node): targets, tasks, or classes.
         node_level: predictions per node (PATTERN, CLUSTER, UniqueSignature) instead of per
             graph.
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> graph = Data(x=torch.tensor([[0, 1], [2, 1]]), edge_index=torch.tensor([[0], [1]]))
+        >>> batch = Batch.from_data_list([graph])  # integer x: two categorical columns
+        >>> GraphInputs.from_data(batch, out_channels=1, node_level=False)
+        ... # doctest: +NORMALIZE_WHITESPACE
+        GraphInputs(node_vocab=(3, 2), node_features=0, edge_vocab=None, edge_features=0,
+                    out_channels=1, node_level=False)
     """
 
     node_vocab: tuple[int, ...] | None
@@ -359,13 +368,24 @@ class GraphModel(torch.nn.Module):
             batch, for backbones that read more of it, such as GRIT's RRWP); returns node
             embeddings for ``readout``, or the predictions when ``readout`` is ``None``.
         node_encoder, edge_encoder: Input encoders, or ``None``.
-        readout: Pooling and head (:class:`MLPReadout`), or ``None`` for a backbone with its
+        readout: Pooling and head (``MLPReadout``), or ``None`` for a backbone with its
             own (GRIT).
 
     Shapes:
         - data: a PyG ``Batch`` with ``x`` (or none), ``edge_index``, ``edge_attr`` (or none),
           ``batch``
         - output: ``[B, out_channels]`` (graphs) or ``[N, out_channels]`` (nodes)
+
+    Example:
+        Built by :func:`build_graph_model`; three featureless graphs of two nodes:
+
+        >>> from torch_geometric.data import Batch
+        >>> from graphpair.train import graph_config
+        >>> inputs = GraphInputs(None, 1, None, 0, out_channels=10, node_level=False)
+        >>> model = build_graph_model(graph_config("CSL", "gin", hidden_channels=16), inputs)
+        >>> pair = Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=2)
+        >>> model(Batch.from_data_list([pair] * 3)).shape
+        torch.Size([3, 10])
     """
 
     def __init__(
@@ -489,9 +509,22 @@ def _import(module: str, name: str, model: str) -> Any:
 def build_graph_model(config: GraphConfig, inputs: GraphInputs) -> GraphModel:
     """The :class:`GraphModel` of ``config.model`` for data laid out as ``inputs``.
 
+    Args:
+        config: The run configuration (model, width, depth, norms, readout, ...).
+        inputs: The dataset's feature layout and output size
+            (:meth:`GraphInputs.from_data`).
+
     Raises:
         ConfigError: ``config.model`` needs a module this installation lacks (``field`` is
             ``'model'``).
+
+    Example:
+        >>> from graphpair.train import graph_config
+        >>> config = graph_config("CSL", "gin", hidden_channels=16, num_layers=2)
+        >>> inputs = GraphInputs(None, 1, None, 0, out_channels=10, node_level=False)
+        >>> model = build_graph_model(config, inputs)
+        >>> sum(p.numel() for p in model.parameters()) > 0
+        True
     """
     if config.model == "grit":
         return _grit_model(config, inputs)

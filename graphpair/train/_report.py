@@ -36,24 +36,62 @@ __all__ = [
     "write_report",
 ]
 
-#: Config fields that do not change what a run computes: left out of the grouping key.
+#: Config fields that do not change what a run computes: left out of the grouping key (so a
+#: record written before ``deterministic`` existed groups with the same run written after).
 _BOOKKEEPING = frozenset(
-    {"seed", "runs", "data_root", "cache", "download", "device", "folds", "eval_every"}
+    {
+        "seed",
+        "runs",
+        "data_root",
+        "cache",
+        "download",
+        "device",
+        "folds",
+        "eval_every",
+        "deterministic",
+    }
 )
 
 
 class ReportError(ValueError):
     """A results file that cannot be read as runner records; the message names the file and
-    the line."""
+    the line.
+
+    Raised by :func:`read_records`, by :func:`group_records` for a seed recorded twice, and
+    by :func:`write_figures` when matplotlib is missing.
+
+    Example:
+        >>> try:
+        ...     read_records(["no-such-file.jsonl"])
+        ... except ReportError as err:
+        ...     print(err)
+        results file 'no-such-file.jsonl' does not exist
+    """
 
 
 def read_records(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
     """Every record of the JSON-lines files ``paths``, in order.
 
+    Args:
+        paths: JSON-lines files written by the runners (``--output``); blank lines are
+            skipped.
+
     Raises:
         ReportError: a missing file, a line that is not JSON (e.g. a truncated last line),
             or an object that is not a link or graph run record; the message names the file
             and the line number.
+
+    Example:
+        >>> import json, tempfile
+        >>> from pathlib import Path
+        >>> line = {"dataset": "ZINC", "model": "gin", "seed": 0, "metric": "mae",
+        ...         "best": {"epoch": 2, "valid": 0.3, "test": 0.32}, "config": {}}
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = Path(tmp) / "runs.jsonl"
+        ...     _ = path.write_text(json.dumps(line) + "\\n")
+        ...     records = read_records([path])
+        >>> records[0]["best"]["test"]
+        0.32
     """
     records: list[dict[str, Any]] = []
     for raw in paths:
@@ -130,6 +168,18 @@ class ReportGroup:
             existed) are left out.
         config_id: the first 8 hex digits of the SHA-256 of the grouping key.
         records: the group's records, in reading order.
+
+    Example:
+        >>> def record(seed, valid, test):  # what the graph runner writes, in short
+        ...     return {"dataset": "ZINC", "model": "gin", "seed": seed, "metric": "mae",
+        ...             "higher_is_better": False, "best": {"epoch": 2, "valid": valid,
+        ...             "test": test}, "config": {"hidden_channels": 64, "seed": seed},
+        ...             "num_parameters": 1000, "seconds_per_epoch": 0.5}
+        >>> group = group_records([record(0, 0.30, 0.32), record(1, 0.34, 0.36)])[0]
+        >>> group.dataset, group.model, len(group.records), group.higher_is_better
+        ('ZINC', 'gin', 2, False)
+        >>> group.values("test")  # errors as they are; scores would be x100
+        [0.32, 0.36]
     """
 
     kind: str
@@ -160,6 +210,22 @@ def group_records(records: Sequence[Mapping[str, Any]]) -> list[ReportGroup]:
 
     A seed recorded twice in one group (the same file read twice, or a rerun appended) is an
     error: averaging it twice would weigh one run double.
+
+    Args:
+        records: Run records, as :func:`read_records` returns them.
+
+    Raises:
+        ReportError: A seed (and fold) recorded twice for one configuration.
+
+    Example:
+        >>> def record(seed, valid, test):  # what the graph runner writes, in short
+        ...     return {"dataset": "ZINC", "model": "gin", "seed": seed, "metric": "mae",
+        ...             "higher_is_better": False, "best": {"epoch": 2, "valid": valid,
+        ...             "test": test}, "config": {"hidden_channels": 64, "seed": seed},
+        ...             "num_parameters": 1000, "seconds_per_epoch": 0.5}
+        >>> groups = group_records([record(0, 0.30, 0.32), record(1, 0.34, 0.36)])
+        >>> [(g.dataset, g.model, len(g.records)) for g in groups]
+        [('ZINC', 'gin', 2)]
     """
     groups: dict[tuple[str, str, str, str, str], list[dict[str, Any]]] = {}
     for record in records:
@@ -258,7 +324,25 @@ def _rows(groups: Sequence[ReportGroup]) -> list[tuple[str, ...]]:
 
 
 def render_markdown(groups: Sequence[ReportGroup], title: str | None = None) -> str:
-    """A markdown leaderboard, one row per group (scores x100, mean ± population std)."""
+    """A markdown leaderboard, one row per group (scores x100, mean ± population std).
+
+    Args:
+        groups: The groups to list, one row each (:func:`group_records`).
+        title: A level-1 heading above the table, or ``None`` for none.
+
+    Example:
+        >>> def record(seed, valid, test):  # what the graph runner writes, in short
+        ...     return {"dataset": "ZINC", "model": "gin", "seed": seed, "metric": "mae",
+        ...             "higher_is_better": False, "best": {"epoch": 2, "valid": valid,
+        ...             "test": test}, "config": {"hidden_channels": 64, "seed": seed},
+        ...             "num_parameters": 1000, "seconds_per_epoch": 0.5}
+        >>> groups = group_records([record(0, 0.30, 0.32), record(1, 0.34, 0.36)])
+        >>> print(render_markdown(groups))  # doctest: +ELLIPSIS
+        | dataset | model | variant | metric | runs | valid | test | params | s/epoch | config |
+        |---|---|---|---|---|---|---|---|---|---|
+        | ZINC | gin |  | mae (lower is better) | 2 | 0.3200 ± 0.0200 | 0.3400 ± 0.0200 | ...
+        <BLANKLINE>
+    """
     lines = [f"# {title}", ""] if title else []
     lines += ["| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
     for row in _rows(groups):
@@ -292,7 +376,23 @@ def _numbers(values: Sequence[float]) -> tuple[str, str]:
 def render_csv(groups: Sequence[ReportGroup]) -> str:
     """The table as CSV for other programs: one row per group, every value a plain number
     (mean and population std in separate columns, scores x100 as in the markdown table,
-    parameters without separators)."""
+    parameters without separators).
+
+    Args:
+        groups: The groups to list, one row each (:func:`group_records`).
+
+    Example:
+        >>> import csv
+        >>> def record(seed, valid, test):  # what the graph runner writes, in short
+        ...     return {"dataset": "ZINC", "model": "gin", "seed": seed, "metric": "mae",
+        ...             "higher_is_better": False, "best": {"epoch": 2, "valid": valid,
+        ...             "test": test}, "config": {"hidden_channels": 64, "seed": seed},
+        ...             "num_parameters": 1000, "seconds_per_epoch": 0.5}
+        >>> groups = group_records([record(0, 0.30, 0.32), record(1, 0.34, 0.36)])
+        >>> row = list(csv.DictReader(render_csv(groups).splitlines()))[0]
+        >>> row["metric"], row["runs"], round(float(row["test_mean"]), 4)
+        ('mae', '2', 0.34)
+    """
     import csv
 
     buffer = io.StringIO()
@@ -345,6 +445,27 @@ def write_figures(groups: Sequence[ReportGroup], folder: str | os.PathLike[str])
     """PNG figures in ``folder``: per group with per-epoch curves, the headline metric against
     the epoch (validation dashed, test solid, one colour per run) and the training loss; and
     one bar chart of the training time per epoch of every group. Returns the paths written.
+
+    Args:
+        groups: The groups to draw (:func:`group_records`); groups whose records have no
+            ``history`` get no curve figure.
+        folder: Where the PNG files go (created if missing).
+
+    Raises:
+        ReportError: matplotlib is not installed.
+
+    Example:
+        >>> import tempfile
+        >>> curve = [{"epoch": 1, "loss": 0.9, "valid": {"mae": 0.5}, "test": {"mae": 0.52}},
+        ...          {"epoch": 2, "loss": 0.5, "valid": {"mae": 0.3}, "test": {"mae": 0.32}}]
+        >>> record = {"dataset": "ZINC", "model": "gin", "seed": 0, "metric": "mae",
+        ...           "higher_is_better": False, "best": {"epoch": 2, "valid": 0.3, "test": 0.32},
+        ...           "config": {}, "num_parameters": 1000, "seconds_per_epoch": 0.5,
+        ...           "history": curve}
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     paths = write_figures(group_records([record]), tmp)
+        >>> [path.name for path in paths]
+        ['curves_ZINC-gin-44136fa3.png', 'time_per_epoch.png']
     """
     plt = _pyplot()
     out_dir = Path(folder)
@@ -396,7 +517,28 @@ def write_report(
     figures: bool = True,
 ) -> list[Path]:
     """``report.md`` (table, then the figures), ``report.csv`` and the figures in
-    ``folder``, each written atomically. Returns the paths written."""
+    ``folder``, each written atomically. Returns the paths written.
+
+    Args:
+        groups: The groups to report (:func:`group_records`).
+        folder: Where the files go (created if missing).
+        title: The heading of ``report.md``.
+        figures: Also draw :func:`write_figures` (needs matplotlib) and link them.
+
+    Example:
+        >>> import tempfile
+        >>> def record(seed, valid, test):  # what the graph runner writes, in short
+        ...     return {"dataset": "ZINC", "model": "gin", "seed": seed, "metric": "mae",
+        ...             "higher_is_better": False, "best": {"epoch": 2, "valid": valid,
+        ...             "test": test}, "config": {"hidden_channels": 64, "seed": seed},
+        ...             "num_parameters": 1000, "seconds_per_epoch": 0.5}
+        >>> groups = group_records([record(0, 0.30, 0.32), record(1, 0.34, 0.36)])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     paths = write_report(groups, tmp, title="ZINC", figures=False)
+        ...     heading = paths[0].read_text().splitlines()[0]
+        >>> [path.name for path in paths], heading
+        (['report.md', 'report.csv'], '# ZINC')
+    """
     out_dir = Path(folder)
     out_dir.mkdir(parents=True, exist_ok=True)
     pictures = write_figures(groups, out_dir) if figures else []

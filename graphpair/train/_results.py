@@ -113,8 +113,8 @@ class EarlyStopping:
 
     Example:
         >>> stop = EarlyStopping(2, higher_is_better=True)
-        >>> [stop.update(v) for v in (0.5, 0.7, 0.6, 0.7, 0.8)]
-        [False, False, False, True, True]
+        >>> [stop.update(v) for v in (0.5, 0.7, 0.6, 0.7)]  # 0.7 is not strictly better
+        [False, False, False, True]
     """
 
     def __init__(self, patience: int | None, *, higher_is_better: bool = True) -> None:
@@ -145,6 +145,11 @@ class EpochRecord:
         valid, test: metric name -> value (fractions, not percentages).
         train_seconds: wall time of the epoch's training steps.
         eval_seconds: wall time of the evaluation.
+
+    Example:
+        >>> record = EpochRecord(1, 0.69, {"hits@20": 0.5}, {"hits@20": 0.4}, 2.0, 0.5)
+        >>> record.valid["hits@20"]
+        0.5
     """
 
     epoch: int
@@ -157,7 +162,17 @@ class EpochRecord:
 
 @dataclass(frozen=True)
 class Selection:
-    """The epoch chosen for one metric and its validation and test values."""
+    """The epoch chosen for one metric and its validation and test values.
+
+    Attributes:
+        epoch: 1-based epoch number of the selected evaluation.
+        valid: its validation value (NaN where the split has no validation set).
+        test: its test value, the number a run reports.
+
+    Example:
+        >>> Selection(epoch=3, valid=0.71, test=0.68).test
+        0.68
+    """
 
     epoch: int
     valid: float
@@ -170,6 +185,16 @@ def select_best(records: Sequence[EpochRecord], metrics: Sequence[str]) -> dict[
     For every metric separately, the epoch with the best validation value wins; a later epoch
     replaces it only when **strictly** greater, so ties keep the earlier epoch, and the first
     evaluated epoch initialises the choice.
+
+    Args:
+        records: the evaluated epochs of one run, in order.
+        metrics: metric names present in every record's ``valid`` and ``test``.
+
+    Returns:
+        Metric name -> the selected :class:`Selection`.
+
+    Raises:
+        ValueError: ``records`` is empty.
 
     Example:
         >>> recs = [EpochRecord(e, 0.0, {"m": v}, {"m": t}, 0.0, 0.0)
@@ -199,6 +224,15 @@ class RunResult:
         history: every evaluated epoch.
         num_parameters: trainable parameters of encoder + predictor.
         seconds: wall time of the run (split, model building, training and evaluation).
+
+    Example:
+        >>> history = (EpochRecord(1, 0.7, {"hits@20": 0.5}, {"hits@20": 0.4}, 0.2, 0.1),
+        ...            EpochRecord(2, 0.6, {"hits@20": 0.6}, {"hits@20": 0.45}, 0.2, 0.1))
+        >>> run = RunResult(0, select_best(history, ["hits@20"]), history, 100, 1.0)
+        >>> run.best["hits@20"], run.seconds_per_epoch
+        (Selection(epoch=2, valid=0.6, test=0.45), 0.2)
+        >>> RunResult.from_state(run.to_state()) == run
+        True
     """
 
     seed: int
@@ -236,7 +270,18 @@ class RunResult:
 
 @dataclass(frozen=True)
 class MetricSummary:
-    """Mean ± population standard deviation (ddof = 0) over runs, in percent (×100)."""
+    """Mean ± population standard deviation (ddof = 0) over runs, in percent (×100).
+
+    Attributes:
+        metric: the metric summarised.
+        valid_mean, valid_std: over the runs' selected validation values.
+        test_mean, test_std: over the runs' test values at those epochs.
+
+    Example:
+        >>> summary = MetricSummary("hits@20", 65.0, 5.0, 47.5, 2.5)
+        >>> f"{summary.test_mean:.1f} ± {summary.test_std:.1f}"
+        '47.5 ± 2.5'
+    """
 
     metric: str
     valid_mean: float
@@ -253,6 +298,20 @@ class LinkResult:
         config: the configuration that produced it.
         runs: one :class:`RunResult` per seed.
         seconds: total wall time, data loading included.
+
+    Example:
+        Usually returned by :func:`~graphpair.train.train_link`; built by hand here:
+
+        >>> from graphpair.train import link_config
+        >>> config = link_config("karate", metrics=("hits@20",), metric="hits@20", runs=2)
+        >>> def run(seed, valid, test):
+        ...     best = {"hits@20": Selection(1, valid, test)}
+        ...     record = EpochRecord(1, 0.5, {"hits@20": valid}, {"hits@20": test}, 0.2, 0.1)
+        ...     return RunResult(seed, best, (record,), 100, 1.0)
+        >>> result = LinkResult(config, (run(0, 0.6, 0.45), run(1, 0.7, 0.5)), seconds=2.5)
+        >>> result.summary()  # doctest: +NORMALIZE_WHITESPACE
+        MetricSummary(metric='hits@20', valid_mean=65.0, valid_std=5.0, test_mean=47.5,
+                      test_std=2.5)
     """
 
     config: LinkConfig

@@ -26,6 +26,7 @@ from graphpair._validation import (
     check_edge_index,
     check_index,
     check_int,
+    check_memory,
     check_tensor,
     describe,
 )
@@ -41,7 +42,15 @@ WALK_FROM: tuple[str, ...] = ("target", "source")
 
 
 class RRWPEncoding(NamedTuple):
-    """Output of :func:`rrwp`."""
+    """Output of :func:`rrwp`.
+
+    Example:
+        >>> out = rrwp(torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), walk_length=3)
+        >>> out.node[:, 2]  # return probabilities after two steps on the path 0-1-2
+        tensor([0.5000, 1.0000, 0.5000])
+        >>> out.pair_index.shape, out.pair_val.shape, out.log_deg.shape
+        (torch.Size([2, 9]), torch.Size([9, 3]), torch.Size([3]))
+    """
 
     node: Tensor
     """``node[i, k] = (P^k)[i, i]`` ``[N, K]`` (column 0 is all ones)."""
@@ -187,6 +196,14 @@ def rrwp(
         # Every ordered pair inside each graph, target-major: target t's segment holds the
         # sources of its graph in order, so pair (s, t) sits at seg_ptr[t] + (s - first).
         graph_first, graph_size = _graph_layout(batch, num_nodes, device)
+        # sum of n_g^2: pair index [2, S], its target and slot copies, values [S, K]
+        num_full = int(graph_size.sum())
+        check_memory(
+            f"full_pairs for {num_full:,} ordered pairs",
+            num_full * (32 + walk_length * pair_val.element_size()),
+            device,
+            "pass full_pairs=False (reachable pairs and edges only), or split the batch",
+        )
         seg_ptr = counts_to_ptr(graph_size)  # [N + 1]
         target = ptr_to_index(seg_ptr)  # [S_full]
         source = graph_first[target] + torch.arange(target.numel(), device=device)

@@ -217,3 +217,24 @@ def test_apply_all_equals_graph_by_graph(full: bool, chunk_size: int) -> None:
     graphs[1].edge_weight = None
     with pytest.raises(ValueError, match="mix weighted and unweighted"):
         transform.apply_all(graphs)
+
+
+def test_full_pairs_beyond_the_available_memory_are_refused_before_allocating(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import graphpair._validation as validation
+    import graphpair.transforms._add_rrwp as rrwp_module
+
+    path = torch.stack([torch.arange(299), torch.arange(1, 300)])  # 300 nodes: 90,000 pairs
+    monkeypatch.setattr(validation, "available_memory", lambda device: 2**20)
+
+    def no_allocation(*args: object) -> Tensor:
+        raise AssertionError("the full pair set was being built")
+
+    monkeypatch.setattr(rrwp_module, "ptr_to_index", no_allocation)
+    message = r"full_pairs for 90,000 ordered pairs needs about 3\.8 MiB, more than the 1\.0 MiB"
+    with pytest.raises(ValueError, match=message):
+        rrwp(path, 3, 300)
+    with pytest.raises(ValueError, match="pass full_pairs=False"):
+        AddRRWP(3)(Data(edge_index=path, num_nodes=300))
+    assert rrwp(path, 3, 300, full_pairs=False).pair_index.size(1) < 90_000

@@ -52,6 +52,9 @@ def signed_sqrt(u: Tensor) -> Tensor:
     value the relu form gets from relu's zero subgradient (``sign(u) * sqrt(|u|)`` written with
     autograd would give NaN there). One tensor is kept for the backward pass.
 
+    Args:
+        u: Input tensor.
+
     Shapes:
         - u: any shape; output: the same shape
 
@@ -65,7 +68,15 @@ def signed_sqrt(u: Tensor) -> Tensor:
 
 class PairLayout(NamedTuple):
     """Index structures of a pair set sorted by target, built once and shared by all layers
-    (:func:`pair_layout`)."""
+    (:func:`pair_layout`).
+
+    Example:
+        >>> layout = pair_layout(torch.tensor([[0, 2, 1, 0], [0, 0, 1, 2]]), num_nodes=3)
+        >>> layout.ptr  # pairs 0-1 end at node 0, pair 2 at node 1, pair 3 at node 2
+        tensor([0, 2, 3, 4])
+        >>> layout.src_perm  # the pairs in order of their source
+        tensor([0, 3, 2, 1])
+    """
 
     src: Tensor
     """Source of every pair ``[S]``."""
@@ -103,8 +114,21 @@ def pair_layout(pair_index: Tensor, num_nodes: int) -> PairLayout:
     One pass for the target pointer and one stable sort of the sources: the gradients that
     flow back to sources are then segment sums too (no atomics anywhere).
 
+    Args:
+        pair_index: Pairs ``[2, S]`` (row 0 the source, row 1 the target), sorted by target.
+        num_nodes: ``N``.
+
+    Shapes:
+        - pair_index: ``[2, S]``
+        - output: :class:`PairLayout` of ``[S]`` index tensors and two ``[N + 1]`` pointers
+
     Raises:
         ValueError: the pairs are not sorted by target.
+
+    Example:
+        >>> layout = pair_layout(torch.tensor([[0, 2, 1, 0], [0, 0, 1, 2]]), num_nodes=3)
+        >>> layout.src_ptr, layout.dst_by_src
+        (tensor([0, 2, 3, 4]), tensor([0, 2, 1, 0]))
     """
     pair_index = pair_index.long()
     ptr = target_ptr(pair_index, num_nodes)
@@ -185,11 +209,12 @@ def _message_forward(alpha: Tensor, value: Tensor, pair: Tensor | None, src: Ten
     """Messages ``α ⊙ [V[src] | ê]`` ``[S, 2D]`` (``[S, D]`` without ê), each head's weight
     broadcast over its channels."""
     num_pairs, heads = alpha.shape
+    d = value.size(1)  # explicit sizes: with no pairs (S = 0) a -1 in view() is ambiguous
     weight = alpha.unsqueeze(-1)  # [S, H, 1]
-    message = (value[src].view(num_pairs, heads, -1) * weight).view(num_pairs, -1)
+    message = (value[src].view(num_pairs, heads, d // heads) * weight).view(num_pairs, d)
     if pair is None:
         return message
-    weighted = (pair.view(num_pairs, heads, -1) * weight).view(num_pairs, -1)
+    weighted = (pair.view(num_pairs, heads, d // heads) * weight).view(num_pairs, d)
     return torch.cat([message, weighted], dim=1)
 
 
@@ -212,10 +237,10 @@ def _message_backward(
     grad_pair = None
     if pair is not None:
         grad_weight = grad_weight + grad_msg[:, d:] * pair
-        scaled = grad_msg[:, d:].reshape(num_pairs, heads, -1) * alpha.unsqueeze(-1)
+        scaled = grad_msg[:, d:].reshape(num_pairs, heads, d // heads) * alpha.unsqueeze(-1)
         grad_pair = scaled.view(num_pairs, d)
-    grad_alpha = grad_weight.view(num_pairs, heads, -1).sum(-1)
-    by_source = grad_out[dst_by_src, :d].reshape(num_pairs, heads, -1)
+    grad_alpha = grad_weight.view(num_pairs, heads, d // heads).sum(-1)
+    by_source = grad_out[dst_by_src, :d].reshape(num_pairs, heads, d // heads)
     by_source = by_source * alpha[src_perm].unsqueeze(-1)
     return grad_alpha, by_source.view(num_pairs, d), grad_pair
 

@@ -64,7 +64,7 @@ _ACTIVATION_FACTORIES: dict[str, Callable[[], torch.nn.Module]] = {
 
 
 def make_activation(name: str, act: Any) -> torch.nn.Module:
-    """A fresh activation module from a name in :data:`ACTIVATIONS`, or ``act`` itself if it is
+    """A fresh activation module from a name in ``ACTIVATIONS``, or ``act`` itself if it is
     already a module (an MLP, a learnable activation)."""
     if isinstance(act, torch.nn.Module):
         return act
@@ -141,7 +141,7 @@ class SINCConv(MessagePassing):  # type: ignore[misc]  # torch_geometric is unty
         hidden_channels: Message size :math:`D_{hidden}`; ``None`` uses ``out_channels``.
         aggr: ``'sum'`` (default, alias ``'add'``), ``'mean'``, ``'max'`` or ``'sym'``.
         context_aggr: The same choices for the context, or ``None`` for no context (SIR-GCN).
-        act: :math:`\sigma`: a name from :data:`ACTIVATIONS` or a module (default ``'relu'``).
+        act: :math:`\sigma`: a name from ``ACTIVATIONS`` or a module (default ``'relu'``).
         dropout: Dropout on the query, key and context projections (the authors'
             ``feat_drop``).
         edge_dim: Size of ``edge_attr``; ``None`` for a layer without edge features.
@@ -408,7 +408,7 @@ class SIRConv(SINCConv):
         out_channels: Output size.
         hidden_channels: Message size; ``None`` uses ``out_channels``.
         aggr: ``'sum'`` (default), ``'mean'``, ``'max'`` or ``'sym'``.
-        act: :math:`\sigma`, a name from :data:`ACTIVATIONS` or a module (default ``'relu'``).
+        act: :math:`\sigma`, a name from ``ACTIVATIONS`` or a module (default ``'relu'``).
         dropout: Dropout on the query and key projections.
         edge_dim: Size of ``edge_attr``; ``None`` for no edge features.
         inner_bias: Learn :math:`b_Q`.

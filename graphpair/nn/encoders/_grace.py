@@ -105,8 +105,19 @@ def drop_feature(x: Tensor, p: float, *, generator: torch.Generator | None = Non
     """GRACE's feature masking: zero whole feature columns, each with probability ``p``
     (no rescaling), the same columns for every node.
 
+    Args:
+        x: Node features.
+        p: Probability of dropping each column, in ``[0, 1]``.
+        generator: Source of the random draw (default: the global generator of the CPU).
+
     Shapes:
         - x: ``[N, F]``; output: ``[N, F]``
+
+    Example:
+        >>> generator = torch.Generator().manual_seed(0)
+        >>> drop_feature(torch.ones(2, 6), 0.5, generator=generator)
+        tensor([[0., 1., 0., 0., 0., 1.],
+                [0., 1., 0., 0., 0., 1.]])
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1]; got {p!r}")

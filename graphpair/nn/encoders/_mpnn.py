@@ -41,9 +41,24 @@ def pure_propagate(
     - ``'sum'``: :math:`A x`; ``'mean'`` / ``'max'``: mean / max over the weighted messages
       :math:`A_{ij} x_j` of each node (0 for a node without neighbours).
 
+    Args:
+        x: Node states.
+        edge_index: Edges, messages flowing from row 0 to row 1.
+        edge_weight: Weight :math:`A_{ij}` of every edge (ones for an unweighted graph).
+        num_nodes: ``N``.
+        aggr: ``'gcn'``, ``'sum'``, ``'mean'`` or ``'max'``.
+
     Shapes:
         - x: ``[N, D]``; edge_index: ``[2, E]``; edge_weight: ``[E]``
         - output: ``[N, D]``
+
+    Example:
+        >>> x = torch.tensor([[1.0], [2.0], [4.0]])
+        >>> edge_index = torch.tensor([[0, 1, 2], [1, 2, 1]])
+        >>> pure_propagate(x, edge_index, torch.ones(3), 3, "sum").view(-1)
+        tensor([0., 5., 2.])
+        >>> pure_propagate(x, edge_index, torch.ones(3), 3, "mean").view(-1)
+        tensor([0.0000, 2.5000, 2.0000])
     """
     src, dst = edge_index
     if aggr == "gcn":

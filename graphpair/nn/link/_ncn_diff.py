@@ -26,13 +26,27 @@ class NCNDiffPredictor(NCNPredictor):
     dropout, no XLIN and a one-layer head through a positional-argument mismatch, quirk Q2b;
     pass those values to reproduce them).
 
+    Args:
+        in_channels: Size ``D`` of the node embeddings ``h``.
+        hidden_channels: Width of every MLP, RESMLP included.
+        dropout: Dropout rate inside the MLPs (``predp``).
+        edge_dropout: Rate of the predictor's edge dropout in training (``preedp``).
+        ln: LayerNorm inside the MLPs (``--lnnn``).
+        use_xlin: Add the residual XLIN to the embeddings summed over the neighbourhoods.
+        tailact: The branch MLPs end with their ReLU instead of a final Linear.
+        twolayerlin: Two hidden layers in the output head.
+        beta: Initial value of the learnable weight :math:`\beta` of the CN branch.
+        cn_method: Path of the neighbourhood op: ``'auto'``, ``'sparse'`` or ``'dense'``.
+
     Shapes:
         - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes; pairs: ``[2, P]``
         - output: logits ``[P]``; :meth:`pair_embedding`: ``[P, hidden_channels]``
 
     Example:
+        >>> import torch
         >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 2, 4]]))
-        >>> NCNDiffPredictor(8, 16)(torch.randn(5, 8), adj, torch.tensor([[0], [1]])).shape
+        >>> predictor = NCNDiffPredictor(8, 16)
+        >>> predictor(torch.randn(5, 8), adj, torch.tensor([[0], [1]])).shape
         torch.Size([1])
     """
 

@@ -24,7 +24,18 @@ GRIT_POOLS: tuple[str, ...] = ("sum", "mean")
 
 
 class GRITPairs(NamedTuple):
-    """The pair states of a GRIT encoder, handed to a pair head (:meth:`GRIT.encode`)."""
+    """The pair states of a GRIT encoder, handed to a pair head (:meth:`GRIT.encode`).
+
+    Example:
+        >>> from torch_geometric.data import Data
+        >>> from graphpair.transforms import AddRRWP
+        >>> data = AddRRWP(walk_length=4)(
+        ...     Data(x=torch.randn(3, 5), edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])))
+        >>> model = GRIT(5, 16, 1, num_layers=2, heads=4, walk_length=4).eval()
+        >>> h, pairs = model.encode(data.x, data.edge_index, **GRIT.rrwp_inputs(data))
+        >>> pairs.pair_index.shape, pairs.pair_attr.shape, pairs.num_nodes
+        (torch.Size([2, 9]), torch.Size([9, 16]), 3)
+    """
 
     pair_index: Tensor
     """Pairs ``[2, S]``: row 0 the source, row 1 the target; sorted by ``(target, source)``."""

@@ -44,8 +44,8 @@ class SINC(torch.nn.Module):
     ones of width ``hidden_channels`` with LeakyReLU(0.2) between them (the authors' ZINC model
     with ``num_embeddings=28``, ``hidden_channels=70``, four layers, ``aggr='sym'``,
     ``context_aggr='mean'``, ``pool='sum'`` and two readout layers has their published
-    106,401 parameters). With ``context_aggr=None`` every block is a :class:`~graphpair.nn.
-    SIRConv`, i.e. the SIR-GCN model.
+    106,401 parameters). With ``context_aggr=None`` every block is a
+    :class:`~graphpair.nn.SIRConv`, i.e. the SIR-GCN model.
 
     Args:
         in_channels: Size of float node features; ``None`` with ``num_embeddings``.
