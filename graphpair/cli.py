@@ -470,7 +470,7 @@ def _link_table(results: Sequence[LinkResult]) -> str:
             s = result.summary(metric)
             rows.append(
                 (
-                    cfg.dataset,
+                    cfg.data_name,
                     label,
                     metric,
                     _percent(s.valid_mean, s.valid_std),
@@ -500,7 +500,7 @@ def _link(args: argparse.Namespace) -> int:
     for cfg in configs:
         name = _PREDICTOR_LABELS[cfg.predictor]
         say(
-            f"{cfg.dataset} {name}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
+            f"{cfg.data_name} {name}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
             f"{_encoder_label(cfg)}, device {cfg.device}"
         )
         progress = _Progress(args.quiet, cfg.runs, cfg.epochs, cfg.metric)

@@ -148,6 +148,33 @@ def test_link_default_predictors_and_model_alias(capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.usefixtures("one_thread")
+def test_link_trains_on_your_own_edge_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
+    import networkx as nx
+
+    edges = tmp_path / "friends.tsv"
+    graph = nx.powerlaw_cluster_graph(120, 3, 0.5, seed=0)
+    edges.write_text("".join(f"user{a}\tuser{b}\t2024\n" for a, b in graph.edges()))
+    output = tmp_path / "runs.jsonl"
+    argv = ["link", "--edge-list", str(edges), "--predictor", "ncnc", "--epochs", "2"]
+    assert main([*argv, "--batch-size", "64", "--hidden", "16", "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "friends.tsv NCNC: 1 run(s) x 2 epoch(s)" in out
+    row = next(line for line in out.splitlines() if line.startswith("friends.tsv  "))
+    assert "NCNC (puregcn)" in row
+    assert "hits@100" in row
+    (record,) = [json.loads(line) for line in output.read_text().splitlines()]
+    assert record["dataset"] == "friends.tsv"
+    assert record["config"]["edge_list"] == str(edges)
+    assert 0 <= record["best"]["hits@100"]["test"] <= 1
+    # The file is checked when the config is built, before any training.
+    with pytest.raises(SystemExit):
+        main(["link", "--edge-list", str(tmp_path / "absent.csv")])
+    assert "--edge-list: edge_list must be an existing file" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("one_thread")
 def test_link_runs_the_grit_pair_head(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["link", "--dataset", "karate", "--model", "grit-pair", "--runs", "1", "--epochs", "1"]
     assert main(argv) == 0

@@ -19,6 +19,7 @@ from graphpair.data._registry import (
     get_spec,
     link_split,
     load_dataset,
+    load_edge_list,
 )
 from graphpair.data._safe_pickle import UnsafePickleError
 from graphpair.data._split import (
@@ -52,6 +53,7 @@ __all__ = [
     "heuristic_scores",
     "link_split",
     "load_dataset",
+    "load_edge_list",
     "ncn_planetoid_split",
     "negative_sampling",
     "random_link_split",

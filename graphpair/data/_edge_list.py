@@ -146,7 +146,8 @@ def read_edge_list(
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
-        ValueError: A line has fewer than two fields.
+        ValueError: A line has fewer than two fields, or the file holds no edge and
+            ``num_nodes`` is not given.
 
     Example:
         >>> import tempfile
@@ -182,6 +183,8 @@ def read_edge_list(
             rows.append((fields[0], fields[1]))
     if rows and not _is_int_pair(rows[0]) and all(_is_int_pair(r) for r in rows[1:]):
         rows = rows[1:]  # a header line
+    if not rows and num_nodes is None:
+        raise ValueError(f"path {str(file)!r} holds no edge (and num_nodes is not given)")
     if all(_is_int_pair(r) for r in rows):
         ints = [(int(u), int(v)) for u, v in rows]
         return from_edge_list(

@@ -38,6 +38,9 @@ _FORMAT = 1
 #: checkpoint stays valid when only these differ. Keys of configurations written before a
 #: bookkeeping field existed stay the same.
 _BOOKKEEPING = frozenset({"runs", "device", "data_root", "cache", "download", "deterministic"})
+#: Fields added after records and checkpoints existed, with the value that means "as before":
+#: left out of the key at that value, so older keys stay valid.
+ADDED_FIELDS: dict[str, Any] = {"edge_list": None}
 
 
 class CheckpointError(ValueError):
@@ -73,6 +76,7 @@ def config_key(config: Any) -> str:
         f.name: getattr(config, f.name)
         for f in dataclasses.fields(config)
         if f.name not in _BOOKKEEPING
+        and not (f.name in ADDED_FIELDS and getattr(config, f.name) == ADDED_FIELDS[f.name])
     }
     return fingerprint(type(config).__name__, json.loads(json.dumps(fields, default=str)))
 

@@ -149,6 +149,11 @@ class LinkConfig:
         data_root: folder of raw datasets (default ``$GRAPHPAIR_DATA``).
         cache: folder for processed caches (default ``$GRAPHPAIR_CACHE``).
         download: fetch missing raw files when online.
+        edge_list: train on your own edge list file instead of a registered dataset
+            (:func:`graphpair.data.load_edge_list`: NCN's random split, Hits@100, a learned
+            embedding per node); ``dataset`` must then stay ``'default'``, whose shipped
+            configuration (Cora's, 20 epochs, 1 run) is the starting point. The file must
+            exist when the config is built.
         deterministic: run the whole training inside :func:`graphpair.train.deterministic`
             (torch's deterministic algorithms; ``--deterministic``). Bookkeeping: it does
             not change the configuration's checkpoint or report identity.
@@ -216,6 +221,7 @@ class LinkConfig:
     cache: str | None = None
     download: bool = True
     deterministic: bool = False
+    edge_list: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalised values are written once, here
@@ -304,6 +310,20 @@ class LinkConfig:
         set_(self, "metric", metric)
         set_(self, "device", _check_device(self.device))
         _check_paths(self)
+        _check_edge_list(self)
+
+    @property
+    def data_name(self) -> str:
+        """What the runs train on, for tables and records: the dataset's name, or the edge
+        list's file name.
+
+        Example:
+            >>> LinkConfig(dataset="karate").data_name
+            'karate'
+        """
+        if self.edge_list is not None:
+            return os.path.basename(self.edge_list)
+        return self.dataset
 
     def replace(self, **changes: Any) -> LinkConfig:
         """A copy with ``changes`` applied (and checked); unknown names raise ``ConfigError``."""
@@ -330,6 +350,26 @@ def _check_paths(config: Any) -> None:
         raise ConfigError(
             "data_root", f"data_root must be an existing folder; got {config.data_root!r}"
         )
+
+
+def _check_edge_list(config: LinkConfig) -> None:
+    """``edge_list``: an existing file, and only with the ``'default'`` dataset (two sources of
+    edges would be ambiguous)."""
+    value = config.edge_list
+    if value is None:
+        return
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise _fail("edge_list", "a path to an edge list file or None", value)
+    path = os.fspath(value)
+    if not os.path.isfile(path):
+        raise ConfigError("edge_list", f"edge_list must be an existing file; got {path!r}")
+    if config.dataset != "default":
+        raise ConfigError(
+            "edge_list",
+            f"edge_list replaces the dataset; give one of them, not dataset={config.dataset!r} "
+            f"and edge_list={path!r}",
+        )
+    object.__setattr__(config, "edge_list", path)
 
 
 def _check_names(changes: Mapping[str, Any]) -> None:

@@ -32,6 +32,7 @@ from graphpair.data import (
     LoadedDataset,
     link_split,
     load_dataset,
+    load_edge_list,
     negative_sampling,
 )
 from graphpair.losses import link_info_nce, pairwise_ranking
@@ -184,7 +185,7 @@ def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | 
     if kind in ("features", "category") and x is None:
         raise ConfigError(
             "node_input",
-            f"node_input={config.node_input!r} needs node features, and {config.dataset!r} has "
+            f"node_input={config.node_input!r} needs node features, and {config.data_name!r} has "
             "none; use node_input='id'",
         )
     if kind == "features":
@@ -388,7 +389,7 @@ def _check_split(config: LinkConfig, split: LinkSplit) -> None:
     if "mrr" in config.metrics and not per_positive:
         raise ConfigError(
             "metrics",
-            f"metric 'mrr' needs negatives per positive, and {config.dataset!r} has a shared "
+            f"metric 'mrr' needs negatives per positive, and {config.data_name!r} has a shared "
             "pool; use 'hits@K' or 'rocauc'",
         )
     num_train = split.train_pos.size(1)
@@ -396,7 +397,7 @@ def _check_split(config: LinkConfig, split: LinkSplit) -> None:
         raise ConfigError(
             "batch_size",
             f"batch_size must be at most the {num_train} training positives of "
-            f"{config.dataset!r} (the last partial batch is dropped); got {config.batch_size}",
+            f"{config.data_name!r} (the last partial batch is dropped); got {config.batch_size}",
         )
 
 
@@ -562,7 +563,7 @@ def _run(
             try:
                 encoder.check_size(graph)
             except ValueError as err:
-                raise ConfigError("max_pairs", f"{config.dataset!r}: {err}") from None
+                raise ConfigError("max_pairs", f"{config.data_name!r}: {err}") from None
 
     history: list[EpochRecord] = []
     stopping = EarlyStopping(config.patience)
@@ -766,9 +767,12 @@ def train_link(
         )
     checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
-    dataset = load_dataset(
-        config.dataset, config.data_root, cache=config.cache, download=config.download
-    )
+    if config.edge_list is not None:
+        dataset = load_edge_list(config.edge_list)
+    else:
+        dataset = load_dataset(
+            config.dataset, config.data_root, cache=config.cache, download=config.download
+        )
     log.info("loaded %s", dataset)
     runs = []
     for run_index, (seed, split) in enumerate(_splits(config, dataset)):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from graphpair.data._io import atomic_write_bytes
+from graphpair.train._checkpoint import ADDED_FIELDS
 
 __all__ = [
     "ReportError",
@@ -151,7 +152,11 @@ def _scaled(record: Mapping[str, Any], value: float | None) -> float:
 
 
 def _config_key(config: Mapping[str, Any]) -> str:
-    kept = {k: v for k, v in config.items() if k not in _BOOKKEEPING}
+    kept = {
+        k: v
+        for k, v in config.items()
+        if k not in _BOOKKEEPING and not (k in ADDED_FIELDS and v == ADDED_FIELDS[k])
+    }
     return json.dumps(kept, sort_keys=True, default=str)
 
 

@@ -354,7 +354,7 @@ class LinkResult:
         for run in self.runs:
             out.append(
                 {
-                    "dataset": self.config.dataset,
+                    "dataset": self.config.data_name,
                     "predictor": self.config.predictor,
                     "seed": run.seed,
                     "metric": self.config.metric,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from graphpair.data import DATASETS, MissingDataError, dataset_names, get_spec, load_dataset
 
@@ -102,3 +103,57 @@ def test_every_entry_loads_or_gives_the_documented_error(
             assert parts is not None, spec.name
             for index in parts.values():
                 assert index.numel() == 0 or int(index.max()) < len(ds)
+
+
+def _write_edges(path: Path, num_nodes: int = 60) -> Path:
+    import networkx as nx
+
+    graph = nx.powerlaw_cluster_graph(num_nodes, 3, 0.5, seed=1)
+    path.write_text("".join(f"u{a},u{b}\n" for a, b in graph.edges()))
+    return path
+
+
+def test_load_edge_list_is_a_link_dataset_with_an_audited_seeded_split(tmp_path: Path) -> None:
+    from graphpair.data import audit_split, link_split, load_edge_list
+
+    file = _write_edges(tmp_path / "mine.csv")
+    ds = load_edge_list(file)
+    assert (ds.name, ds.task, ds.spec.metric, ds.spec.split) == (
+        "mine.csv",
+        "link",
+        "hits@100",
+        "ncn-planetoid",
+    )
+    data = ds.data
+    assert data.num_nodes == 60
+    assert data.node_ids[0] == "u0"
+    assert data.x is None
+    # Symmetric, both directions stored, as for every undirected link dataset.
+    edges = {tuple(e) for e in data.edge_index.t().tolist()}
+    assert all((b, a) in edges for a, b in edges)
+    first, again = link_split(ds, seed=3), link_split(ds, seed=3)
+    assert torch.equal(first.test_pos, again.test_pos)
+    assert not torch.equal(first.test_pos, link_split(ds, seed=4).test_pos)
+    assert audit_split(first).ok
+    # The spec's loader reads the same file again.
+    assert torch.equal(ds.spec.loader(ds.spec, None).data.edge_index, data.edge_index)  # type: ignore[arg-type]
+
+
+def test_load_edge_list_errors_name_the_file(tmp_path: Path) -> None:
+    from graphpair.data import load_edge_list
+
+    with pytest.raises(FileNotFoundError, match="absent.csv"):
+        load_edge_list(tmp_path / "absent.csv")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("# only a comment\n")
+    with pytest.raises(ValueError, match="empty.csv.*holds no edge"):
+        load_edge_list(empty)
+
+
+def test_load_edge_list_of_self_loops_only_is_refused(tmp_path: Path) -> None:
+    from graphpair.data import load_edge_list
+
+    loops = tmp_path / "loops.txt"
+    loops.write_text("1 1\n2 2\n")
+    with pytest.raises(ValueError, match="loops.txt.*holds no edge: nothing to train"):
+        load_edge_list(loops)

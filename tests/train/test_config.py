@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pathlib
 
 import pytest
 
@@ -200,3 +201,36 @@ def test_shipped_ncnc_configs_use_the_reference_recursion() -> None:
         assert link_config(dataset, "ncn").official_recursion is False
     assert LinkConfig().official_recursion is False  # the class default is graphpair's own
     assert link_config("cora", "ncnc", official_recursion=False).official_recursion is False
+
+
+def test_edge_list_must_be_a_file_and_replaces_the_dataset(tmp_path: pathlib.Path) -> None:
+    file = tmp_path / "mine.tsv"
+    file.write_text("a\tb\n")
+    config = link_config("default", "ncnc", edge_list=file)
+    assert config.edge_list == str(file)  # a PathLike is stored as str (JSON records)
+    assert config.data_name == "mine.tsv"
+    assert link_config("cora").data_name == "Cora"
+    with pytest.raises(ConfigError, match="edge_list must be an existing file; got .*absent"):
+        link_config(edge_list=str(tmp_path / "absent.csv"))
+    with pytest.raises(ConfigError, match="edge_list must be a path to an edge list file"):
+        link_config(edge_list=3)
+    with pytest.raises(ConfigError, match="give one of them, not dataset='Cora'") as err:
+        link_config("cora", edge_list=str(file))
+    assert err.value.field == "edge_list"
+
+
+def test_new_fields_at_their_old_value_keep_the_checkpoint_key() -> None:
+    """Checkpoints and records written before ``edge_list`` existed keep their key."""
+    from graphpair.data._io import fingerprint
+    from graphpair.train import config_key
+    from graphpair.train._checkpoint import ADDED_FIELDS
+
+    config = link_config("default", "ncn")
+    bookkeeping = {"runs", "device", "data_root", "cache", "download", "deterministic"}
+    before = {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(config)
+        if f.name not in bookkeeping and f.name not in ADDED_FIELDS
+    }
+    assert config_key(config) == fingerprint("LinkConfig", json.loads(json.dumps(before)))
+    assert config_key(config) != config_key(config.replace(edge_list=__file__))
