@@ -44,8 +44,11 @@ def deterministic(enabled: bool = True) -> Iterator[None]:
     was, the environment variable included. The switch is process-wide, not per thread.
 
     The switch does not seed: the runners seed every run from its config's ``seed``. With
-    both, a run repeats its numbers bit for bit on the same machine, torch version and
-    thread count (CPU reductions split work by thread). The runners' configs have a
+    both, a run repeats its numbers bit for bit on the same machine and torch version, at any
+    CPU thread count. Without the switch that holds on one thread only: on several, the
+    backward of advanced indexing (``h[pairs[0]]``, an ``index_put_`` that accumulates) adds
+    in an order that varies between runs (Cora NCN, two threads, three epochs: losses apart
+    by up to 8e-8 without the switch, identical with it). The runners' configs have a
     ``deterministic`` field (``--deterministic`` on the command line) that runs the whole
     training inside this switch.
 

@@ -326,7 +326,8 @@ def train_grace(config: GRACEConfig) -> GRACEResult:
     with ``drop_feature_*``), encodes both and minimises :func:`graphpair.losses.grace` between
     their projections. Then the frozen representations of the full graph are probed
     (:func:`linear_probe`) on the dataset's public split, or Planetoid's recipe if it has none.
-    Seeded per run; bit-reproducible on CPU.
+    Seeded per run; bit-reproducible on one CPU thread, and at any thread count with
+    ``config.deterministic``.
 
     Args:
         config: The run configuration (see :func:`grace_config`).

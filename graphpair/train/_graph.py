@@ -6,7 +6,8 @@ Per dataset: the task (loss, outputs, metric) is read off the registry entry and
 folds of Errica et al.), or stratified folds drawn from ``config.seed`` when it has neither
 (:func:`make_folds`). Per fold and run (seed ``s``): ``torch.manual_seed(s)`` before the model
 is built and one ``torch.Generator`` seeded with ``s`` shuffling the training graphs, so a CPU
-run is bit-reproducible. Every evaluated epoch scores validation and test; the reported number
+run is bit-reproducible on one thread, and at any thread count with ``config.deterministic``.
+Every evaluated epoch scores validation and test; the reported number
 is the test value at the best validation epoch (the last epoch where the split has no
 validation set, as the UniqueSignature protocol).
 """

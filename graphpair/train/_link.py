@@ -3,7 +3,8 @@
 Per run (seed ``s``): the split for ``s`` (re-drawn for Planetoid-style datasets, the official
 one for OGB), ``torch.manual_seed(s)`` before the model is built, and one ``torch.Generator``
 seeded with ``s`` for every draw the loop makes itself (permutations, negatives), so a CPU run
-is bit-reproducible. Per epoch: negatives, a permutation of the training positives, full
+is bit-reproducible on one thread, and at any thread count with ``config.deterministic``
+(:func:`deterministic`). Per epoch: negatives, a permutation of the training positives, full
 batches of ``batch_size`` (the last partial one dropped); per step the batch's positives are
 masked out of the CSR (target link removal), the encoder runs on the whole graph, the
 predictor scores the positives and their negatives, BCE, Adam. Evaluation scores validation
