@@ -2,18 +2,24 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench report
+.PHONY: demo test docs lint bench report
 
 demo:
 	bash scripts/setup.sh
 	$(PY) -m graphpair link
 
 test:
-	bash scripts/setup.sh test,scatter
-	$(PY) -m ruff check graphpair tests benchmarks
-	$(PY) -m ruff format --check graphpair tests benchmarks
+	bash scripts/setup.sh test,docs,scatter
+	$(PY) -m ruff check graphpair tests benchmarks docs/conf.py docs/_ext docs/tutorials
+	$(PY) -m ruff format --check graphpair tests benchmarks docs/conf.py docs/_ext docs/tutorials
 	$(PY) -m mypy
+	$(MAKE) docs
 	$(PY) -m pytest
+
+# The documentation site (docs/README.md): warnings are errors, every reference is checked.
+docs:
+	bash scripts/setup.sh test,docs,scatter
+	$(PY) -m sphinx -W -n --keep-going -q -b html docs docs/_build/html
 
 bench:
 	bash scripts/setup.sh test,scatter

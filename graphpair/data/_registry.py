@@ -679,7 +679,8 @@ def get_spec(name: str) -> DatasetSpec:
     if "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(
             f"name must be a registered dataset name, not a path; got {name!r}. "
-            "Load your own edge list with graphpair.data.read_edge_list(path)."
+            "Load your own edge list with graphpair.data.load_edge_list(path) "
+            "(graphpair link --edge-list PATH)."
         )
     spec = _BY_KEY.get(normalize_name(name))
     if spec is None:

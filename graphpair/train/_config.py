@@ -314,8 +314,8 @@ class LinkConfig:
 
     @property
     def data_name(self) -> str:
-        """What the runs train on, for tables and records: the dataset's name, or the edge
-        list's file name.
+        """The name tables and records give what the runs train on (the dataset's name,
+        or the edge list's file name).
 
         Example:
             >>> LinkConfig(dataset="karate").data_name
