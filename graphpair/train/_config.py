@@ -153,7 +153,9 @@ class LinkConfig:
             (:func:`graphpair.data.load_edge_list`: NCN's random split, Hits@100, a learned
             embedding per node); ``dataset`` must then stay ``'default'``, whose shipped
             configuration (Cora's, 20 epochs, 1 run) is the starting point. The file must
-            exist when the config is built.
+            exist when the config is built. :func:`link_config` lowers the shipped
+            ``batch_size`` to the file's training positives when they are fewer (unless
+            ``batch_size`` is given), so a small graph trains one full batch per epoch.
         deterministic: run the whole training inside :func:`graphpair.train.deterministic`
             (torch's deterministic algorithms; ``--deterministic``). Bookkeeping: it does
             not change the configuration's checkpoint or report identity.
@@ -731,4 +733,18 @@ def link_config(dataset: str = "default", predictor: str = "ncn", **overrides: A
     if kind == "grit-pair":
         values.update(_GRIT_PAIR_OVERRIDES)
     values.update(overrides)
-    return LinkConfig(dataset=name, predictor=kind, **values)
+    config = LinkConfig(dataset=name, predictor=kind, **values)
+    if config.edge_list is not None and "batch_size" not in overrides:
+        config = dataclasses.replace(config, batch_size=_edge_list_batch_size(config))
+    return config
+
+
+def _edge_list_batch_size(config: LinkConfig) -> int:
+    """The shipped batch size, or the training positives of the edge list's split when there
+    are fewer: the runner drops the last partial batch, so a small graph would otherwise
+    train no step at all. The split's sizes depend on the edge count only, not the seed."""
+    from graphpair.data import link_split, load_edge_list
+
+    assert config.edge_list is not None
+    split = link_split(load_edge_list(config.edge_list), config.seed, audit=False)
+    return max(1, min(config.batch_size, int(split.train_pos.size(1))))

@@ -206,7 +206,7 @@ def test_shipped_ncnc_configs_use_the_reference_recursion() -> None:
 def test_edge_list_must_be_a_file_and_replaces_the_dataset(tmp_path: pathlib.Path) -> None:
     file = tmp_path / "mine.tsv"
     file.write_text("a\tb\n")
-    config = link_config("default", "ncnc", edge_list=file)
+    config = link_config("default", "ncnc", edge_list=file, batch_size=8)
     assert config.edge_list == str(file)  # a PathLike is stored as str (JSON records)
     assert config.data_name == "mine.tsv"
     assert link_config("cora").data_name == "Cora"
@@ -234,3 +234,22 @@ def test_new_fields_at_their_old_value_keep_the_checkpoint_key() -> None:
     }
     assert config_key(config) == fingerprint("LinkConfig", json.loads(json.dumps(before)))
     assert config_key(config) != config_key(config.replace(edge_list=__file__))
+
+
+def test_edge_list_batch_size_fits_a_small_graph_unless_given(tmp_path: pathlib.Path) -> None:
+    import networkx as nx
+
+    from graphpair.data import link_split, load_edge_list
+
+    file = tmp_path / "lesmis.csv"
+    graph = nx.les_miserables_graph()
+    file.write_text("".join(f"{a},{b}\n" for a, b in graph.edges()))
+    num_train = link_split(load_edge_list(file), 0).train_pos.size(1)
+    assert num_train < link_config("default").batch_size
+    assert link_config(edge_list=file).batch_size == num_train  # one full batch per epoch
+    assert link_config(edge_list=file, batch_size=64).batch_size == 64
+    # A larger graph keeps the shipped batch size.
+    big = tmp_path / "big.csv"
+    graph = nx.powerlaw_cluster_graph(2000, 3, 0.3, seed=0)
+    big.write_text("".join(f"{a},{b}\n" for a, b in graph.edges()))
+    assert link_config(edge_list=big).batch_size == link_config("default").batch_size
