@@ -45,10 +45,11 @@ def deterministic(enabled: bool = True) -> Iterator[None]:
 
     The switch does not seed: the runners seed every run from its config's ``seed``. With
     both, a run repeats its numbers bit for bit on the same machine and torch version, at any
-    CPU thread count. Without the switch that holds on one thread only: on several, the
-    backward of advanced indexing (``h[pairs[0]]``, an ``index_put_`` that accumulates) adds
-    in an order that varies between runs (Cora NCN, two threads, three epochs: losses apart
-    by up to 8e-8 without the switch, identical with it). The runners' configs have a
+    CPU thread count. Without the switch that is only guaranteed on one thread: on several,
+    the backward of advanced indexing (``h[idx]``, an ``index_put_`` that accumulates) adds
+    in an order that varies between runs. Cora NCN on two threads drifted by up to 8e-8
+    within three epochs that way, until the link encoders and predictors switched to
+    ``index_select``; other paths may still gather by indexing. The runners' configs have a
     ``deterministic`` field (``--deterministic`` on the command line) that runs the whole
     training inside this switch.
 

@@ -327,9 +327,10 @@ def test_a_deterministic_cli_run_records_the_flag(
 
 
 def test_the_switch_makes_a_multi_threaded_cpu_run_bit_identical() -> None:
-    """On two threads the backward of ``h[pairs[0]]`` accumulates in a varying order: without
-    the switch, this test failed in 1 of 2 tries (losses ~1e-8 apart by the third epoch);
-    with it, the two runs must not differ at all."""
+    """On two threads the backward of advanced indexing accumulates in a varying order: while
+    the link path gathered with ``h[pairs[0]]``, this test failed in 1 of 2 tries without the
+    switch (losses ~1e-8 apart by the third epoch). With the switch the two runs must not
+    differ at all, whichever ops a path uses."""
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -9,6 +11,7 @@ from torch_geometric.nn import GCNConv, SAGEConv
 
 from graphpair._validation import check_choice, check_edge_index, check_int, check_tensor, describe
 from graphpair.nn._checks import check_probability
+from graphpair.nn._dropout import dropout
 from graphpair.nn.conv._sinc_conv import SINCConv, SIRConv, check_aggregation
 from graphpair.ops import CSR, scatter
 
@@ -64,9 +67,11 @@ def pure_propagate(
     if aggr == "gcn":
         inv_sqrt = (1.0 + scatter(edge_weight, dst, dim_size=num_nodes)).rsqrt()  # [N]
         norm = inv_sqrt[src] * inv_sqrt[dst]
-        out = scatter(x[src] * (norm * edge_weight).unsqueeze(-1), dst, dim_size=num_nodes)
+        # index_select, not x[src]: a fixed-order backward (graphpair.nn.link endpoint_product)
+        messages = torch.index_select(x, 0, src) * (norm * edge_weight).unsqueeze(-1)
+        out = scatter(messages, dst, dim_size=num_nodes)
         return out + x * inv_sqrt.pow(2).unsqueeze(-1)
-    message = x[src] * edge_weight.unsqueeze(-1)  # [E, D]
+    message = torch.index_select(x, 0, src) * edge_weight.unsqueeze(-1)  # [E, D]
     return scatter(message, dst, dim_size=num_nodes, reduce=aggr)
 
 
@@ -247,7 +252,7 @@ class MPNNEncoder(torch.nn.Module):
                     f"x ids must be in [0, num_embeddings={self.embedding.num_embeddings}); "
                     f"got the range [{int(ids.min())}, {int(ids.max())}]"
                 )
-            return F.dropout(self.embedding(ids), self.dropout, training=self.training)
+            return dropout(self.embedding(ids), self.dropout, training=self.training)
         if x is None:
             raise ValueError("x is None but the encoder has no num_embeddings; pass node features")
         check_tensor("x", x, dim=2, floating=True)
@@ -257,24 +262,30 @@ class MPNNEncoder(torch.nn.Module):
             raise ValueError(f"x has {x.size(1)} features but in_channels={self.in_channels}")
         if x.layout != torch.strided:
             return self._sparse_input(x)
-        x = F.dropout(x, self.input_dropout, training=self.training)
+        x = dropout(x, self.input_dropout, training=self.training)
         if self.lin is None:
             return x
-        return F.dropout(self.lin(x), self.dropout, training=self.training)
+        return dropout(self.lin(x), self.dropout, training=self.training)
 
     def _sparse_input(self, x: Tensor) -> Tensor:
-        """Sparse features stay sparse through the first Linear (dropout acts on the values)."""
-        if x.layout != torch.sparse_coo:
-            x = x.to_sparse(layout=torch.sparse_coo)
-        x = x.coalesce()
-        values = F.dropout(x.values(), self.input_dropout, training=self.training)
-        x = torch.sparse_coo_tensor(
-            x.indices(), values, x.shape, is_coalesced=True, check_invariants=False
-        )
-        if self.lin is None:
-            return x.to_dense()
-        out = torch.sparse.mm(x, self.lin.weight.t()) + self.lin.bias
-        return F.dropout(out, self.dropout, training=self.training)
+        """Sparse features stay sparse through the first Linear (dropout acts on the values).
+
+        The product runs in CSR layout: on CPU a CSR x dense product with its backward took
+        5.4 ms for Cora's features (2,708 x 1,433, 1.3 % nonzero, width 256) against 25.5 ms
+        in COO layout. Pass CSR features (``x.to_sparse_csr()``) to skip the conversion.
+        """
+        with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+            warnings.simplefilter("ignore", UserWarning)
+            if x.layout != torch.sparse_csr:
+                x = x.to_sparse_csr()
+            values = dropout(x.values(), self.input_dropout, training=self.training)
+            x = torch.sparse_csr_tensor(
+                x.crow_indices(), x.col_indices(), values, x.shape, check_invariants=False
+            )
+            if self.lin is None:
+                return x.to_dense()
+            out = torch.addmm(self.lin.bias, x, self.lin.weight.t())  # [N, hidden]
+        return dropout(out, self.dropout, training=self.training)
 
     # ------------------------------------------------------------------ forward
 
@@ -331,9 +342,9 @@ class MPNNEncoder(torch.nn.Module):
             if self.conv not in _PURE and self._has_post(layer):
                 if self.ln:
                     y = next(norms)(y)
-                y = F.relu(F.dropout(y, self.dropout, training=self.training))
+                y = F.relu(dropout(y, self.dropout, training=self.training))
             if layer == self._layers - 1:
-                y = F.dropout(y, self.tail_dropout, training=self.training)
+                y = dropout(y, self.tail_dropout, training=self.training)
             h = y + h if self.res and y.shape == h.shape else y
             outputs.append(h)
         if self.jk_weight is not None:

@@ -10,6 +10,7 @@ from graphpair.nn._checks import check_probability
 from graphpair.nn.link._common import (
     Stack,
     check_link_inputs,
+    endpoint_product,
     head_steps,
     ij_steps,
 )
@@ -103,7 +104,7 @@ class GAEPredictor(torch.nn.Module):
     def pair_embedding(self, h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
         """The pair representation fed to the output head ``[P, D']``."""
         pairs = check_link_inputs(h, adj, pairs)
-        product = h[pairs[0]] * h[pairs[1]]  # [P, D]
+        product = endpoint_product(h, pairs)  # [P, D]
         if self.ij_mlp is None:
             return product
         return self.ij_mlp(product, dropout_active=self.training)

@@ -12,6 +12,7 @@ from graphpair.nn.link._common import (
     check_link_inputs,
     cn_steps,
     drop_edges,
+    endpoint_product,
     head_steps,
     ij_steps,
     pair_sum,
@@ -136,7 +137,7 @@ class NCNPredictor(torch.nn.Module):
     def _combine(self, h: Tensor, z: Tensor, pairs: Tensor, dropout_active: bool) -> Tensor:
         """``beta * CNMLP(z) + IJMLP(h_i * h_j)`` ``[P, hidden]``."""
         cn = self.cn_mlp(z, dropout_active=dropout_active)
-        ij = self.ij_mlp(h[pairs[0]] * h[pairs[1]], dropout_active=dropout_active)
+        ij = self.ij_mlp(endpoint_product(h, pairs), dropout_active=dropout_active)
         return self.beta * cn + ij
 
     def _ncn_embedding(

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphpair._validation import check_int, describe
-from graphpair.nn.link._common import Stack, check_link_inputs, pair_sum
+from graphpair.nn.link._common import Stack, check_link_inputs, endpoint_product, pair_sum
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.ops import CSR, neighbor_overlap
 
@@ -148,7 +148,7 @@ class NCNCPredictor(NCNPredictor):
         """:math:`\\ln \\pi` per completion entry (learned) or as a constant."""
         if self.pt_mlp is None:
             return math.log(self.pt)
-        logit = self.pt_mlp(h[pairs[0]] * h[pairs[1]], dropout_active=False).view(-1)  # [P]
+        logit = self.pt_mlp(endpoint_product(h, pairs), dropout_active=False).view(-1)  # [P]
         return F.logsigmoid(logit)[entry_pair]
 
     def _completion_scores(

@@ -113,3 +113,27 @@ def test_predictors_refuse_non_finite_embeddings(kind: str, bad: float) -> None:
     h[2, 1] = bad
     with pytest.raises(ValueError, match="h must be finite; found 1 NaN or infinite"):
         predictor(h, adj, pairs)
+
+
+def test_endpoint_product_matches_indexing_and_its_gradient_repeats_on_two_threads() -> None:
+    from graphpair.nn.link._common import endpoint_product
+
+    generator = torch.Generator().manual_seed(0)
+    h = torch.randn(6, 3, dtype=torch.float64, generator=generator, requires_grad=True)
+    pairs = torch.tensor([[0, 1, 1, 5, 0], [2, 2, 3, 4, 0]])
+    torch.testing.assert_close(endpoint_product(h, pairs), h[pairs[0]] * h[pairs[1]])
+    assert torch.autograd.gradcheck(lambda t: endpoint_product(t, pairs), (h,))
+    # Many pairs on few nodes: the accumulating index_put_ behind h[idx] varied here.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        big = torch.randn(500, 64, generator=generator, requires_grad=True)
+        many = torch.randint(0, 500, (2, 60_000), generator=generator)
+        weight = torch.randn(60_000, 64, generator=generator)
+        grads = [
+            torch.autograd.grad((endpoint_product(big, many) * weight).sum(), big)[0]
+            for _ in range(4)
+        ]
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(grads[0], g) for g in grads[1:])
