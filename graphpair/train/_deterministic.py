@@ -1,10 +1,12 @@
 """The determinism switch of the runners (``deterministic=True``, ``--deterministic``).
 
 The runners seed everything they draw from (``torch.manual_seed(seed)`` and one
-``torch.Generator`` per run), which makes a CPU run repeat its numbers on the same machine.
-What seeding cannot fix is an op whose *algorithm* is nondeterministic: on CUDA, atomic-add
-reductions (``index_add_``, ``scatter_add_``), cuDNN's autotuned convolutions and cuBLAS with
-several workspaces give run-to-run differences in the last bits. :func:`deterministic` asks
+``torch.Generator`` per run), which makes a CPU run on one thread repeat its numbers on the
+same machine. What seeding cannot fix is an op whose *algorithm* is nondeterministic: on
+CPU with several threads the accumulating ``index_put_`` behind the backward of ``x[idx]``;
+on CUDA, atomic-add reductions (``index_add_``, ``scatter_add_``), cuDNN's autotuned
+convolutions and cuBLAS with several workspaces. They differ from run to run in the last
+bits. :func:`deterministic` asks
 torch for its deterministic implementations for the length of a block and makes every op that
 has none raise instead of silently differing.
 """
