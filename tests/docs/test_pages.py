@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-PAGES = ["quickstart.md", "concepts.md"]
+PAGES = ["quickstart.md", "concepts.md", "reliability.md"]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _EXPECTED = re.compile(r"#\s*->\s*(.*?)(?:\s+\([^)]*\))?\s*$")
 
