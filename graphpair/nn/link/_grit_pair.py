@@ -8,7 +8,7 @@ from torch import Tensor
 from graphpair._validation import check_edge_index, check_int, check_tensor, describe
 from graphpair.nn._checks import check_probability
 from graphpair.nn._dropout import dropout
-from graphpair.nn.link._common import Stack, head_steps, ij_steps
+from graphpair.nn.link._common import Stack, endpoint_product, head_steps, ij_steps
 from graphpair.nn.models._grit import GRIT, GRITPairs
 from graphpair.ops import CSR
 from graphpair.transforms import locate_pairs, rrwp
@@ -154,7 +154,7 @@ class GRITPairPredictor(torch.nn.Module):
         if self.symmetric:
             z = z + self._read(adj, pairs.flip(0))
         if self.use_nodes:
-            z = torch.cat([z, h[pairs[0]] * h[pairs[1]]], dim=-1)  # [P, 2D]
+            z = torch.cat([z, endpoint_product(h, pairs)], dim=-1)  # [P, 2D]
         out: Tensor = self.ij_mlp(z, dropout_active=self.training)
         return out
 
