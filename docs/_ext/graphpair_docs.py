@@ -89,8 +89,7 @@ def _role(value: Any) -> str:
     return "func" if callable(value) else "data"
 
 
-def write_api(out: Path) -> None:
-    home = _home_modules()
+def write_api(out: Path, home: dict[int, str]) -> None:
     index = [
         "API reference",
         "=============",
@@ -222,10 +221,9 @@ report/report
     _write(out / "index.md", index)
 
 
-def _public_names() -> tuple[dict[str, str], dict[str, str]]:
+def _public_names(home: dict[int, str]) -> tuple[dict[str, str], dict[str, str]]:
     """(qualified alias -> documented name, short name -> documented name) of every
     public object; a short name exported under two different objects is left out."""
-    home = _home_modules()
     aliases: dict[str, str] = {}
     short: dict[str, str | None] = {}
     for name in PUBLIC_MODULES:
@@ -298,9 +296,10 @@ def public_bases(app: Any, name: str, obj: Any, options: Any, bases: list[Any]) 
 
 
 def generate(app: Any) -> None:
-    app.env.graphpair_names = _public_names()
+    home = _home_modules()
+    app.env.graphpair_names = _public_names(home)
     src = Path(app.srcdir)
-    write_api(src / "api")
+    write_api(src / "api", home)
     write_cli(src / "cli.md")
     write_benchmarks(src / "benchmarks", src.parent / "benchmarks" / "results")
 
