@@ -49,3 +49,22 @@ def test_identity_when_not_training_or_p_zero_and_seeded() -> None:
     assert torch.equal(first, dropout(x, 0.5))
     assert dropout(torch.ones(()), 0.5).shape == ()
     assert dropout(torch.ones(0, 4), 0.5).shape == (0, 4)
+
+
+def test_rates_at_the_ends_of_the_16_bit_grid() -> None:
+    x = torch.randn(10_000, dtype=torch.float64)
+    # Above 1 - 2^-17 every entry is dropped (the comparison used before kept every entry,
+    # scaled by 1 / (1 - p), because the threshold overflowed int16).
+    assert torch.equal(dropout(x, 1 - 1e-6), torch.zeros_like(x))
+    # Below 2^-17 every entry is kept and scaled.
+    torch.testing.assert_close(dropout(x, 1e-6), x / (1 - 1e-6))
+    # One step of the grid above each end still draws.
+    torch.manual_seed(4)
+    kept = float((dropout(torch.ones(400_000), 1 - 2**-16 * 3) != 0).double().mean())
+    assert 0 < kept < 2e-4
+
+
+def test_nan_stays_nan_where_dropped_as_in_torch() -> None:
+    torch.manual_seed(5)
+    out = dropout(torch.full((1000,), float("nan")), 0.5)
+    assert bool(out.isnan().all())
