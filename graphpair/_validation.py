@@ -150,11 +150,19 @@ def check_ptr(name: str, ptr: Any, *, total: int) -> Tensor:
 
 
 def check_finite(name: str, value: Tensor) -> Tensor:
-    """Check that a floating tensor holds no NaN or infinite entries."""
-    if value.is_floating_point() and value.numel() > 0 and not bool(torch.isfinite(value).all()):
-        bad = int((~torch.isfinite(value)).sum())
-        raise ValueError(f"{name} must be finite; found {bad} NaN or infinite entries")
-    return value
+    """Check that a floating tensor holds no NaN or infinite entries.
+
+    A finite sum proves every entry finite (a NaN or an infinity makes the sum NaN or
+    infinite), at a third of the memory traffic of ``isfinite(value).all()``: this check runs
+    on every embedding a link predictor scores. Only a non-finite sum, which an overflow of
+    finite entries can also give, is looked at entry by entry.
+    """
+    if not value.is_floating_point() or value.numel() == 0:
+        return value
+    if bool(torch.isfinite(value.sum())) or bool(torch.isfinite(value).all()):
+        return value
+    bad = int((~torch.isfinite(value)).sum())
+    raise ValueError(f"{name} must be finite; found {bad} NaN or infinite entries")
 
 
 def available_memory(device: torch.device) -> int | None:

@@ -69,6 +69,13 @@ def test_check_ptr_and_finite() -> None:
     with pytest.raises(ValueError, match="x must be finite; found 2 NaN or infinite entries"):
         check_finite("x", torch.tensor([1.0, float("inf"), float("nan")]))
     check_finite("x", torch.tensor([1, 2]))
+    # Finite entries whose sum overflows are accepted; one infinity among them is not.
+    huge = torch.full((4,), 3e38)
+    assert check_finite("x", huge) is huge
+    with pytest.raises(ValueError, match="found 1 NaN or infinite entries"):
+        check_finite("x", torch.cat([huge, torch.tensor([float("-inf")])]))
+    with pytest.raises(ValueError, match="found 1 NaN"):
+        check_finite("x", torch.tensor([float("nan"), 1.0]))
 
 
 def test_check_memory_refuses_with_the_estimate(monkeypatch: pytest.MonkeyPatch) -> None:

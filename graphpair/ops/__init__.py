@@ -15,6 +15,7 @@ from graphpair.ops._backend import (
 from graphpair.ops._common_neighbors import (
     CN_DENSE_BYTES_PER_EDGE,
     CN_DENSE_SMALL_BYTES,
+    CN_LOOKUP_BITSET_BYTES,
     NeighborOverlap,
     PairNodeSet,
     common_neighbors,
@@ -37,6 +38,7 @@ __all__ = [
     "BACKENDS",
     "CN_DENSE_BYTES_PER_EDGE",
     "CN_DENSE_SMALL_BYTES",
+    "CN_LOOKUP_BITSET_BYTES",
     "CSR",
     "DENSE_BITSET_MAX_BYTES",
     "RANDOM_WALK_DENSE_MAX_BYTES",

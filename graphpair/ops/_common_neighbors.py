@@ -13,6 +13,9 @@ are invisible). Two paths compute the same sets:
 ``'sparse'``
     Walk the shorter of the two rows and binary-search each candidate in the sorted keys of the
     other: :math:`O(\sum_p \min(d_{i_p}, d_{j_p}) \log E)` time, no :math:`N \times N` memory.
+    Where the adjacency bitset is already built, or is at most ``CN_LOOKUP_BITSET_BYTES`` =
+    4 MiB (N up to 5,792, built once and cached), a candidate is looked up in it instead of
+    searched: :math:`O(1)` each, which took Cora's 65,536 random pairs from 8.3 ms to 3.3 ms.
 ``'dense'``
     Intersect the two rows of the cached packed adjacency bitset (:meth:`CSR.bitset`, one bit
     per node pair, :math:`N \lceil N/8 \rceil` bytes built once per adjacency) a byte at a
@@ -47,6 +50,7 @@ from graphpair.ops._csr import CSR, DENSE_BITSET_MAX_BYTES, bitset_bytes
 __all__ = [
     "CN_DENSE_BYTES_PER_EDGE",
     "CN_DENSE_SMALL_BYTES",
+    "CN_LOOKUP_BITSET_BYTES",
     "NeighborOverlap",
     "PairNodeSet",
     "common_neighbors",
@@ -59,6 +63,9 @@ __all__ = [
 CN_DENSE_SMALL_BYTES = 1 << 12
 #: ``'auto'`` also takes the dense path while the bitset has at most this many bytes per edge.
 CN_DENSE_BYTES_PER_EDGE = 16
+#: The sparse path looks candidates up in the adjacency bitset rather than binary-searching
+#: them when the bitset is built already or is at most this size (4 MiB: N up to 5,792).
+CN_LOOKUP_BITSET_BYTES = 1 << 22
 #: Default bound on the candidates (sparse path, about 40 bytes of temporaries each) or bitset
 #: bytes (dense path, about 3 bytes each) processed at once.
 DEFAULT_CHUNK_SIZE = 1 << 20
@@ -170,13 +177,25 @@ def _chunks(lengths: Tensor, chunk_size: int) -> list[tuple[int, int]]:
     return list(pairwise(sorted(cuts)))
 
 
-def _walk(adj: CSR, walker: Tensor, other: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Sparse path: walk the rows of ``walker``, binary-search each neighbour in ``other``'s.
+def _lookup_bits(adj: CSR) -> Tensor | None:
+    """The bitset the sparse path looks candidates up in, or ``None`` to binary-search."""
+    if adj.has_bitset:
+        return adj.bitset()
+    if bitset_bytes(adj.num_nodes) <= min(CN_LOOKUP_BITSET_BYTES, DENSE_BITSET_MAX_BYTES):
+        return adj.bitset()
+    return None
+
+
+def _walk(
+    adj: CSR, walker: Tensor, other: Tensor, bits: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Sparse path: walk the rows of ``walker``, find each neighbour in ``other``'s row.
 
     Returns ``(pair_idx, node_idx, found)`` over the active entries of the walked rows, where
-    ``found`` says whether the node is also an active neighbour of ``other``. Temporaries are
-    released as soon as possible: about five int64 arrays of the walk's length are alive at
-    the peak.
+    ``found`` says whether the node is also an active neighbour of ``other``: a lookup in
+    ``bits`` (the adjacency bitset, which honours the mask) when given, else a binary search
+    in the sorted keys. Temporaries are released as soon as possible: about five int64 arrays
+    of the walk's length are alive at the peak.
     """
     device = adj.device
     start = adj.rowptr[walker]
@@ -193,6 +212,16 @@ def _walk(adj: CSR, walker: Tensor, other: Tensor) -> tuple[Tensor, Tensor, Tens
     node = adj.col[pos]
     active = adj.mask[pos] if adj.num_masked else None
     del pos
+    if bits is not None:
+        width = bits.size(1)
+        byte = (other * width)[pair_idx]
+        byte += node >> 3
+        found = (bits.view(-1)[byte] >> (node & 7).to(torch.uint8)) & 1
+        del byte
+        found = found.bool()
+        if active is not None:
+            return pair_idx[active], node[active], found[active]
+        return pair_idx, node, found
     query = (other * adj.num_nodes)[pair_idx]
     query += node
     hit = torch.searchsorted(adj.keys, query)
@@ -292,6 +321,7 @@ def common_neighbors(
     if dense:
         return _bitset_sets(adj, src, dst, ("common",), chunk_size)[0]
     # Walk whichever endpoint has the shorter stored row; search the other.
+    bits = _lookup_bits(adj)
     deg = adj.row_lengths()
     len_src, len_dst = deg[src], deg[dst]
     swap = len_dst < len_src
@@ -300,7 +330,8 @@ def common_neighbors(
     parts = []
     for lo, hi in _chunks(lengths, chunk_size):
         s, d, flip = src[lo:hi], dst[lo:hi], swap[lo:hi]
-        pair_idx, node, found = _walk(adj, torch.where(flip, d, s), torch.where(flip, s, d))
+        walker, other = torch.where(flip, d, s), torch.where(flip, s, d)
+        pair_idx, node, found = _walk(adj, walker, other, bits)
         parts.append((pair_idx[found] + lo, node[found]))
     return _cat(parts, adj.device)
 
@@ -310,9 +341,10 @@ def _one_sided(
 ) -> tuple[PairNodeSet, PairNodeSet]:
     """Sparse path over every neighbour of ``walker``: (shared with ``other``, not shared)."""
     lengths = adj.row_lengths()[walker]
+    bits = _lookup_bits(adj)
     common, only = [], []
     for lo, hi in _chunks(lengths, chunk_size):
-        pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi])
+        pair_idx, node, found = _walk(adj, walker[lo:hi], other[lo:hi], bits)
         common.append((pair_idx[found] + lo, node[found]))
         only.append((pair_idx[~found] + lo, node[~found]))
     return _cat(common, adj.device), _cat(only, adj.device)

@@ -365,6 +365,11 @@ class CSR:
             value = 256 - value
         self._bitset.view(-1).index_add_(0, row * width + col // 8, value.to(torch.uint8))
 
+    @property
+    def has_bitset(self) -> bool:
+        """Whether :meth:`bitset` is built (and so kept in sync with the mask)."""
+        return self._bitset is not None
+
     def drop_bitset(self) -> None:
         """Free the cached bitset."""
         self._bitset = None

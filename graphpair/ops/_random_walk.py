@@ -53,6 +53,7 @@ from graphpair._validation import (
 )
 from graphpair.ops._csr import split_keys
 from graphpair.ops._segment import counts_to_ptr, ptr_to_index
+from graphpair.ops._spmm import csr_matrix
 
 __all__ = [
     "RANDOM_WALK_DENSE_MAX_BYTES",
@@ -147,11 +148,7 @@ def _components(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
 
 
 def _csr_matrix(rowptr: Tensor, col: Tensor, val: Tensor, num_nodes: int) -> Tensor:
-    with warnings.catch_warnings():
-        # torch flags sparse CSR support as beta on every construction; the tensors built here
-        # are valid by construction (sorted, in range), so the warning is noise for users.
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(rowptr, col, val, (num_nodes, num_nodes))
+    return csr_matrix(rowptr, col, val, (num_nodes, num_nodes))
 
 
 def _sparse_powers(

@@ -20,7 +20,6 @@ import functools
 import logging
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any, Protocol
@@ -49,6 +48,7 @@ from graphpair.nn import (
     NCNPredictor,
 )
 from graphpair.ops import CSR
+from graphpair.ops._spmm import to_sparse_csr
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
@@ -199,9 +199,7 @@ def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | 
             # sparse x sparse through its first Linear and drops out only the nonzeros, which
             # is the same distribution as dense dropout at a fraction of the cost. CSR layout:
             # its product with the weight is about 5x faster than COO's on CPU.
-            with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
-                warnings.simplefilter("ignore", UserWarning)
-                features = features.to_sparse_csr()
+            features = to_sparse_csr(features)
         return features, int(x.size(1)), None
     if kind == "category":
         assert x is not None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import torch
@@ -91,6 +92,76 @@ def test_properties_under_masks(
         assert not any((i, k) in masked or (j, k) in masked for k in cn[p])
     assert as_sets(i_only, num_pairs) == [sorted(sets[i] - sets[j]) for i, j in pairs.t().tolist()]
     assert as_sets(j_only, num_pairs) == [sorted(sets[j] - sets[i]) for i, j in pairs.t().tolist()]
+
+
+def _sparse_sets(adj: CSR, pairs: torch.Tensor, chunk: int) -> list[torch.Tensor]:
+    cn = common_neighbors(adj, pairs, method="sparse", chunk_size=chunk)
+    diff = neighbor_difference(adj, pairs, method="sparse", chunk_size=chunk)
+    overlap = neighbor_overlap(adj, pairs, method="sparse", chunk_size=chunk)
+    return [*cn, *diff[0], *diff[1], *overlap.common, *overlap.i_only, *overlap.j_only]
+
+
+@given(data=st.data(), graph=graphs(), chunk=st.integers(1, 50))
+def test_sparse_path_binary_search_equals_bitset_lookup(
+    data: st.DataObject, graph: tuple[torch.Tensor, int], chunk: int
+) -> None:
+    # Small graphs take the bitset lookup; without a bitset (limit below every size) the
+    # sparse path binary-searches. Both must give the same sets, masks included.
+    edge_index, num_nodes = graph
+    pairs = data.draw(node_pairs(num_nodes))
+    targets = data.draw(node_pairs(num_nodes, max_pairs=6))
+    searched = CSR.from_edge_index(edge_index, num_nodes)
+    looked_up = CSR.from_edge_index(edge_index, num_nodes)
+    with mock.patch.object(cn_module, "CN_LOOKUP_BITSET_BYTES", -1), searched.masked(targets):
+        by_search = _sparse_sets(searched, pairs, chunk)
+    assert not searched.has_bitset
+    with looked_up.masked(targets):
+        by_lookup = _sparse_sets(looked_up, pairs, chunk)
+    assert looked_up.has_bitset
+    for a, b in zip(by_search, by_lookup, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_binary_search_path_matches_python_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cn_module, "CN_LOOKUP_BITSET_BYTES", -1)
+    edge_index = random_edge_index(50, 200, 11)
+    adj = CSR.from_edge_index(edge_index, 50)
+    sets = neighbor_sets(edge_index, 50, symmetric=True, self_loops=False)
+    pairs = torch.randint(0, 50, (2, 300), generator=torch.Generator().manual_seed(12))
+    with adj.masked(pairs[:, :5]):
+        masked_sets = [set(adj.neighbors(i).tolist()) for i in range(50)]
+        result = common_neighbors(adj, pairs, method="sparse")
+        i_only, j_only = neighbor_difference(adj, pairs, method="sparse")
+    assert not adj.has_bitset
+    pair_list = pairs.t().tolist()
+    assert as_sets(result, 300) == [sorted(masked_sets[i] & masked_sets[j]) for i, j in pair_list]
+    assert as_sets(i_only, 300) == [sorted(masked_sets[i] - masked_sets[j]) for i, j in pair_list]
+    assert as_sets(j_only, 300) == [sorted(masked_sets[j] - masked_sets[i]) for i, j in pair_list]
+    assert sets  # the unmasked graph has edges at all
+
+
+def test_sparse_path_uses_a_built_bitset_above_the_lookup_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cn_module, "CN_LOOKUP_BITSET_BYTES", -1)
+    adj = CSR.from_edge_index(random_edge_index(30, 80, 4), 30)
+    pairs = torch.randint(0, 30, (2, 50), generator=torch.Generator().manual_seed(5))
+    searched = common_neighbors(adj, pairs, method="sparse")
+    assert not adj.has_bitset
+    adj.bitset()  # built (e.g. by the dense path): the sparse path now looks up
+    calls = []
+    real = cn_module._walk
+
+    def spy(*args: object) -> object:
+        calls.append(args[3] is not None)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cn_module, "_walk", spy)
+    looked_up = common_neighbors(adj, pairs, method="sparse")
+    assert calls
+    assert all(calls)
+    assert torch.equal(searched.pair_idx, looked_up.pair_idx)
+    assert torch.equal(searched.node_idx, looked_up.node_idx)
 
 
 def test_chunking_does_not_change_the_result() -> None:

@@ -15,9 +15,19 @@ def _loop_sum(x: torch.Tensor, pair: torch.Tensor, node: torch.Tensor, w: torch.
     return out
 
 
+def _segment_path(
+    x: torch.Tensor, members: PairNodeSet, weight: torch.Tensor | None, num_pairs: int, budget: int
+) -> torch.Tensor:
+    """The non-CPU gather path, run on CPU (the CUDA machines are not always there)."""
+    ptr = torch.zeros(num_pairs + 1, dtype=torch.long)
+    torch.cumsum(torch.bincount(members.pair_idx, minlength=num_pairs), 0, out=ptr[1:])
+    return common._pair_segment_sum(x, members.node_idx, weight, ptr, budget)
+
+
+@pytest.mark.parametrize("path", ["cpu", "segment"])
 @pytest.mark.parametrize("block_members", [1, 5, 13, 10_000])
 def test_pair_sum_in_blocks_equals_a_loop_with_gradients(
-    block_members: int, monkeypatch: pytest.MonkeyPatch
+    path: str, block_members: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(30, 6, dtype=torch.float64, generator=gen, requires_grad=True)
@@ -27,7 +37,10 @@ def test_pair_sum_in_blocks_equals_a_loop_with_gradients(
     weight = torch.rand(120, dtype=torch.float64, generator=gen)
     monkeypatch.setattr(common, "PAIR_SUM_BLOCK_BYTES", block_members * 6 * 8)
     monkeypatch.setattr(common, "PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR", float("inf"))  # gather
-    out = pair_sum(x, PairNodeSet(pair, node), num_pairs, weight)
+    if path == "cpu":
+        out = pair_sum(x, PairNodeSet(pair, node), num_pairs, weight)
+    else:
+        out = _segment_path(x, PairNodeSet(pair, node), weight, num_pairs, block_members)
     expected = _loop_sum(x.detach(), pair, node, weight, num_pairs)
     assert torch.allclose(out, expected)
     (grad,) = torch.autograd.grad(out.pow(2).sum(), x)
@@ -53,6 +66,7 @@ def test_pair_sum_sparse_product_equals_a_loop_and_passes_gradcheck(
     weight = torch.rand(120, dtype=torch.float64, generator=gen) if weighted else None
     members = PairNodeSet(pair, node)
     monkeypatch.setattr(common, "_pair_block_sum", _no_gather)
+    monkeypatch.setattr(common, "_pair_index_add", _no_gather)
     out = pair_sum(x, members, num_pairs, weight)
     ones = torch.ones(120, dtype=torch.float64)
     expected = _loop_sum(x.detach(), pair, node, ones if weight is None else weight, num_pairs)

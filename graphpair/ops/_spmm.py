@@ -1,0 +1,112 @@
+"""Sparse CSR matrices from index arrays, and the weighted-neighbour sum as a CSR product.
+
+Private helpers of the ops layer: torch's CSR tensors are the fastest CPU path for a weighted
+sum over incoming edges (no ``[E, D]`` message tensor is materialised), and building them in
+one place keeps torch's "CSR support is in beta" warning out of user code.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from graphpair.ops._segment import counts_to_ptr
+
+__all__ = ["csr_matrix", "to_sparse_csr", "weighted_neighbor_sum"]
+
+
+def csr_matrix(rowptr: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
+    """``torch.sparse_csr_tensor`` without invariant checks or torch's beta warning.
+
+    The callers build valid CSR arrays by construction, so checking them again would only cost
+    time, and torch's warning on every construction is noise for graphpair's users.
+    """
+    with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(rowptr, col, values, size, check_invariants=False)
+
+
+def to_sparse_csr(x: Tensor) -> Tensor:
+    """``x.to_sparse_csr()`` without torch's beta warning (``x`` itself if already CSR)."""
+    if x.layout == torch.sparse_csr:
+        return x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return x.to_sparse_csr()
+
+
+def _grouped(index: Tensor, num_rows: int) -> tuple[Tensor, Tensor | None]:
+    """Row pointer of ``index`` and the stable order that groups it (``None``: already so)."""
+    rowptr = counts_to_ptr(torch.bincount(index, minlength=num_rows))
+    if index.numel() < 2 or bool((index[1:] >= index[:-1]).all()):
+        return rowptr, None
+    return rowptr, torch.argsort(index, stable=True)
+
+
+def _matrix(rows: Tensor, cols: Tensor, weight: Tensor, size: tuple[int, int]) -> Tensor:
+    rowptr, order = _grouped(rows, size[0])
+    if order is not None:
+        cols, weight = cols[order], weight[order]
+    return csr_matrix(rowptr, cols, weight, size)
+
+
+class _NeighborSum(torch.autograd.Function):
+    """``M @ x`` whose backward multiplies by the transposed CSR built from the same edges.
+
+    torch's own backward of a CSR product transposes the matrix on every call, which was
+    several times slower than the product itself on Cora's graph; the edges already give the
+    transpose (the roles of source and target swapped).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: Tensor, src: Tensor, dst: Tensor, weight: Tensor, num_targets: int
+    ) -> Tensor:
+        ctx.save_for_backward(src, dst, weight)
+        ctx.num_sources = x.size(0)
+        matrix = _matrix(dst, src, weight, (num_targets, x.size(0)))
+        return matrix @ x  # [N_dst, D]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None, None, None]:
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None, None
+        src, dst, weight = ctx.saved_tensors
+        transposed = _matrix(src, dst, weight, (ctx.num_sources, grad.size(0)))
+        return transposed @ grad.contiguous(), None, None, None, None
+
+
+def weighted_neighbor_sum(
+    x: Tensor, edge_index: Tensor, edge_weight: Tensor, num_nodes: int
+) -> Tensor | None:
+    r""":math:`\mathrm{out}_i = \sum_{e:\, \mathrm{dst}_e = i} w_e\, x_{\mathrm{src}_e}` as a CSR
+    product, or ``None`` where that path does not apply (the caller then scatters).
+
+    It applies on CPU to a strided 2-D float32 / float64 ``x`` with at least one edge and an
+    ``edge_weight`` without gradient. No ``[E, D]`` message tensor is materialised: on Cora's
+    masked training graph (5,088 edges, width 256) the product with its backward took about
+    0.5 ms against about 3.5 ms for gather, multiply and scatter (``docs/link.md``, "Speed").
+    Each output row is summed by one thread in a fixed order, so the result is deterministic.
+
+    Shapes:
+        - x: ``[N, D]``; edge_index: ``[2, E]``, messages from row 0 to row 1; edge_weight:
+          ``[E]``
+        - output: ``[num_nodes, D]``
+    """
+    if (
+        x.device.type != "cpu"
+        or x.layout != torch.strided
+        or x.dim() != 2
+        or x.dtype not in (torch.float32, torch.float64)  # what CPU CSR products support
+        or edge_index.size(1) == 0
+        or edge_weight.requires_grad
+    ):
+        return None
+    weight = edge_weight.to(x.dtype)
+    out: Tensor = _NeighborSum.apply(  # type: ignore[no-untyped-call]
+        x, edge_index[0], edge_index[1], weight, num_nodes
+    )
+    return out
