@@ -13,16 +13,17 @@ are invisible). Two paths compute the same sets:
 ``'sparse'``
     Walk the shorter of the two rows and binary-search each candidate in the sorted keys of the
     other: :math:`O(\sum_p \min(d_{i_p}, d_{j_p}) \log E)` time, no :math:`N \times N` memory.
-    Where the adjacency bitset is already built, or is at most ``CN_LOOKUP_BITSET_BYTES`` =
-    4 MiB (N up to 5,792, built once and cached), a candidate is looked up in it instead of
-    searched: :math:`O(1)` each, which took Cora's 65,536 random pairs from 8.3 ms to 3.3 ms.
+    Where the adjacency bitset is already built, or is cheap (at most ``CN_LOOKUP_BITSET_BYTES``
+    = 4 MiB, N up to 5,792, or at most ``CN_LOOKUP_BYTES_PER_EDGE`` = 32 bytes per stored edge;
+    built once and cached), a candidate is looked up in it instead of searched: :math:`O(1)`
+    each, which took Cora's 65,536 random pairs from 8.3 ms to 3.3 ms.
 ``'dense'``
     Intersect the two rows of the cached packed adjacency bitset (:meth:`CSR.bitset`, one bit
     per node pair, :math:`N \lceil N/8 \rceil` bytes built once per adjacency) a byte at a
     time and decode the set bits: :math:`O(P \cdot N / 8 + M)` time for :math:`M` members.
 
 ``'auto'`` (the default) takes the dense path when the bitset has at most
-``CN_DENSE_BYTES_PER_EDGE`` = 16 bytes per stored edge, or is tiny (at most
+``CN_DENSE_BYTES_PER_EDGE`` = 8 bytes per stored edge, or is tiny (at most
 ``CN_DENSE_SMALL_BYTES`` = 4 KiB, N up to 178), and never above
 :data:`~graphpair.ops.DENSE_BITSET_MAX_BYTES`. Per pair the dense path reads :math:`N/8` bytes
 while the sparse path examines about the mean degree :math:`E/N` candidates at a higher cost
@@ -30,7 +31,7 @@ each, so the rule compares :math:`N^2/8` with :math:`E` times that cost ratio. T
 measured on this project's CPU machines (``benchmarks/results/cn_method_rule.md``: 65,536
 random pairs on random graphs of N = 64 ... 30,000 and mean degree 2 ... 256). On ogbl-ddi
 (N = 4,267, mean degree 500, 1.1 bytes per edge) it selects the bitset; on Cora (N = 2,708,
-mean degree 3.9, 85 bytes per edge) the binary search.
+mean degree 3.9, 85 bytes per edge) the sparse walk, with bitset lookups.
 
 Work is done in chunks of at most ``chunk_size`` candidates (sparse) or bitset bytes (dense),
 so the temporary memory is bounded whatever the batch size.
@@ -51,6 +52,7 @@ __all__ = [
     "CN_DENSE_BYTES_PER_EDGE",
     "CN_DENSE_SMALL_BYTES",
     "CN_LOOKUP_BITSET_BYTES",
+    "CN_LOOKUP_BYTES_PER_EDGE",
     "NeighborOverlap",
     "PairNodeSet",
     "common_neighbors",
@@ -62,10 +64,13 @@ __all__ = [
 #: A bitset up to this size (``N * ceil(N / 8)`` bytes) is always cheap enough for ``'auto'``.
 CN_DENSE_SMALL_BYTES = 1 << 12
 #: ``'auto'`` also takes the dense path while the bitset has at most this many bytes per edge.
-CN_DENSE_BYTES_PER_EDGE = 16
+CN_DENSE_BYTES_PER_EDGE = 8
 #: The sparse path looks candidates up in the adjacency bitset rather than binary-searching
 #: them when the bitset is built already or is at most this size (4 MiB: N up to 5,792).
 CN_LOOKUP_BITSET_BYTES = 1 << 22
+#: ... or when it has at most this many bytes per stored edge (about what the CSR itself
+#: takes per entry: row, column, key and mask).
+CN_LOOKUP_BYTES_PER_EDGE = 32
 #: Default bound on the candidates (sparse path, about 40 bytes of temporaries each) or bitset
 #: bytes (dense path, about 3 bytes each) processed at once.
 DEFAULT_CHUNK_SIZE = 1 << 20
@@ -181,9 +186,9 @@ def _lookup_bits(adj: CSR) -> Tensor | None:
     """The bitset the sparse path looks candidates up in, or ``None`` to binary-search."""
     if adj.has_bitset:
         return adj.bitset()
-    if bitset_bytes(adj.num_nodes) <= min(CN_LOOKUP_BITSET_BYTES, DENSE_BITSET_MAX_BYTES):
-        return adj.bitset()
-    return None
+    need = bitset_bytes(adj.num_nodes)
+    cheap = need <= CN_LOOKUP_BITSET_BYTES or need <= CN_LOOKUP_BYTES_PER_EDGE * adj.num_edges
+    return adj.bitset() if cheap and need <= DENSE_BITSET_MAX_BYTES else None
 
 
 def _walk(

@@ -112,7 +112,11 @@ def test_sparse_path_binary_search_equals_bitset_lookup(
     targets = data.draw(node_pairs(num_nodes, max_pairs=6))
     searched = CSR.from_edge_index(edge_index, num_nodes)
     looked_up = CSR.from_edge_index(edge_index, num_nodes)
-    with mock.patch.object(cn_module, "CN_LOOKUP_BITSET_BYTES", -1), searched.masked(targets):
+    with (
+        mock.patch.object(cn_module, "CN_LOOKUP_BITSET_BYTES", -1),
+        mock.patch.object(cn_module, "CN_LOOKUP_BYTES_PER_EDGE", -1),
+        searched.masked(targets),
+    ):
         by_search = _sparse_sets(searched, pairs, chunk)
     assert not searched.has_bitset
     with looked_up.masked(targets):
@@ -124,6 +128,7 @@ def test_sparse_path_binary_search_equals_bitset_lookup(
 
 def test_binary_search_path_matches_python_sets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cn_module, "CN_LOOKUP_BITSET_BYTES", -1)
+    monkeypatch.setattr(cn_module, "CN_LOOKUP_BYTES_PER_EDGE", -1)
     edge_index = random_edge_index(50, 200, 11)
     adj = CSR.from_edge_index(edge_index, 50)
     sets = neighbor_sets(edge_index, 50, symmetric=True, self_loops=False)
@@ -144,6 +149,7 @@ def test_sparse_path_uses_a_built_bitset_above_the_lookup_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cn_module, "CN_LOOKUP_BITSET_BYTES", -1)
+    monkeypatch.setattr(cn_module, "CN_LOOKUP_BYTES_PER_EDGE", -1)
     adj = CSR.from_edge_index(random_edge_index(30, 80, 4), 30)
     pairs = torch.randint(0, 30, (2, 50), generator=torch.Generator().manual_seed(5))
     searched = common_neighbors(adj, pairs, method="sparse")
@@ -162,6 +168,23 @@ def test_sparse_path_uses_a_built_bitset_above_the_lookup_limit(
     assert all(calls)
     assert torch.equal(searched.pair_idx, looked_up.pair_idx)
     assert torch.equal(searched.node_idx, looked_up.node_idx)
+
+
+def test_the_sparse_path_builds_a_lookup_bitset_only_where_it_is_cheap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cn_module, "CN_LOOKUP_BITSET_BYTES", -1)  # judge by bytes per edge
+    pairs = torch.tensor([[0, 1], [2, 3]])
+    # 1,024 nodes: a 131,072-byte bitset; 16,228 stored entries is 8.1 bytes each.
+    dense_enough = CSR.from_edge_index(random_edge_index(1_024, 8_192, 0), 1_024)
+    common_neighbors(dense_enough, pairs, method="sparse")
+    assert bitset_bytes(1_024) <= cn_module.CN_LOOKUP_BYTES_PER_EDGE * dense_enough.num_edges
+    assert dense_enough.has_bitset
+    # 2,048 stored entries is 64 bytes each: binary search, no bitset.
+    too_sparse = CSR.from_edge_index(random_edge_index(1_024, 1_024, 0), 1_024)
+    common_neighbors(too_sparse, pairs, method="sparse")
+    assert bitset_bytes(1_024) > cn_module.CN_LOOKUP_BYTES_PER_EDGE * too_sparse.num_edges
+    assert not too_sparse.has_bitset
 
 
 def test_chunking_does_not_change_the_result() -> None:
