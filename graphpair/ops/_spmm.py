@@ -54,12 +54,8 @@ def _matrix(rows: Tensor, cols: Tensor, weight: Tensor, size: tuple[int, int]) -
 
 
 class _NeighborSum(torch.autograd.Function):
-    """``M @ x`` whose backward multiplies by the transposed CSR built from the same edges.
-
-    torch's own backward of a CSR product transposes the matrix on every call, which was
-    several times slower than the product itself on Cora's graph; the edges already give the
-    transpose (the roles of source and target swapped).
-    """
+    """``M @ x`` whose backward multiplies by the transposed CSR built from the same edges
+    (the roles of source and target swapped); the values need no gradient, so none is made."""
 
     @staticmethod
     def forward(
@@ -86,10 +82,12 @@ def weighted_neighbor_sum(
     product, or ``None`` where that path does not apply (the caller then scatters).
 
     It applies on CPU to a strided 2-D float32 / float64 ``x`` with at least one edge and an
-    ``edge_weight`` without gradient. No ``[E, D]`` message tensor is materialised: on Cora's
-    masked training graph (5,088 edges, width 256) the product with its backward took about
-    0.5 ms against about 3.5 ms for gather, multiply and scatter (``docs/link.md``, "Speed").
-    Each output row is summed by one thread in a fixed order, so the result is deterministic.
+    ``edge_weight`` without gradient. No ``[E, D]`` message tensor is materialised, which is
+    mostly a memory saving (ogbl-ddi's 2.1M stored edges at width 224 would make 1.9 GB of
+    messages); on 2,708 nodes with 5,088 random edges at width 256, two threads, the product
+    took 0.17 ms against 0.55 ms for gather, multiply and scatter, and 1.5 ms against 2.4 ms
+    with the backward. Each output row is summed by one thread in a fixed order, so the
+    result is deterministic.
 
     Shapes:
         - x: ``[N, D]``; edge_index: ``[2, E]``, messages from row 0 to row 1; edge_weight:
