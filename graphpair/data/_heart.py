@@ -100,7 +100,7 @@ from graphpair._validation import (
 )
 from graphpair.data._io import cached, fingerprint, save_cache
 from graphpair.ops import CSR
-from graphpair.ops._random_walk import _csr_matrix
+from graphpair.ops._spmm import csr_matrix
 
 __all__ = [
     "HEART_AGGREGATES",
@@ -168,7 +168,9 @@ class _Graph:
                 value = self.inv_deg[self.adj.col]
             if name == "walk":
                 value = value * (1.0 - self.ppr_alpha)
-            self._matrices[name] = _csr_matrix(self.adj.rowptr, self.adj.col, value, self.num_nodes)
+            self._matrices[name] = csr_matrix(
+                self.adj.rowptr, self.adj.col, value, (self.num_nodes, self.num_nodes)
+            )
         return self._matrices[name]
 
 

@@ -147,10 +147,6 @@ def _components(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
         label = new
 
 
-def _csr_matrix(rowptr: Tensor, col: Tensor, val: Tensor, num_nodes: int) -> Tensor:
-    return csr_matrix(rowptr, col, val, (num_nodes, num_nodes))
-
-
 def _sparse_powers(
     row: Tensor,
     col: Tensor,
@@ -166,16 +162,15 @@ def _sparse_powers(
     then switches to dense products, which win once the reach fills most pairs).
     """
     device, dtype = prob.device, prob.dtype
-    trans = _csr_matrix(
-        counts_to_ptr(torch.bincount(row, minlength=num_nodes)), col, prob, num_nodes
-    )
+    size = (num_nodes, num_nodes)
+    trans = csr_matrix(counts_to_ptr(torch.bincount(row, minlength=num_nodes)), col, prob, size)
 
     # Channel 0: the identity restricted to the start nodes.
-    current = _csr_matrix(
+    current = csr_matrix(
         counts_to_ptr(torch.bincount(nodes, minlength=num_nodes)),
         nodes,
         torch.ones(nodes.numel(), dtype=dtype, device=device),
-        num_nodes,
+        size,
     )
     keys_per_k = [nodes * num_nodes + nodes]
     vals_per_k = [current.values()]

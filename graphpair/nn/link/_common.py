@@ -19,6 +19,7 @@ from torch import Tensor
 from graphpair._validation import check_edge_index, check_finite, check_tensor, describe
 from graphpair.nn._dropout import dropout
 from graphpair.ops import CSR, PairNodeSet, segment
+from graphpair.ops._segment import counts_to_ptr
 from graphpair.ops._spmm import csr_matrix
 
 __all__ = [
@@ -169,9 +170,7 @@ def drop_edges(adj: CSR, p: float) -> CSR:
     result is generally asymmetric). ``adj`` itself (and its mask) is left untouched.
     """
     keep = adj.mask & (torch.rand(adj.num_edges, device=adj.device) >= p)
-    counts = torch.bincount(adj.row[keep], minlength=adj.num_nodes)
-    rowptr = torch.zeros(adj.num_nodes + 1, dtype=torch.long, device=adj.device)
-    torch.cumsum(counts, 0, out=rowptr[1:])
+    rowptr = counts_to_ptr(torch.bincount(adj.row[keep], minlength=adj.num_nodes))
     return CSR(rowptr, adj.col[keep], adj.num_nodes)
 
 
@@ -206,8 +205,6 @@ def pair_sum(
       deterministic on every device).
     """
     pair_idx, node_idx = members
-    ptr = torch.zeros(num_pairs + 1, dtype=torch.long, device=x.device)
-    torch.cumsum(torch.bincount(pair_idx, minlength=num_pairs), 0, out=ptr[1:])
     if (
         x.device.type == "cpu"
         and x.dim() == 2
@@ -217,12 +214,17 @@ def pair_sum(
         and node_idx.numel() >= PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR * num_pairs
         and (weight is None or not weight.requires_grad)
     ):
-        return _pair_spmm(x, node_idx, weight, ptr)
+        return _pair_spmm(x, node_idx, weight, _pair_ptr(pair_idx, num_pairs))
     row_bytes = max(1, x[0].numel() * x.element_size()) if x.size(0) else 1
     budget = max(1, PAIR_SUM_BLOCK_BYTES // row_bytes)  # members per block
-    if x.device.type == "cpu":
+    if x.device.type == "cpu":  # index_add_ needs no pair pointer
         return _pair_index_add(x, members, weight, num_pairs, budget)
-    return _pair_segment_sum(x, node_idx, weight, ptr, budget)
+    return _pair_segment_sum(x, node_idx, weight, _pair_ptr(pair_idx, num_pairs), budget)
+
+
+def _pair_ptr(pair_idx: Tensor, num_pairs: int) -> Tensor:
+    """Pointer ``[P + 1]`` of each pair's first member in a set sorted by pair."""
+    return counts_to_ptr(torch.bincount(pair_idx, minlength=num_pairs))
 
 
 def _pair_index_add(

@@ -19,8 +19,7 @@ def _segment_path(
     x: torch.Tensor, members: PairNodeSet, weight: torch.Tensor | None, num_pairs: int, budget: int
 ) -> torch.Tensor:
     """The non-CPU gather path, run on CPU (the CUDA machines are not always there)."""
-    ptr = torch.zeros(num_pairs + 1, dtype=torch.long)
-    torch.cumsum(torch.bincount(members.pair_idx, minlength=num_pairs), 0, out=ptr[1:])
+    ptr = common._pair_ptr(members.pair_idx, num_pairs)
     return common._pair_segment_sum(x, members.node_idx, weight, ptr, budget)
 
 
