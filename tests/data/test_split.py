@@ -1,20 +1,23 @@
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphpair.data import (
     LinkSplit,
+    _split,
     audit_split,
     canonical_pairs,
     link_split,
     load_dataset,
     ncn_planetoid_split,
     random_link_split,
+    symmetrize,
 )
 from tests.graphs import random_edge_index
 
@@ -67,6 +70,93 @@ def test_cora_sizes_match_the_paper_protocol(shared_data: Path) -> None:
     }
     mp = split.edge_index("train")
     assert mp.size(1) == 2 * 3696
+
+
+def _reference_split(edge_index: torch.Tensor, n: int, seed: int) -> dict[str, torch.Tensor]:
+    """The NCN reference's split, made as specs/ncn.md §4.1 says: PyG's
+    ``train_test_split_edges`` after ``torch.manual_seed(seed)``, then half the validation
+    positives back to training; every set as sorted pairs (u < v)."""
+    from torch_geometric.data import Data
+    from torch_geometric.utils import train_test_split_edges
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "'train_test_split_edges' is deprecated")
+            data = train_test_split_edges(Data(edge_index=edge_index, num_nodes=n), 0.2, 0.2)
+        valid = data.val_pos_edge_index
+        valid = valid[:, torch.randperm(valid.size(1))]
+        n_keep = int(valid.size(1) * 0.5)
+    return {
+        "train_pos": canonical_pairs(
+            torch.cat([data.train_pos_edge_index, valid[:, : valid.size(1) - n_keep]], 1), n
+        ),
+        "valid_pos": canonical_pairs(valid[:, valid.size(1) - n_keep :], n),
+        "valid_neg": canonical_pairs(data.val_neg_edge_index, n),
+        "test_pos": canonical_pairs(data.test_pos_edge_index, n),
+        "test_neg": canonical_pairs(data.test_neg_edge_index, n),
+    }
+
+
+def _assert_reference_split(split: LinkSplit, expected: dict[str, torch.Tensor]) -> None:
+    n = split.num_nodes
+    for name, pairs in expected.items():
+        mine = getattr(split, name)
+        assert torch.equal(canonical_pairs(mine, n), pairs), name
+        assert canonical_pairs(mine, n).size(1) == mine.size(1), name  # no repeats
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(12, 80), density=st.integers(2, 8))
+def test_ncn_split_is_the_references_split(seed: int, n: int, density: int) -> None:
+    edge_index = symmetrize(random_edge_index(n, density * n, seed=seed), n)
+    if int(0.2 * edge_index.size(1) / 2) < 2:
+        return
+    _assert_reference_split(
+        ncn_planetoid_split(edge_index, n, seed), _reference_split(edge_index, n, seed)
+    )
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("name", ["cora", "citeseer"])
+def test_planetoid_splits_are_the_references_splits(shared_data: Path, name: str) -> None:
+    ds = load_dataset(name, root=shared_data, download=False)
+    edge_index, n = ds.data.edge_index, int(ds.data.num_nodes)
+    for seed in (0, 7):
+        split = link_split(ds, seed=seed)
+        _assert_reference_split(split, _reference_split(edge_index, n, seed))
+
+
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 30), count=st.integers(1, 40))
+def test_ranked_non_edges_against_the_dense_enumeration(seed: int, n: int, count: int) -> None:
+    pairs = canonical_pairs(random_edge_index(n, 2 * n, seed=seed, isolated=0), n)
+    dense = torch.ones(n, n, dtype=torch.bool).triu(1)
+    dense[pairs[0], pairs[1]] = False
+    candidates = dense.nonzero().t()  # [2, C], row-major
+    count = min(count, candidates.size(1))
+    if count == 0:
+        return
+    expected = candidates[:, torch.randperm(candidates.size(1), generator=_gen(seed))[:count]]
+    got = _split._ranked_non_edges(pairs, n, count, _gen(seed))
+    assert torch.equal(got, expected)
+
+
+def test_above_the_exact_size_the_split_samples_its_negatives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    edge_index = random_edge_index(60, 300, seed=4)
+    exact = ncn_planetoid_split(edge_index, 60, 4)
+    monkeypatch.setattr(_split, "_MAX_EXACT_CANDIDATES", 100)
+    sampled = ncn_planetoid_split(edge_index, 60, 4)
+    # The positives come from the first permutation and are the same; the negatives are
+    # another draw from the same candidates, still a valid split.
+    assert torch.equal(exact.test_pos, sampled.test_pos)
+    assert not torch.equal(exact.test_neg, sampled.test_neg)
+    assert audit_split(sampled).ok
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
 
 
 def test_random_split_and_its_errors() -> None:
