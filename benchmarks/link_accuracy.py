@@ -98,7 +98,7 @@ ROWS: tuple[tuple[str, str, str, str, str, tuple[float, float] | None, float | N
     ),
 )
 METRIC = "hits@100"
-NOTES = """## Reading (the reference-split rows made on 2026-12-04, the others on 2026-12-03 and -04)
+NOTES = """## Reading (reference-split rows made on 2026-12-04, the others on 2026-12-03 and -04)
 
 - **On the reference's own splits** (``ncn_planetoid_split`` since 2026-12-04 draws the
   splits the reference draws for its runs 0..9; tested against PyG's
@@ -113,8 +113,9 @@ NOTES = """## Reading (the reference-split rows made on 2026-12-04, the others o
   between two runs is the training randomness (initialisation, dropout, negatives, batch
   order), which no implementation shares with the reference: its negatives come from
   Python's unseeded ``random`` (quirk Q6).
-- Ran on 2026-12-04 from 13:54 to about 14:50 UTC: two CLI processes side by side, one thread each, and
-  a 16-minute test run beside them for part of the time. CiteSeer NCNC ran as two halves,
+- Ran on 2026-12-04 from 13:54 to about 14:50 UTC: two CLI processes side by side, one
+  thread each, and a 16-minute test run beside them for part of the time. CiteSeer NCNC ran
+  as two halves,
   ``--runs 5 --seed 0`` and ``--runs 5 --seed 5``, whose records are concatenated; seeds
   and runs are bookkeeping fields, so ``graphpair report`` groups the halves as one
   configuration.
@@ -132,10 +133,10 @@ NOTES = """## Reading (the reference-split rows made on 2026-12-04, the others o
   (88.01, 91.80). That is why the recursion was switched: the authors tuned the shipped
   ``scale``, ``offset`` and ``pt`` with the reference's recursion.
 - SINC-GCN as the NCN encoder (``--conv sinc``) with Cora's puregcn hyper-parameters reaches
-  62.27 ± 3.29 (earlier splits), far under the puregcn encoder's 88.40: the best epoch is 74-98 of 100 in every
-  seed, so it is still learning at the end of the budget, and the learning rates, dropout and
-  width were tuned for a parameter-free propagation, not for a learned conv. Not a verdict on
-  SINC, and not tuned here.
+  62.27 ± 3.29 (earlier splits), far under the puregcn encoder's 88.40: the best epoch is
+  74-98 of 100 in every seed, so it is still learning at the end of the budget, and the
+  learning rates, dropout and width were tuned for a parameter-free propagation, not for a
+  learned conv. Not a verdict on SINC, and not tuned here.
 - The GRIT pair head (3 seeds, untuned: width 64, 2 blocks, 4 heads, K = 3 over the sparse
   RRWP of the masked training graph, 55,452 kept pairs) reaches 84.77 ± 1.13, 3.6 under NCN
   with 1.7 s per epoch: a graph transformer scoring links end to end, not a competitor yet.
