@@ -251,12 +251,19 @@ def ncn_planetoid_split(edge_index: Tensor, num_nodes: int, seed: int) -> LinkSp
             f"edge_index has {num_edges} undirected edges; the NCN split needs at least 10 "
             "(floor(0.2 U) >= 2 validation edges)"
         )
+    candidates = num_nodes * (num_nodes - 1) // 2 - num_edges
+    if candidates < n_valid + n_test:
+        raise ValueError(
+            f"edge_index leaves {candidates} non-edges among num_nodes={num_nodes} nodes; the "
+            f"NCN split draws {n_valid + n_test} distinct negatives (2 x floor(0.2 x "
+            f"{num_edges} edges)), so the graph is too dense for it"
+        )
     generator = _generator(seed)
     order = pairs[:, torch.randperm(num_edges, generator=generator)]
     valid_all = order[:, :n_valid]
     test_pos = order[:, n_valid : n_valid + n_test]
     train_pos = order[:, n_valid + n_test :]
-    if num_nodes * (num_nodes - 1) // 2 - num_edges < _MAX_EXACT_CANDIDATES:
+    if candidates < _MAX_EXACT_CANDIDATES:
         neg = _ranked_non_edges(pairs, num_nodes, n_valid + n_test, generator)
     else:
         neg = negative_sampling(

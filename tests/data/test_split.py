@@ -155,6 +155,12 @@ def test_above_the_exact_size_the_split_samples_its_negatives(
     assert audit_split(sampled).ok
 
 
+def test_a_graph_too_dense_for_the_negatives_is_refused() -> None:
+    edge_index = torch.combinations(torch.arange(12)).t()[:, :60]  # 6 non-edges left
+    with pytest.raises(ValueError, match=r"leaves 6 non-edges .* draws 24 distinct negatives"):
+        ncn_planetoid_split(edge_index, 12, 0)
+
+
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
