@@ -310,6 +310,7 @@ def _ranked_non_edges(
     Shapes:
         - output: ``[2, count]``, in the permutation's order
     """
+    device, pairs = pairs.device, pairs.cpu()  # the generator, and so the draws, are on CPU
     n = num_nodes
     nodes = torch.arange(n)
     # Position of (u, u + 1) in the row-major list of all pairs u < v.
@@ -324,7 +325,7 @@ def _ranked_non_edges(
     flat = ranks + torch.searchsorted(earlier, ranks, right=True)  # [count]
     row = torch.searchsorted(row_start, flat, right=True) - 1
     col = flat - row_start[row] + row + 1
-    return torch.stack([row, col])
+    return torch.stack([row, col]).to(device)
 
 
 def random_link_split(
