@@ -33,7 +33,6 @@ only reads the records and writes ``results/grit_short_runs.md``; it trains noth
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import markdown_table, publish
+from graphpair.train import read_records
 
 #: Records file stem, the published result (mean, std; None for the baselines), and the
 #: number of epochs of the reference's recipe.
@@ -56,10 +56,6 @@ ROWS: tuple[tuple[str, tuple[float, float] | None, int], ...] = (
     ("molfreesolv_grit", None, 100),
     ("molfreesolv_gine", None, 100),
 )
-
-
-def _load(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _value(record: dict[str, Any], value: float | None) -> str:
@@ -84,7 +80,7 @@ def summary_rows(folder: Path) -> tuple[list[list[str]], list[str]]:
         if not path.exists():
             rows.append([stem, "not run", *[""] * 9])
             continue
-        for record in _load(path):
+        for record in read_records([path]):
             metric = record["metric"]
             history = record["history"]
             best = record["best"]

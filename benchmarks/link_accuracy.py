@@ -27,15 +27,14 @@ summary, next to the paper's numbers and issue 4's thresholds. It trains nothing
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import markdown_table, publish
+from graphpair.train import read_records
 
 #: Records file stem, dataset, model label, command flags beyond ``--dataset --predictor``,
 #: the split draws, the paper's (mean, std) and issue 4's threshold (None: not an issue-4
@@ -188,10 +187,6 @@ NOTES = """## Reading (reference-split rows made on 2026-12-04, the others on 20
 """
 
 
-def _load(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def rows(folder: Path) -> list[list[str]]:
     out = []
     for stem, dataset, label, flags, split, paper, threshold in ROWS:
@@ -199,7 +194,7 @@ def rows(folder: Path) -> list[list[str]]:
         if not path.exists():
             out.append([dataset, label, flags, split, "not run", "", "", "", "", "", ""])
             continue
-        records = _load(path)
+        records = read_records([path])
         best = [r["best"][METRIC] for r in records]
         test = [100 * b["test"] for b in best]
         valid = [100 * b["valid"] for b in best]

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import markdown_table, publish
 from graphpair.data import LinkSplit, link_split
-from graphpair.train import link_config, train_link
+from graphpair.train import link_config, read_records, train_link
 
 HERE = Path(__file__).resolve().parent
 RECORDS = HERE / "results" / "link_training_noise"
@@ -79,8 +79,7 @@ def _shipped(dataset: str, predictor: str) -> dict[int, float]:
     path = ACCURACY / f"{dataset.lower()}_{predictor}.jsonl"
     if not path.exists():
         return {}
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {int(r["seed"]): 100 * r["best"][METRIC]["test"] for r in records}
+    return {int(r["seed"]): 100 * r["best"][METRIC]["test"] for r in read_records([path])}
 
 
 def _report() -> Path:
