@@ -153,11 +153,13 @@ def _assert_same(got: Any, want: Any, where: str) -> None:
         for key in want:
             _assert_same(got[key], want[key], f"{where}.{key}")
     elif isinstance(want, list):
-        assert isinstance(got, list) and len(got) == len(want), where
+        assert isinstance(got, list), where
+        assert len(got) == len(want), where
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             _assert_same(g, w, f"{where}[{i}]")
     elif isinstance(want, float) and math.isnan(want):
-        assert isinstance(got, float) and math.isnan(got), where
+        assert isinstance(got, float), where
+        assert math.isnan(got), where
     else:
         # Bit for bit: a float must round-trip to the same double.
         assert got == want, f"{where}: {got!r} != {want!r}"
