@@ -4,7 +4,7 @@ Three tables, measured side by side in one run.
 
 **Training time.** The runner's own training epoch (`graphpair.train._link._train_epoch`, wired
 as `_run` wires it: `link_config(dataset, predictor)` with the shipped paper hyperparameters,
-`load_dataset`, `link_split` with seed 0, `_node_input`, `build_encoder`, `build_predictor`,
+`load_dataset`, `link_split` with seed 0, `node_input`, `build_encoder`, `build_predictor`,
 Adam with the encoder and predictor learning rates, a `graphpair.ops.CSR` of the training graph)
 on Cora and CiteSeer: the median epoch after a warm-up epoch. On ogbl-ddi (batch 24,576, 1.07M
 training positives, about 43 steps per epoch) a handful of steps only: `_train_epoch` runs on a
@@ -98,7 +98,8 @@ from graphpair.nn import NCNCPredictor, NCNPredictor
 from graphpair.nn.link._common import Stack, drop_edges, pair_sum
 from graphpair.ops import CSR, PairNodeSet
 from graphpair.train import LinkConfig, link_config
-from graphpair.train._link import _node_input, _train_epoch, build_encoder, build_predictor
+from graphpair.train._link import _train_epoch
+from graphpair.train._link_builder import build_encoder, build_predictor, node_input
 
 SEED = 0
 METHODS = ("graphpair", "baseline")
@@ -459,7 +460,7 @@ def build_setup(case: TrainCase, config: LinkConfig) -> Setup:
     """Data, split, input and models as ``graphpair.train._link._run`` builds them (seed 0)."""
     dataset = load_dataset(config.dataset, config.data_root, cache=config.cache, download=False)
     split = link_split(dataset, SEED)
-    x, in_channels, num_embeddings = _node_input(config, dataset.data)
+    x, in_channels, num_embeddings = node_input(config, dataset.data)
     torch.manual_seed(SEED)
     encoder = build_encoder(config, in_channels, num_embeddings)
     predictor = build_predictor(config)

@@ -5,7 +5,11 @@
   :class:`NCNCPredictor`, :class:`NCNDiffPredictor`, all called as
   ``predictor(h, adj, pairs) -> logits [P]``.
 - :mod:`graphpair.nn.conv`: :class:`SINCConv` (SINC-GCN) and :class:`SIRConv` (SIR-GCN).
-- :mod:`graphpair.nn.models`: :class:`SINC`, the SINC-GCN network (node- or graph-level).
+- :mod:`graphpair.nn.models`: :class:`SINC`, the SINC-GCN network (node- or graph-level);
+  the models of ``graphpair graph``: :class:`GraphModel` with :class:`FeatureEncoder` inputs,
+  a :class:`ConvBackbone` (:class:`ConvStack` or :class:`SINC`) or :class:`GRITBackbone`, and
+  an :class:`MLPReadout`.
+- :class:`LinkModel`: an encoder and a link predictor as one module.
 - GRIT: :class:`GRITConv`, :class:`GRITBlock`, :class:`GRIT` (graph- or node-level), the RRWP
   encoders, :class:`GRITPairPredictor` (a link head on GRIT's pair states) and
   :class:`GRITLinkEncoder` (GRIT as a link encoder over a masked CSR, for that head).
@@ -15,6 +19,7 @@ from graphpair.nn import conv, models
 from graphpair.nn.conv import GRITConv, SINCConv, SIRConv
 from graphpair.nn.encoders import (
     CONVS,
+    FeatureEncoder,
     MPNNEncoder,
     RRWPNodeEncoder,
     RRWPPairEncoder,
@@ -24,23 +29,43 @@ from graphpair.nn.link import (
     GAEPredictor,
     GRITLinkEncoder,
     GRITPairPredictor,
+    LinkModel,
     NCNCPredictor,
     NCNDiffPredictor,
     NCNPredictor,
     rrwp_pair_bound,
 )
-from graphpair.nn.models import GRIT, SINC, GRITBlock, GRITPairs
+from graphpair.nn.models import (
+    GRIT,
+    SINC,
+    ConvBackbone,
+    ConvStack,
+    GraphInputs,
+    GraphModel,
+    GRITBackbone,
+    GRITBlock,
+    GRITPairs,
+    MLPReadout,
+)
 
 __all__ = [
     "CONVS",
     "GRIT",
     "SINC",
+    "ConvBackbone",
+    "ConvStack",
+    "FeatureEncoder",
     "GAEPredictor",
+    "GRITBackbone",
     "GRITBlock",
     "GRITConv",
     "GRITLinkEncoder",
     "GRITPairPredictor",
     "GRITPairs",
+    "GraphInputs",
+    "GraphModel",
+    "LinkModel",
+    "MLPReadout",
     "MPNNEncoder",
     "NCNCPredictor",
     "NCNDiffPredictor",

@@ -25,6 +25,7 @@
   ``deterministic`` config field and ``--deterministic`` flag).
 """
 
+from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import CheckpointError, RunCheckpoints, config_key
 from graphpair.train._config import (
     LINK_CONFIGS,
@@ -45,19 +46,8 @@ from graphpair.train._grace import (
     linear_probe,
     train_grace,
 )
-from graphpair.train._graph import (
-    GraphResult,
-    GraphRun,
-    GraphRunCallback,
-    GraphSummary,
-    GraphTask,
-    evaluate_graph,
-    infer_task,
-    make_folds,
-    select_graph_best,
-    task_loss,
-    train_graph,
-)
+from graphpair.train._graph import GraphRunCallback, make_folds, train_graph
+from graphpair.train._graph_builder import build_graph_model
 from graphpair.train._graph_config import (
     GRAPH_CONFIGS,
     GRAPH_MODEL_CONFIGS,
@@ -65,18 +55,11 @@ from graphpair.train._graph_config import (
     GraphConfig,
     graph_config,
 )
-from graphpair.train._graph_models import GraphInputs, GraphModel, build_graph_model
-from graphpair.train._link import (
-    EpochCallback,
-    RunCallback,
-    StepCallback,
-    bce_loss,
-    build_encoder,
-    build_predictor,
-    evaluate_link,
-    link_objective,
-    train_link,
-)
+from graphpair.train._graph_results import GraphResult, GraphRun, GraphSummary, select_graph_best
+from graphpair.train._graph_task import GraphTask, evaluate_graph, infer_task, task_loss
+from graphpair.train._link import bce_loss, link_objective, train_link
+from graphpair.train._link_builder import build_encoder, build_predictor
+from graphpair.train._link_eval import evaluate_link
 from graphpair.train._node import NodeConfig, NodeResult, NodeRun, node_config, train_node
 from graphpair.train._report import (
     ReportError,
@@ -116,8 +99,6 @@ __all__ = [
     "GRACEConfig",
     "GRACEResult",
     "GraphConfig",
-    "GraphInputs",
-    "GraphModel",
     "GraphResult",
     "GraphRun",
     "GraphRunCallback",

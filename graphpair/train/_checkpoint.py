@@ -10,8 +10,6 @@ epoch, so a deterministic CPU run ends with the same numbers as an uninterrupted
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,10 +17,13 @@ from typing import Any
 
 import torch
 
-from graphpair.data._io import fingerprint, load_checked, save_checked
+from graphpair.data._io import load_checked, save_checked
 from graphpair.train._config import ConfigError
+from graphpair.train._config_key import ADDED_FIELDS, config_key
+from graphpair.train._results import epoch_from_state, epoch_to_state
 
 __all__ = [
+    "ADDED_FIELDS",
     "CheckpointError",
     "RunCheckpoints",
     "config_key",
@@ -33,14 +34,6 @@ __all__ = [
 
 _MAGIC = b"GRAPHPAIR-CHECKPOINT-1\n"
 _FORMAT = 1
-#: Fields that do not change what a run computes (where it runs, where data is read from,
-#: how many seeds are asked for, whether torch must use its deterministic algorithms): a
-#: checkpoint stays valid when only these differ. Keys of configurations written before a
-#: bookkeeping field existed stay the same.
-_BOOKKEEPING = frozenset({"runs", "device", "data_root", "cache", "download", "deterministic"})
-#: Fields added after records and checkpoints existed, with the value that means "as before":
-#: left out of the key at that value, so older keys stay valid.
-ADDED_FIELDS: dict[str, Any] = {"edge_list": None}
 
 
 class CheckpointError(ValueError):
@@ -50,35 +43,6 @@ class CheckpointError(ValueError):
     Raised when a runner resumes (``resume=True``) from such a file, instead of continuing
     from a state that is not the run's own.
     """
-
-
-def config_key(config: Any) -> str:
-    """The configuration's identity for checkpoints: a hash of its fields but the
-    bookkeeping ones (``runs``, ``device``, ``data_root``, ``cache``, ``download``,
-    ``deterministic``).
-
-    Args:
-        config: A run configuration dataclass (:class:`~graphpair.train.LinkConfig`,
-            :class:`~graphpair.train.GraphConfig`, ...).
-
-    Returns:
-        16 hex digits; the name of the configuration's checkpoint subfolder.
-
-    Example:
-        >>> from graphpair.train import link_config
-        >>> config = link_config("karate")
-        >>> config_key(config) == config_key(config.replace(runs=3, device="cpu"))
-        True
-        >>> config_key(config) == config_key(config.replace(epochs=5))
-        False
-    """
-    fields = {
-        f.name: getattr(config, f.name)
-        for f in dataclasses.fields(config)
-        if f.name not in _BOOKKEEPING
-        and not (f.name in ADDED_FIELDS and getattr(config, f.name) == ADDED_FIELDS[f.name])
-    }
-    return fingerprint(type(config).__name__, json.loads(json.dumps(fields, default=str)))
 
 
 def rng_state(generator: torch.Generator, device: torch.device) -> dict[str, Any]:
@@ -115,8 +79,6 @@ def run_state(
     """The checkpoint of an unfinished run after ``epoch``: the ``modules``' state dicts
     under their names, the optimizer, the random states (:func:`rng_state`), the curve so
     far (``EpochRecord`` s), the seconds spent and the runner's ``extra`` entries."""
-    from graphpair.train._results import epoch_to_state  # _results imports this module
-
     state: dict[str, Any] = {"epoch": epoch}
     state.update({name: module.state_dict() for name, module in modules.items()})
     state.update(
@@ -141,8 +103,6 @@ def restore_run(
     """Load what :func:`run_state` saved back into the ``modules`` (by the same names), the
     optimizer and the random states; returns ``(history, first epoch to run, seconds
     already spent)``. Runner-specific ``extra`` entries are the caller's to restore."""
-    from graphpair.train._results import epoch_from_state  # _results imports this module
-
     for name, module in modules.items():
         module.load_state_dict(saved[name])
     optimizer.load_state_dict(saved["optimizer"])

@@ -14,26 +14,22 @@ validation set, as the UniqueSignature protocol).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import math
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
 from graphpair.data import CacheError, GraphSet, LoadedDataset, load_dataset
 from graphpair.losses import sup_con
-from graphpair.metrics import Evaluator
+from graphpair.nn import GraphInputs, GraphModel
+from graphpair.train._callbacks import EpochCallback, StepCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
@@ -42,41 +38,24 @@ from graphpair.train._checkpoint import (
 )
 from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
+from graphpair.train._graph_builder import build_graph_model, transform_graphs
 from graphpair.train._graph_config import GraphConfig, fixed_split, fold_count
-from graphpair.train._graph_models import (
-    GraphInputs,
-    GraphModel,
-    build_graph_model,
-    transform_graphs,
+from graphpair.train._graph_results import GraphResult, GraphRun, select_graph_best
+from graphpair.train._graph_task import (
+    GraphTask,
+    count_items,
+    evaluate_graph,
+    infer_task,
+    task_loss,
 )
-from graphpair.train._link import EpochCallback, StepCallback
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
-    Selection,
-    epoch_from_state,
-    epoch_to_state,
-    single_metric_record,
 )
 
-__all__ = [
-    "GraphResult",
-    "GraphRun",
-    "GraphRunCallback",
-    "GraphSummary",
-    "GraphTask",
-    "evaluate_graph",
-    "infer_task",
-    "make_folds",
-    "select_graph_best",
-    "task_loss",
-    "train_graph",
-]
+__all__ = ["GraphRunCallback", "make_folds", "train_graph"]
 
 log = logging.getLogger(__name__)
-
-_ERROR_METRICS = ("mae", "rmse")
-_SCORE_METRICS = ("rocauc", "ap")
 
 
 class GraphRunCallback(Protocol):
@@ -86,199 +65,6 @@ class GraphRunCallback(Protocol):
     """
 
     def __call__(self, run_index: int, run: GraphRun, /) -> None: ...
-
-
-@dataclass(frozen=True)
-class GraphTask:
-    """What is predicted and how it is scored.
-
-    Attributes:
-        level: ``'graph'`` or ``'node'`` (node classification on a set of graphs).
-        kind: ``'regression'`` (L1 loss for MAE, else MSE), ``'binary'`` (one logit per task,
-            BCE; NaN labels are skipped) or ``'multiclass'`` (one logit per class,
-            cross-entropy).
-        out_channels: model outputs per graph or node.
-        metric: the reported metric (a :class:`graphpair.metrics.Evaluator` name).
-        higher_is_better: direction of ``metric`` (model selection).
-
-    Example:
-        >>> from graphpair.data import load_dataset
-        >>> infer_task(load_dataset("CSL"))  # doctest: +NORMALIZE_WHITESPACE
-        GraphTask(level='graph', kind='multiclass', out_channels=10, metric='acc',
-                  higher_is_better=True)
-    """
-
-    level: str
-    kind: str
-    out_channels: int
-    metric: str
-    higher_is_better: bool
-
-
-def infer_task(dataset: LoadedDataset, metric: str | None = None) -> GraphTask:
-    """The task of a graph-set dataset from its registry entry and labels.
-
-    Regression when the metric is an error (``'mae'``, ``'rmse'``); otherwise labels with
-    several columns are binary tasks (OGB's multi-task sets), and a single label column with
-    ``C`` classes is binary (one logit) for ``C <= 2`` and ``C``-way otherwise.
-
-    Args:
-        dataset: A loaded graph-set dataset with labels ``y``.
-        metric: An :class:`~graphpair.metrics.Evaluator` metric name; ``None`` takes the
-            dataset's headline metric.
-
-    Raises:
-        ConfigError: ``metric`` (``field='metric'``) does not fit the labels, or the dataset
-            has no labels (``field='dataset'``).
-
-    Example:
-        >>> from graphpair.data import load_dataset
-        >>> task = infer_task(load_dataset("UniqueSignature", num_graphs=20))
-        >>> task.level, task.kind, task.out_channels, task.metric
-        ('node', 'binary', 1, 'balanced_acc')
-    """
-    spec = dataset.spec
-    name = spec.metric if metric is None else metric
-    evaluator = Evaluator(name)
-    y = getattr(dataset.graphs._data if isinstance(dataset.graphs, GraphSet) else None, "y", None)
-    if y is None:
-        raise ConfigError("dataset", f"dataset {spec.name!r} has no labels y")
-    columns = 1 if y.dim() == 1 else int(y.size(1))
-    if evaluator.metric in _ERROR_METRICS:
-        return GraphTask(spec.task, "regression", columns, evaluator.metric, False)
-    labelled = y[~y.isnan()] if y.is_floating_point() else y
-    if labelled.numel() == 0 or bool((labelled != labelled.round()).any()):
-        raise ConfigError(
-            "metric",
-            f"metric {evaluator.metric!r} needs class labels; {spec.name!r} has real-valued "
-            "targets (use 'mae' or 'rmse')",
-        )
-    if columns > 1 or int(labelled.max()) <= 1:
-        if columns > 1 and bool(((labelled != 0) & (labelled != 1)).any()):
-            raise ConfigError(
-                "metric", f"{spec.name!r} has several label columns that are not 0/1 labels"
-            )
-        return GraphTask(spec.task, "binary", columns, evaluator.metric, True)
-    if evaluator.metric in _SCORE_METRICS:
-        raise ConfigError(
-            "metric",
-            f"metric {evaluator.metric!r} scores binary tasks; {spec.name!r} has "
-            f"{int(labelled.max()) + 1} classes (use 'acc' or 'balanced_acc')",
-        )
-    return GraphTask(spec.task, "multiclass", int(labelled.max()) + 1, evaluator.metric, True)
-
-
-def _rows(task: GraphTask, y: Tensor, count: int) -> Tensor:
-    """Labels as ``[count, T]`` (regression, binary) or ``[count]`` class ids (multiclass)."""
-    if task.kind == "multiclass":
-        return y.view(count).long()
-    return y.view(count, -1).float()
-
-
-def task_loss(task: GraphTask, out: Tensor, y: Tensor, *, class_weights: bool = False) -> Tensor:
-    r"""The training loss of ``task`` on predictions ``out`` ``[M, out_channels]``.
-
-    Regression: L1 (metric MAE) or squared error, over labelled entries. Binary: BCE with
-    logits over labelled (non-NaN) entries. Multiclass: cross-entropy. With
-    ``class_weights`` (one label column), entry :math:`i` of class :math:`c_i` weighs
-    :math:`w_{c} = (V - V_c) / V` (``V`` labelled entries in the batch, ``V_c`` of class
-    ``c``) and the loss is :math:`\sum_i w_{c_i} \ell_i / \sum_i w_{c_i}`; a batch holding one
-    class only falls back to the plain mean (its weights would all be 0).
-
-    Args:
-        task: What is predicted (:func:`infer_task`).
-        out: Predictions: values, logits per task, or logits per class.
-        y: Labels of the ``M`` graphs or nodes (NaN: missing, for regression and binary).
-        class_weights: Weight classes inversely to their share of the batch.
-
-    Shapes:
-        - out: ``[M, out_channels]``; y: ``[M]`` or ``[M, T]``
-        - output: a scalar
-
-    Example:
-        >>> task = GraphTask("graph", "multiclass", 3, "acc", True)
-        >>> task_loss(task, torch.zeros(4, 3), torch.tensor([0, 1, 2, 2]))  # log(3)
-        tensor(1.0986)
-    """
-    target = _rows(task, y, out.size(0))
-    if task.kind == "multiclass":
-        losses = F.cross_entropy(out, target, reduction="none")  # [M]
-        labels = target
-    else:
-        mask = ~target.isnan()
-        pred, true = out[mask], target[mask]
-        if task.kind == "regression":
-            if task.metric == "mae":
-                return F.l1_loss(pred, true)
-            return F.mse_loss(pred, true)
-        losses = F.binary_cross_entropy_with_logits(pred, true, reduction="none")
-        labels = true.long()
-    if not class_weights:
-        return losses.mean()
-    counts = torch.bincount(labels, minlength=max(2, task.out_channels)).to(losses.dtype)
-    weights = ((counts.sum() - counts) / counts.sum())[labels]  # [M]
-    if float(weights.sum()) == 0.0:
-        return losses.mean()
-    return (weights * losses).sum() / weights.sum()
-
-
-def _predictions(task: GraphTask, out: Tensor) -> Tensor:
-    """What :class:`~graphpair.metrics.Evaluator` scores: values, scores or class labels."""
-    if task.kind == "regression" or task.metric in _SCORE_METRICS:
-        return out
-    if task.kind == "binary":
-        return (out > 0).long()
-    return out.argmax(dim=-1, keepdim=True)
-
-
-def _count(task: GraphTask, batch: Data) -> int:
-    return int(batch.num_nodes) if task.level == "node" else int(batch.num_graphs)
-
-
-@torch.no_grad()
-def evaluate_graph(
-    model: torch.nn.Module, loader: DataLoader, task: GraphTask, device: torch.device | str
-) -> tuple[float, float]:
-    """``(metric, loss)`` of ``model`` over every graph of ``loader``, in eval mode.
-
-    The metric is :class:`graphpair.metrics.Evaluator`'s over all predictions at once (per
-    graph, or per node for node-level tasks); the loss is :func:`task_loss` without class
-    weights. Non-finite predictions give a NaN metric (never selected) instead of an error.
-
-    Args:
-        model: A model called as ``model(batch)`` (:class:`~graphpair.train.GraphModel`).
-        loader: Batches of labelled graphs.
-        task: What is predicted and how it is scored (:func:`infer_task`).
-        device: Where the batches go.
-
-    Example:
-        >>> from torch_geometric.loader import DataLoader
-        >>> from graphpair.data import load_dataset
-        >>> from graphpair.train import GraphInputs, build_graph_model, graph_config
-        >>> dataset = load_dataset("CSL")
-        >>> task = infer_task(dataset)
-        >>> inputs = GraphInputs(None, 1, None, 0, task.out_channels, node_level=False)
-        >>> model = build_graph_model(graph_config("CSL", hidden_channels=16), inputs)
-        >>> accuracy, loss = evaluate_graph(model, DataLoader(dataset.graphs[:20]), task, "cpu")
-        >>> 0.0 <= accuracy <= 1.0
-        True
-    """
-    model.eval()
-    outs, ys = [], []
-    for batch in loader:
-        batch = batch.to(device)
-        out = model(batch)
-        outs.append(out.float().cpu())
-        ys.append(batch.y.view(out.size(0), -1).cpu())
-    out = torch.cat(outs)
-    y = torch.cat(ys)
-    loss = float(task_loss(task, out, y))
-    if not bool(torch.isfinite(out).all()):
-        log.warning("non-finite predictions in evaluation; the metric is NaN")
-        return math.nan, loss
-    y_true = y.view(-1, 1) if task.kind == "multiclass" else y.float()
-    value = Evaluator(task.metric)({"y_true": y_true, "y_pred": _predictions(task, out)})
-    return value[task.metric], loss
 
 
 def make_folds(
@@ -328,201 +114,6 @@ def make_folds(
             }
         )
     return tuple(folds)
-
-
-def select_graph_best(
-    records: Sequence[EpochRecord], metric: str, higher_is_better: bool
-) -> Selection:
-    """Model selection: the epoch with the strictly best validation ``metric`` (ties keep the
-    earlier epoch; the first evaluation initialises); without validation values (a split
-    without a validation set), the last evaluated epoch with ``valid = NaN``.
-
-    Args:
-        records: The evaluated epochs of one run, in order.
-        metric: The metric to select on.
-        higher_is_better: Its direction.
-
-    Raises:
-        ValueError: ``records`` is empty.
-
-    Example:
-        >>> from graphpair.train import EpochRecord
-        >>> records = [EpochRecord(e, 0.0, {"mae": v}, {"mae": t}, 0.0, 0.0)
-        ...            for e, (v, t) in enumerate([(0.5, 0.6), (0.3, 0.4), (0.3, 0.2)], 1)]
-        >>> select_graph_best(records, "mae", higher_is_better=False)  # the tie keeps epoch 2
-        Selection(epoch=2, valid=0.3, test=0.4)
-    """
-    if not records:
-        raise ValueError("records must hold at least one evaluated epoch; got none")
-    if metric not in records[0].valid:
-        last = records[-1]
-        return Selection(last.epoch, math.nan, last.test[metric])
-    best: Selection | None = None
-    for record in records:
-        value = record.valid[metric]
-        better = best is None or (value > best.valid if higher_is_better else value < best.valid)
-        if better:
-            best = Selection(record.epoch, value, record.test[metric])
-    assert best is not None
-    return best
-
-
-@dataclass(frozen=True)
-class GraphRun:
-    """One run: one seed on one fold.
-
-    Attributes:
-        seed: the run's seed (initialisation, shuffling, dropout).
-        fold: the fold index, or ``None`` for a dataset with one fixed split.
-        best: the selected epoch and its validation and test values.
-        history: every evaluated epoch (``valid`` / ``test`` hold the metric and ``'loss'``).
-        num_parameters: trainable parameters of the model.
-        seconds: wall time of the run (model building, training and evaluation).
-        epoch_seconds: training time of every epoch, evaluated or not.
-
-    Example:
-        >>> from graphpair.train import EpochRecord
-        >>> record = EpochRecord(1, 0.7, {"acc": 0.5}, {"acc": 0.4}, 0.2, 0.1)
-        >>> run = GraphRun(0, None, Selection(1, 0.5, 0.4), (record,), 1000, 0.5, (0.2,))
-        >>> run.seconds_per_epoch
-        0.2
-        >>> GraphRun.from_state(run.to_state()) == run
-        True
-    """
-
-    seed: int
-    fold: int | None
-    best: Selection
-    history: tuple[EpochRecord, ...]
-    num_parameters: int
-    seconds: float
-    epoch_seconds: tuple[float, ...]
-
-    @property
-    def seconds_per_epoch(self) -> float:
-        """Mean training time of an epoch (evaluation excluded)."""
-        return float(np.mean(self.epoch_seconds))
-
-    def to_state(self) -> dict[str, Any]:
-        """Plain Python values (for checkpoints); :meth:`from_state` inverts it exactly."""
-        return {
-            "seed": self.seed,
-            "fold": self.fold,
-            "best": dataclasses.asdict(self.best),
-            "history": [epoch_to_state(r) for r in self.history],
-            "num_parameters": self.num_parameters,
-            "seconds": self.seconds,
-            "epoch_seconds": list(self.epoch_seconds),
-        }
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> GraphRun:
-        """The :class:`GraphRun` that :meth:`to_state` described."""
-        return cls(
-            seed=int(state["seed"]),
-            fold=None if state["fold"] is None else int(state["fold"]),
-            best=Selection(**state["best"]),
-            history=tuple(epoch_from_state(r) for r in state["history"]),
-            num_parameters=int(state["num_parameters"]),
-            seconds=float(state["seconds"]),
-            epoch_seconds=tuple(float(s) for s in state["epoch_seconds"]),
-        )
-
-
-@dataclass(frozen=True)
-class GraphSummary:
-    """Mean ± population standard deviation (ddof = 0) over every run, in the metric's own
-    unit (fractions for accuracy and ROC-AUC, not percent). ``valid_*`` are NaN for a split
-    without a validation set.
-
-    Attributes:
-        metric: the metric summarised.
-        higher_is_better: its direction.
-        valid_mean, valid_std: over the runs' selected validation values.
-        test_mean, test_std: over the runs' test values at those epochs.
-        runs: number of runs (folds x seeds).
-
-    Example:
-        >>> summary = GraphSummary("acc", True, 0.9, 0.01, 0.88, 0.02, runs=10)
-        >>> f"{100 * summary.test_mean:.1f} ± {100 * summary.test_std:.1f}"
-        '88.0 ± 2.0'
-    """
-
-    metric: str
-    higher_is_better: bool
-    valid_mean: float
-    valid_std: float
-    test_mean: float
-    test_std: float
-    runs: int
-
-
-@dataclass(frozen=True)
-class GraphResult:
-    """All runs of one configuration.
-
-    Attributes:
-        config: the configuration that produced it.
-        task: the task inferred from the dataset.
-        runs: one :class:`GraphRun` per fold and seed (fold-major).
-        seconds: total wall time, data loading and transforms included.
-
-    Example:
-        >>> from graphpair.train import graph_config
-        >>> config = graph_config("UniqueSignature", epochs=1, runs=1,
-        ...                       dataset_options={"num_graphs": 20})
-        >>> result = train_graph(config)
-        >>> result.task.metric, len(result.runs), result.summary().runs
-        ('balanced_acc', 1, 1)
-    """
-
-    config: GraphConfig
-    task: GraphTask
-    runs: tuple[GraphRun, ...]
-    seconds: float
-
-    @property
-    def num_parameters(self) -> int:
-        """Trainable parameters of the model (the same for every run)."""
-        return self.runs[0].num_parameters
-
-    @property
-    def seconds_per_epoch(self) -> float:
-        """Mean training time of an epoch over every run."""
-        return float(np.mean([r.seconds_per_epoch for r in self.runs]))
-
-    def summary(self) -> GraphSummary:
-        """The selected validation and test values over every run (folds x seeds).
-
-        Example:
-            ``result.summary().test_mean`` is the number a paper table reports.
-        """
-        valid = np.array([run.best.valid for run in self.runs])
-        test = np.array([run.best.test for run in self.runs])
-        return GraphSummary(
-            self.task.metric,
-            self.task.higher_is_better,
-            float(valid.mean()),
-            float(valid.std(ddof=0)),
-            float(test.mean()),
-            float(test.std(ddof=0)),
-            len(self.runs),
-        )
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """One JSON-serialisable record per run: config, seed, fold, selected values, the
-        per-epoch curve, parameter count, timings and versions (NaN is written as ``None``)."""
-
-        task = self.task
-        return [
-            single_metric_record(
-                self.config, self.config.model, run, task.metric, task.higher_is_better, run.fold
-            )
-            for run in self.runs
-        ]
-
-
-# ------------------------------------------------------------------------------------ loop
 
 
 def _optimizer(config: GraphConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -580,7 +171,7 @@ def _train_epoch(
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
-        items = _count(task, batch)
+        items = count_items(task, batch)
         value = float(loss.detach())
         total += value * items
         count += items

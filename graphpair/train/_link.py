@@ -20,9 +20,9 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -37,18 +37,9 @@ from graphpair.data import (
     negative_sampling,
 )
 from graphpair.losses import link_info_nce, pairwise_ranking
-from graphpair.metrics import Evaluator, ranked_hits_at_k
-from graphpair.nn import (
-    GAEPredictor,
-    GRITLinkEncoder,
-    GRITPairPredictor,
-    MPNNEncoder,
-    NCNCPredictor,
-    NCNDiffPredictor,
-    NCNPredictor,
-)
+from graphpair.nn import GRITLinkEncoder, LinkModel
 from graphpair.ops import CSR
-from graphpair.ops._spmm import to_sparse_csr
+from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
@@ -57,6 +48,8 @@ from graphpair.train._checkpoint import (
 )
 from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._deterministic import honour_deterministic
+from graphpair.train._link_builder import Predictor, build_encoder, build_predictor, node_input
+from graphpair.train._link_eval import evaluate_link
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
@@ -65,61 +58,9 @@ from graphpair.train._results import (
     select_best,
 )
 
-__all__ = [
-    "EpochCallback",
-    "RunCallback",
-    "StepCallback",
-    "bce_loss",
-    "build_encoder",
-    "build_predictor",
-    "evaluate_link",
-    "link_objective",
-    "train_link",
-]
+__all__ = ["bce_loss", "link_objective", "train_link"]
 
 log = logging.getLogger(__name__)
-
-
-class EpochCallback(Protocol):
-    """``on_epoch(run_index, record)``: called after every evaluated epoch (0-based run).
-
-    ``record`` is the epoch's :class:`~graphpair.train.EpochRecord`; the return value is
-    ignored.
-    """
-
-    def __call__(self, run_index: int, record: EpochRecord, /) -> None: ...
-
-
-class StepCallback(Protocol):
-    """``on_step(run_index, step, steps, loss)``: called after every optimizer step of a
-    training epoch (0-based run, 1-based step of ``steps``, the step's training loss), for
-    progress displays on long epochs."""
-
-    def __call__(self, run_index: int, step: int, steps: int, loss: float, /) -> None: ...
-
-
-class RunCallback(Protocol):
-    """``on_run(run_index, result)``: called after every run (0-based run).
-
-    ``result`` is the finished run's :class:`~graphpair.train.RunResult`; the return value is
-    ignored.
-    """
-
-    def __call__(self, run_index: int, result: RunResult, /) -> None: ...
-
-
-Predictor = GAEPredictor | NCNPredictor | NCNCPredictor | NCNDiffPredictor | GRITPairPredictor
-Encoder = MPNNEncoder | GRITLinkEncoder
-
-
-def _encode(encoder: torch.nn.Module, x: Tensor | None, graph: CSR) -> tuple[Tensor, Any]:
-    """``(h, what the predictor reads as adj)``: the graph itself for a message-passing
-    encoder; an encoder that returns ``(h, state)`` (:class:`GRITLinkEncoder`: the pair
-    states) hands its state over instead."""
-    out = encoder(x, graph)
-    if isinstance(out, tuple):
-        return out[0], out[1]
-    return out, graph
 
 
 def bce_loss(pos: Tensor, neg: Tensor) -> Tensor:
@@ -169,224 +110,6 @@ def link_objective(config: LinkConfig) -> Callable[[Tensor, Tensor], Tensor]:
     return lambda pos, neg: bce_loss(pos, neg.reshape(-1))
 
 
-#: Dense features with at most this share of nonzeros are handed to the encoder as sparse.
-SPARSE_FEATURE_DENSITY = 0.1
-
-
-def _is_sparse_enough(x: Tensor) -> bool:
-    return x.numel() > 0 and int(torch.count_nonzero(x)) <= SPARSE_FEATURE_DENSITY * x.numel()
-
-
-def _node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | None, int | None]:
-    """``(x, in_channels, num_embeddings)`` for the encoder from the graph and the config."""
-    x = getattr(data, "x", None)
-    num_nodes = int(getattr(data, "num_nodes"))  # noqa: B009 (Data is untyped)
-    kind = config.node_input
-    if kind == "auto":
-        kind = "features" if x is not None else "id"
-    if kind in ("features", "category") and x is None:
-        raise ConfigError(
-            "node_input",
-            f"node_input={config.node_input!r} needs node features, and {config.data_name!r} has "
-            "none; use node_input='id'",
-        )
-    if kind == "features":
-        assert x is not None
-        features = x.float() if not x.is_sparse else x
-        sparse_ok = config.predictor != "grit-pair"  # GRIT's input map is a dense Linear
-        if sparse_ok and features.layout == torch.strided and _is_sparse_enough(features):
-            # Bag-of-words features (Cora 1.3 % nonzero, CiteSeer 0.9 %): the encoder keeps a
-            # sparse x sparse through its first Linear and drops out only the nonzeros, which
-            # is the same distribution as dense dropout at a fraction of the cost. CSR layout:
-            # its product with the weight is about 5x faster than COO's on CPU.
-            features = to_sparse_csr(features)
-        return features, int(x.size(1)), None
-    if kind == "category":
-        assert x is not None
-        # One-hot categories (ogbl-ppa's 58 species) -> the category id per node.
-        return x.to_dense().argmax(dim=1), None, int(x.size(1))
-    # The reference sizes the id embedding max_x + 1 = N + 1 (one spare row, spec §2.9).
-    return None, None, num_nodes + 1
-
-
-def build_encoder(
-    config: LinkConfig, in_channels: int | None, num_embeddings: int | None
-) -> Encoder:
-    """The :class:`~graphpair.nn.MPNNEncoder` described by ``config``, or for
-    ``'grit-pair'`` the :class:`~graphpair.nn.GRITLinkEncoder`.
-
-    Args:
-        config: The run configuration.
-        in_channels: Width of the node features, or ``None`` for a node-id embedding.
-        num_embeddings: Rows of the node-id (or category) embedding, or ``None`` with
-            features.
-
-    Example:
-        >>> from graphpair.ops import CSR
-        >>> from graphpair.train import link_config
-        >>> config = link_config("karate", hidden_channels=16)
-        >>> encoder = build_encoder(config, in_channels=None, num_embeddings=35)
-        >>> adj = CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]), num_nodes=34)
-        >>> encoder(None, adj).shape  # no features: node-id embeddings
-        torch.Size([34, 16])
-    """
-    if config.predictor == "grit-pair":
-        return GRITLinkEncoder(
-            in_channels,
-            config.hidden_channels,
-            config.num_layers,
-            heads=config.heads,
-            walk_length=config.walk_length,
-            num_embeddings=num_embeddings,
-            dropout=config.dropout,
-            attn_dropout=config.attn_dropout,
-            input_dropout=config.input_dropout,
-            max_pairs=config.max_pairs,
-        )
-    return MPNNEncoder(
-        in_channels,
-        config.hidden_channels,
-        config.num_layers,
-        conv=config.conv,
-        num_embeddings=num_embeddings,
-        dropout=config.dropout,
-        edge_dropout=config.edge_dropout,
-        input_dropout=config.input_dropout,
-        tail_dropout=config.tail_dropout,
-        ln=config.ln,
-        res=config.res,
-        jk=config.jk,
-    )
-
-
-def build_predictor(config: LinkConfig) -> Predictor:
-    """The link predictor described by ``config``.
-
-    GAE gets only ``dropout`` and ``ln``, as the reference (quirk Q2a: its script never
-    forwarded ``use_xlin``/``tailact``/``twolayerlin``/``beta`` to GAE).
-
-    Args:
-        config: The run configuration (``predictor`` and the ``predictor_*`` options).
-
-    Example:
-        >>> from graphpair.train import link_config
-        >>> type(build_predictor(link_config("karate", "ncnc", hidden_channels=16))).__name__
-        'NCNCPredictor'
-    """
-    width = config.hidden_channels
-    if config.predictor == "grit-pair":
-        return GRITPairPredictor(
-            width, width, dropout=config.predictor_dropout, ln=config.predictor_ln
-        )
-    if config.predictor == "gae":
-        return GAEPredictor(width, width, dropout=config.predictor_dropout, ln=config.predictor_ln)
-    common: dict[str, Any] = {
-        "dropout": config.predictor_dropout,
-        "edge_dropout": config.predictor_edge_dropout,
-        "ln": config.predictor_ln,
-        "use_xlin": config.use_xlin,
-        "tailact": config.tailact,
-        "twolayerlin": config.twolayerlin,
-        "beta": config.beta,
-    }
-    if config.predictor == "ncn":
-        return NCNPredictor(width, width, **common)
-    if config.predictor == "ncn-diff":
-        return NCNDiffPredictor(width, width, **common)
-    return NCNCPredictor(
-        width,
-        width,
-        depth=2 if config.predictor == "ncnc2" else 1,
-        scale=config.scale,
-        offset=config.offset,
-        pt=config.pt,
-        alpha=config.alpha,
-        chunk_size=config.chunk_size,
-        official_recursion=config.official_recursion,
-        **common,
-    )
-
-
-def _score(predictor: Predictor, h: Tensor, adj: Any, pairs: Tensor, batch_size: int) -> Tensor:
-    """Logits of ``pairs`` ``[2, P]`` (or ``[2, P, K]`` -> ``[P, K]``), ``batch_size`` at a time."""
-    flat = pairs.reshape(2, -1)
-    out = [
-        predictor(h, adj, flat[:, start : start + batch_size]).float()
-        for start in range(0, flat.size(1), batch_size)
-    ]
-    scores = torch.cat(out) if out else h.new_zeros(0)
-    return scores.view(pairs.shape[1:])
-
-
-def _metric_values(metrics: Sequence[str], pos: Tensor, neg: Tensor) -> dict[str, float]:
-    """OGB-identical metric values; ``neg`` is a shared pool ``[Q]`` or per positive ``[P, K]``."""
-    pos, neg = pos.cpu(), neg.cpu()
-    out: dict[str, float] = {}
-    for name in metrics:
-        if name.startswith("hits@") and neg.dim() == 2:
-            out[name] = ranked_hits_at_k(pos, neg, int(name[5:]))
-        elif name == "rocauc":
-            out[name] = Evaluator(name)({"y_pred_pos": pos, "y_pred_neg": neg.reshape(-1)})[name]
-        else:
-            out[name] = Evaluator(name)({"y_pred_pos": pos, "y_pred_neg": neg})[name]
-    return out
-
-
-@torch.no_grad()
-def evaluate_link(
-    encoder: torch.nn.Module,
-    predictor: Predictor,
-    x: Tensor | None,
-    adj: CSR,
-    adj_test: CSR,
-    split: LinkSplit,
-    metrics: Sequence[str],
-    batch_size: int,
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Validation and test metrics: validation on ``adj`` (the training graph), test on
-    ``adj_test`` (the training graph, or train + validation where the dataset's rule says so);
-    nothing is masked at evaluation time.
-
-    Args:
-        encoder: The node encoder (:func:`build_encoder`).
-        predictor: The link predictor (:func:`build_predictor`).
-        x: Node features ``[N, F]``, or ``None`` for a node-id embedding.
-        adj: The graph validation pairs are scored on.
-        adj_test: The graph test pairs are scored on.
-        split: The positives and negatives of ``'valid'`` and ``'test'``.
-        metrics: Metric names (``'hits@K'``, ``'mrr'``, ``'rocauc'``).
-        batch_size: Pairs scored at once.
-
-    Returns:
-        ``(valid, test)``: metric name -> value, for each stage.
-
-    Example:
-        >>> from graphpair.data import link_split, load_dataset
-        >>> from graphpair.ops import CSR
-        >>> from graphpair.train import link_config
-        >>> config = link_config("karate", hidden_channels=16)
-        >>> encoder, predictor = build_encoder(config, None, 35), build_predictor(config)
-        >>> split = link_split(load_dataset("karate"), seed=0)
-        >>> adj = CSR.from_edge_index(split.edge_index("train"), num_nodes=34)
-        >>> valid, test = evaluate_link(encoder, predictor, None, adj, adj, split,
-        ...                             ["hits@20", "rocauc"], batch_size=1024)
-        >>> sorted(test)
-        ['hits@20', 'rocauc']
-    """
-    encoder.eval()
-    predictor.eval()
-    h, state = _encode(encoder, x, adj)
-    device = h.device
-    results = []
-    for stage, graph in (("valid", adj), ("test", adj_test)):
-        if graph is not adj:
-            h, state = _encode(encoder, x, graph)
-        pos = _score(predictor, h, state, split.pos(stage).to(device), batch_size)
-        neg = _score(predictor, h, state, split.neg(stage).to(device), batch_size)
-        results.append(_metric_values(metrics, pos, neg))
-    return results[0], results[1]
-
-
 def _check_split(config: LinkConfig, split: LinkSplit) -> None:
     per_positive = split.valid_neg.dim() == 3
     if "mrr" in config.metrics and not per_positive:
@@ -427,23 +150,6 @@ def distributed_shard() -> Shard:
     return Shard(dist.get_rank(), dist.get_world_size())
 
 
-class _Step(torch.nn.Module):
-    """Encoder and predictor as one module, so that one training step is one forward call
-    (what ``DistributedDataParallel`` synchronises)."""
-
-    def __init__(self, encoder: torch.nn.Module, predictor: torch.nn.Module) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.predictor = predictor
-
-    def forward(
-        self, x: Tensor | None, graph: CSR, pos: Tensor, neg: Tensor
-    ) -> tuple[Tensor, Tensor]:
-        h, state = _encode(self.encoder, x, graph)
-        pos_scores = self.predictor(h, state, pos)  # positives first, as the reference
-        return pos_scores, self.predictor(h, state, neg)
-
-
 def _train_epoch(
     config: LinkConfig,
     encoder: torch.nn.Module,
@@ -467,7 +173,7 @@ def _train_epoch(
     encoder.train()
     predictor.train()
     if step is None:
-        step = _Step(encoder, predictor)
+        step = LinkModel(encoder, predictor)
     device = train_pos.device
     num_nodes = adj.num_nodes
     num_pos = train_pos.size(1)
@@ -540,7 +246,7 @@ def _run(
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
 
-    x, in_channels, num_embeddings = _node_input(config, data)
+    x, in_channels, num_embeddings = node_input(config, data)
     if x is not None:
         x = x.to(device)
     encoder = build_encoder(config, in_channels, num_embeddings).to(device)
@@ -594,7 +300,7 @@ def _run(
             seconds=earlier_seconds + time.perf_counter() - start,
         )
 
-    step: torch.nn.Module = _Step(encoder, predictor)
+    step: torch.nn.Module = LinkModel(encoder, predictor)
     if shard.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 

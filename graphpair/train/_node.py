@@ -25,6 +25,7 @@ from torch import Tensor
 
 from graphpair.data import get_spec, load_dataset
 from graphpair.nn import CONVS, MPNNEncoder
+from graphpair.train._callbacks import EpochCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
     open_checkpoints,
@@ -42,7 +43,6 @@ from graphpair.train._config import (
 )
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._grace import _probe_split
-from graphpair.train._link import EpochCallback
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
-from graphpair.train._checkpoint import config_key
+from graphpair._version import __version__
 from graphpair.train._config import LinkConfig
+from graphpair.train._config_key import config_key
 
 __all__ = [
     "EarlyStopping",
@@ -31,11 +33,7 @@ def json_number(value: float) -> float | None:
 
 def versions() -> dict[str, str]:
     """The package versions a result record carries."""
-    import torch
-
-    import graphpair
-
-    return {"graphpair": graphpair.__version__, "torch": torch.__version__}
+    return {"graphpair": __version__, "torch": torch.__version__}
 
 
 def single_metric_record(

@@ -8,14 +8,18 @@ Any PyG model that maps nodes to ``[N, D]`` works with the predictors as well.
 pre-training (:func:`graphpair.train.train_grace`).
 :class:`RRWPNodeEncoder` and :class:`RRWPPairEncoder` map GRIT's RRWP to node and pair
 features (the pair one also places the edge features on their pairs).
+:class:`FeatureEncoder` maps categorical, float or absent node and edge inputs to a width
+(the input encoders of :class:`~graphpair.nn.GraphModel`).
 """
 
+from graphpair.nn.encoders._feature import FeatureEncoder
 from graphpair.nn.encoders._grace import GRACEEncoder, drop_feature
 from graphpair.nn.encoders._mpnn import CONVS, MPNNEncoder, pure_propagate
 from graphpair.nn.encoders._rrwp import RRWPNodeEncoder, RRWPPairEncoder
 
 __all__ = [
     "CONVS",
+    "FeatureEncoder",
     "GRACEEncoder",
     "MPNNEncoder",
     "RRWPNodeEncoder",

@@ -13,10 +13,14 @@ the output head, for pair objectives (contrastive losses on links).
   the :class:`~graphpair.nn.models.GRITPairs` of :meth:`GRIT.encode`);
   :class:`GRITLinkEncoder` produces that state from a CSR (RRWP of the masked graph, then
   GRIT), so the pair head trains in the link runner like the others.
+
+:class:`LinkModel` holds an encoder and a predictor as one module (one forward call per
+training step; one object that encodes and scores).
 """
 
 from graphpair.nn.link._gae import GAEPredictor
 from graphpair.nn.link._grit_pair import GRITLinkEncoder, GRITPairPredictor, rrwp_pair_bound
+from graphpair.nn.link._link_model import LinkModel
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.nn.link._ncn_diff import NCNDiffPredictor
 from graphpair.nn.link._ncnc import NCNCPredictor
@@ -25,6 +29,7 @@ __all__ = [
     "GAEPredictor",
     "GRITLinkEncoder",
     "GRITPairPredictor",
+    "LinkModel",
     "NCNCPredictor",
     "NCNDiffPredictor",
     "NCNPredictor",

@@ -7,11 +7,12 @@ import copy
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.nn.norm import GraphNorm
 
 from graphpair._validation import check_choice, check_int, check_tensor
 from graphpair.nn._checks import check_probability
+from graphpair.nn._layers import ACTIVATIONS
 from graphpair.nn.conv._sinc_conv import SINCConv, check_aggregation
+from graphpair.nn.models._conv_stack import ConvStack
 from graphpair.ops import scatter
 
 __all__ = ["NORMS", "POOLS", "RESIDUALS", "SINC"]
@@ -32,13 +33,16 @@ class SINC(torch.nn.Module):
     ``specs/sinc.md`` §3), for node-level and graph-level tasks.
 
     Input: :math:`h^{(0)} = \mathrm{Lin}(\mathrm{dropout}(x))`, or an embedding of integer
-    node types with ``num_embeddings`` (ZINC's atoms). Each of the ``num_layers`` blocks is
+    node types with ``num_embeddings`` (ZINC's atoms), or ``x`` itself with
+    ``input_lin=False``. Each of the ``num_layers`` blocks (a
+    :class:`~graphpair.nn.models.ConvStack` of :class:`~graphpair.nn.SINCConv`) is
 
     .. math::
         h^{(l)} = \mathrm{dropout}\Big(\mathrm{LeakyReLU}_{0.2}\big(\mathrm{norm}\big(
             \mathrm{SINCConv}(h^{(l-1)}) + \mathrm{resid}(h^{(l-1)})\big)\big)\Big)
 
-    with ``resid`` a ``Linear`` (default), the identity, or absent. Readout: a node-level model
+    with ``resid`` a ``Linear`` (default), the identity (on blocks that keep the width), or
+    absent, and ``block_act`` in place of LeakyReLU when given. Readout: a node-level model
     (``pool=None``) applies the head MLP to every node; a graph-level one first sums or
     averages the nodes of each graph. The head has ``readout_layers`` linear maps, the hidden
     ones of width ``hidden_channels`` with LeakyReLU(0.2) between them (the authors' ZINC model
@@ -50,7 +54,9 @@ class SINC(torch.nn.Module):
     Args:
         in_channels: Size of float node features; ``None`` with ``num_embeddings``.
         hidden_channels: Width of every block (and of each conv's messages).
-        out_channels: Size of the output (classes, targets).
+        out_channels: Size of the output (classes, targets); ``None`` for no head: the model
+            returns the representation of :meth:`embed` (the runner's SINC backbone, with
+            graphpair's own readout after it).
         num_layers: Number of conv blocks.
         num_embeddings: Number of integer node types (``x`` holds type ids).
         aggr: The convs' aggregation: ``'sum'``, ``'mean'``, ``'max'`` or ``'sym'``.
@@ -66,11 +72,16 @@ class SINC(torch.nn.Module):
         readout_layers: Linear maps in the head (at least 1).
         edge_dim: Size of ``edge_attr`` fed to every conv; ``None`` for none (the authors' runs
             used no edge features).
+        block_act: Activation at the end of every block (``'leaky_relu'``, slope 0.2, is the
+            authors'; ``'relu'``, ``'gelu'``, ``'tanh'``).
+        input_lin: With float features, map them to ``hidden_channels`` first (the authors'
+            model); ``False`` feeds them to the first block at their own width.
 
     Shapes:
         - x: ``[N, in_channels]`` float, or ``[N]`` / ``[N, 1]`` long type ids
         - edge_index: ``[2, E]``; edge_attr: ``[E, edge_dim]``; batch: ``[N]``
         - output: ``[N, out_channels]``, or ``[B, out_channels]`` with ``pool``
+          (``hidden_channels`` in place of ``out_channels`` without a head)
 
     Example:
         >>> model = SINC(3, 32, 2, num_layers=2, pool="mean")
@@ -83,7 +94,7 @@ class SINC(torch.nn.Module):
         self,
         in_channels: int | None,
         hidden_channels: int,
-        out_channels: int,
+        out_channels: int | None,
         num_layers: int = 4,
         *,
         num_embeddings: int | None = None,
@@ -98,6 +109,8 @@ class SINC(torch.nn.Module):
         pool: str | None = None,
         readout_layers: int = 2,
         edge_dim: int | None = None,
+        block_act: str = "leaky_relu",
+        input_lin: bool = True,
     ) -> None:
         super().__init__()
         if (in_channels is None) == (num_embeddings is None):
@@ -114,7 +127,9 @@ class SINC(torch.nn.Module):
             else check_int("num_embeddings", num_embeddings, minimum=1)
         )
         self.hidden_channels = check_int("hidden_channels", hidden_channels, minimum=1)
-        self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        self.out_channels = (
+            None if out_channels is None else check_int("out_channels", out_channels, minimum=1)
+        )
         self.num_layers = check_int("num_layers", num_layers, minimum=0)
         self.conv_dropout = check_probability("conv_dropout", conv_dropout)
         self.dropout = check_probability("dropout", dropout)
@@ -128,20 +143,28 @@ class SINC(torch.nn.Module):
             None if context_aggr is None else check_aggregation("context_aggr", context_aggr)
         )
         self.edge_dim = None if edge_dim is None else check_int("edge_dim", edge_dim, minimum=1)
+        self.block_act = check_choice("block_act", block_act, ACTIVATIONS)
+        self.input_lin = bool(input_lin)
 
+        # Every part initialises itself on construction (the stack resets its convolutions
+        # and residual maps once more, as the runner's models always have), so no reset
+        # follows: a seeded build of the runner's SINC backbone draws what it drew before.
+        self.embedding: torch.nn.Embedding | None = None
+        self.lin_in: torch.nn.Linear | None = None
+        first = hidden_channels
         if self.num_embeddings is not None:
-            self.embedding: torch.nn.Embedding | None = torch.nn.Embedding(
-                self.num_embeddings, hidden_channels
-            )
-            self.lin_in: torch.nn.Linear | None = None
+            self.embedding = torch.nn.Embedding(self.num_embeddings, hidden_channels)
+        elif self.input_lin:
+            assert self.in_channels is not None
+            self.lin_in = torch.nn.Linear(self.in_channels, hidden_channels)
         else:
             assert self.in_channels is not None
-            self.embedding = None
-            self.lin_in = torch.nn.Linear(self.in_channels, hidden_channels)
-        self.convs = torch.nn.ModuleList(
+            first = self.in_channels
+        widths = [first] + [hidden_channels] * self.num_layers
+        convs: list[torch.nn.Module] = [
             SINCConv(
-                hidden_channels,
-                hidden_channels,
+                widths[i],
+                widths[i + 1],
                 hidden_channels=hidden_channels,
                 aggr=self.aggr,
                 context_aggr=self.context_aggr,
@@ -149,24 +172,28 @@ class SINC(torch.nn.Module):
                 dropout=self.conv_dropout,
                 edge_dim=self.edge_dim,
             )
-            for _ in range(self.num_layers)
+            for i in range(self.num_layers)
+        ]
+        self.stack = ConvStack(
+            convs,
+            widths,
+            norm=self.norm,
+            act=self.block_act,
+            dropout=self.dropout,
+            residual=self.residual,
+            edge_layers=self.edge_dim is not None,
         )
-        self.residuals = torch.nn.ModuleList(
-            torch.nn.Linear(hidden_channels, hidden_channels)
-            for _ in range(self.num_layers if self.residual == "linear" else 0)
-        )
-        self.norms = torch.nn.ModuleList(
-            _make_norm(self.norm, hidden_channels)
-            for _ in range(self.num_layers if self.norm is not None else 0)
-        )
-        self.readout = torch.nn.ModuleList(
-            torch.nn.Linear(
-                hidden_channels,
-                out_channels if i == self.readout_layers - 1 else hidden_channels,
+        self.readout = (
+            None
+            if self.out_channels is None
+            else torch.nn.ModuleList(
+                torch.nn.Linear(
+                    hidden_channels,
+                    self.out_channels if i == self.readout_layers - 1 else hidden_channels,
+                )
+                for i in range(self.readout_layers)
             )
-            for i in range(self.readout_layers)
         )
-        self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Re-initialise every layer."""
@@ -174,8 +201,14 @@ class SINC(torch.nn.Module):
             self.embedding.reset_parameters()
         if self.lin_in is not None:
             self.lin_in.reset_parameters()
-        for module in [*self.convs, *self.residuals, *self.norms, *self.readout]:
-            module.reset_parameters()
+        self.stack.reset_parameters()
+        for lin in self.readout or ():
+            lin.reset_parameters()
+
+    @property
+    def convs(self) -> torch.nn.ModuleList:
+        """The blocks' convolutions (``stack.convs``)."""
+        return self.stack.convs
 
     # ------------------------------------------------------------------ forward
 
@@ -197,11 +230,12 @@ class SINC(torch.nn.Module):
                 )
             out: Tensor = self.embedding(ids)
             return out
-        assert self.lin_in is not None
         check_tensor("x", x, dim=2, floating=True)
         if x.size(1) != self.in_channels:
             raise ValueError(f"x has {x.size(1)} features but in_channels={self.in_channels}")
-        out = self.lin_in(F.dropout(x, self.input_dropout, self.training))
+        out = F.dropout(x, self.input_dropout, self.training)
+        if self.lin_in is not None:
+            out = self.lin_in(out)
         return out
 
     def embed(
@@ -223,20 +257,7 @@ class SINC(torch.nn.Module):
                 raise ValueError(
                     f"batch must have one entry per node ({num_nodes}); got {batch.numel()}"
                 )
-        norms = iter(self.norms)
-        residuals = iter(self.residuals)
-        for conv in self.convs:
-            out = conv(h, edge_index, edge_attr)
-            if self.residual == "linear":
-                out = out + next(residuals)(h)
-            elif self.residual == "identity":
-                out = out + h
-            if self.norm == "graph":
-                out = next(norms)(out, batch)
-            elif self.norm is not None:
-                out = next(norms)(out)
-            out = F.leaky_relu(out, _NEGATIVE_SLOPE)
-            h = F.dropout(out, self.dropout, self.training)
+        h = self.stack(h, edge_index, edge_attr, batch=batch)
         if self.pool is None:
             return h
         if batch is None:
@@ -267,7 +288,7 @@ class SINC(torch.nn.Module):
             num_graphs: ``B``; ``batch.max() + 1`` when ``None``.
         """
         h = self.embed(x, edge_index, edge_attr, batch=batch, num_graphs=num_graphs)
-        for i, lin in enumerate(self.readout):
+        for i, lin in enumerate(self.readout or ()):
             if i > 0:
                 h = F.leaky_relu(h, _NEGATIVE_SLOPE)
             h = lin(h)
@@ -279,20 +300,12 @@ class SINC(torch.nn.Module):
             if self.in_channels is None
             else str(self.in_channels)
         )
-        conv = repr(self.convs[0]) if self.convs else "none"
+        conv = repr(self.convs[0]) if len(self.convs) else "none"
         return (
             f"{self.__class__.__name__}({source}, {self.hidden_channels}, {self.out_channels}, "
             f"num_layers={self.num_layers}, conv={conv}, dropout={self.dropout}, "
             f"input_dropout={self.input_dropout}, norm={self.norm!r}, "
             f"residual={self.residual!r}, pool={self.pool!r}, "
-            f"readout_layers={self.readout_layers})"
+            f"readout_layers={self.readout_layers}, block_act={self.block_act!r}, "
+            f"input_lin={self.input_lin})"
         )
-
-
-def _make_norm(kind: str | None, channels: int) -> torch.nn.Module:
-    if kind == "batch":
-        return torch.nn.BatchNorm1d(channels)
-    if kind == "layer":
-        return torch.nn.LayerNorm(channels)
-    norm: torch.nn.Module = GraphNorm(channels)
-    return norm

@@ -9,8 +9,7 @@ from torch import Tensor
 
 from graphpair.nn import CONVS, MPNNEncoder, SINCConv, SIRConv
 from graphpair.ops import CSR
-from graphpair.train import LinkConfig
-from graphpair.train._link import build_encoder
+from graphpair.train import LinkConfig, build_encoder
 
 EDGES = [(0, 1), (0, 2), (1, 2), (1, 3), (3, 4)]  # node 5 isolated
 N = 6

@@ -50,7 +50,7 @@ def test_blocks_match_a_manual_composition() -> None:
     x = features()
     ei = edge_index()
     h = model.lin_in(x)  # type: ignore[misc]
-    for conv, resid, norm in zip(model.convs, model.residuals, model.norms, strict=True):
+    for conv, resid, norm in zip(model.convs, model.stack.resids, model.stack.norms, strict=True):
         h = F.leaky_relu(norm(conv(h, ei) + resid(h)), 0.2)
     pooled = torch.stack([h[BATCH.eq(g)].mean(0) for g in range(2)])
     first, second = model.readout
@@ -70,13 +70,18 @@ def test_residual_and_norm_options(residual: str | None, norm: str | None) -> No
     if residual == "identity":
         out = out + h
     if norm == "graph":
-        out = model.norms[0](out, None)
+        out = model.stack.norms[0](out, None)
     elif norm == "layer":
-        out = model.norms[0](out)
+        out = model.stack.norms[0](out)
     expected = model.readout[0](F.leaky_relu(out, 0.2))
     torch.testing.assert_close(model(x, ei), expected)
-    assert len(model.residuals) == 0
-    assert len(model.norms) == (0 if norm is None else 1)
+    assert model.stack.has_resid == ((True,) if residual == "identity" else (False,))
+    parameters = sum(p.numel() for p in model.stack.parameters())
+    assert (
+        parameters
+        == sum(p.numel() for p in model.convs.parameters())
+        + ({"layer": 16, "graph": 24, None: 0}[norm])
+    )
 
 
 def test_graph_level_output_is_per_graph() -> None:
@@ -164,7 +169,7 @@ def test_reset_parameters_and_repr() -> None:
         "SINC(3, 8, 2, num_layers=1, conv=SINCConv(8, 8, hidden_channels=8, aggr='mean', "
         "context_aggr='sum', act=ReLU(), dropout=0.0, inner_bias=True, bias=True), "
         "dropout=0.0, input_dropout=0.0, norm='batch', residual='linear', pool='mean', "
-        "readout_layers=2)"
+        "readout_layers=2, block_act='leaky_relu', input_lin=True)"
     )
 
 
@@ -189,3 +194,22 @@ def test_bad_arguments() -> None:
     ids = SINC(None, 8, 2, num_embeddings=3)
     with pytest.raises(ValueError, match=r"x type ids must be in \[0, num_embeddings=3\)"):
         ids(torch.arange(N), edge_index())
+
+
+def test_without_head_or_input_map_it_is_the_runners_backbone() -> None:
+    """``out_channels=None`` returns the blocks' output; ``input_lin=False`` feeds float
+    features to the first block at their own width (the runner's SINC backbone)."""
+    torch.manual_seed(0)
+    model = SINC(3, 8, None, 2, input_lin=False, block_act="relu", norm=None).double()
+    assert model.lin_in is None
+    assert model.readout is None
+    assert model.stack.widths == [3, 8, 8]
+    x = features()
+    ei = edge_index()
+    h = x
+    for conv, resid in zip(model.convs, model.stack.resids, strict=True):
+        h = torch.relu(conv(h, ei) + resid(h))
+    torch.testing.assert_close(model(x, ei), h)
+    assert "input_lin=False" in repr(model)
+    with pytest.raises(ValueError, match="block_act must be one of"):
+        SINC(3, 8, None, block_act="swish")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
@@ -9,26 +8,13 @@ from torch_geometric.data import Batch, Data
 
 from graphpair.data import GraphSet
 from graphpair.data._csl import csl_graphs
-from graphpair.train import (
-    GraphConfig,
-    GraphInputs,
-    GraphModel,
-    build_graph_model,
-    graph_config,
-)
-from graphpair.train._graph_models import (
-    ConvStack,
-    FeatureEncoder,
-    model_transform,
-    transform_graphs,
-)
+from graphpair.nn import GraphInputs, GraphModel
+from graphpair.train import GraphConfig, build_graph_model, graph_config
+from graphpair.train._graph_builder import model_transform, transform_graphs
 
 BASELINES = ["gin", "gine", "gcn", "sage"]
-HAS_SINC = importlib.util.find_spec("graphpair.nn.conv._sinc_conv") is not None
-HAS_GRIT = importlib.util.find_spec("graphpair.nn.models._grit") is not None
-HAS_RRWP = importlib.util.find_spec("graphpair.transforms") is not None
-MESSAGE_PASSING = BASELINES + (["sinc", "sir"] if HAS_SINC else [])
-ALL = MESSAGE_PASSING + (["grit"] if HAS_GRIT and HAS_RRWP else [])
+MESSAGE_PASSING = [*BASELINES, "sinc", "sir"]
+ALL = [*MESSAGE_PASSING, "grit"]
 
 
 def _graph(num_nodes: int, edges: list[tuple[int, int]], **attrs: Any) -> Data:
@@ -58,34 +44,6 @@ def _molecules() -> Batch:
 
 def _inputs(batch: Batch, out: int = 1, node_level: bool = False) -> GraphInputs:
     return GraphInputs.from_data(batch, out, node_level)
-
-
-def test_inputs_read_the_feature_layout() -> None:
-    inputs = _inputs(_molecules())
-    assert inputs.node_vocab == (3, 3)
-    assert inputs.edge_vocab == (4,)
-    assert (inputs.node_features, inputs.edge_features) == (0, 0)
-    bare = GraphInputs.from_data(_graph(3, [(0, 1)]), 2, True)
-    assert (bare.node_vocab, bare.node_features, bare.edge_features) == (None, 1, 0)
-    floats = GraphInputs.from_data(
-        _graph(2, [(0, 1)], x=torch.randn(2, 5), edge_attr=torch.randn(2, 3)), 1, False
-    )
-    assert (floats.node_features, floats.edge_features, floats.edge_vocab) == (5, 3, None)
-
-
-def test_feature_encoder_sums_one_embedding_per_column() -> None:
-    torch.manual_seed(0)
-    encoder = FeatureEncoder(4, vocab=(3, 5), in_channels=0)
-    x = torch.tensor([[0, 4], [2, 1]])
-    expected = encoder.tables[0].weight[x[:, 0]] + encoder.tables[1].weight[x[:, 1]]
-    assert torch.equal(encoder(x, 2), expected)
-    constant = FeatureEncoder(4, vocab=None, in_channels=0)
-    out = constant(None, 3)
-    assert out.shape == (3, 4)
-    assert torch.equal(out[0], out[2])
-    linear = FeatureEncoder(4, vocab=None, in_channels=2)
-    assert linear(torch.ones(3, 2), 3).shape == (3, 4)
-    assert "vocab=(3, 5)" in repr(encoder)
 
 
 def _prepared(model: str, graphs: list[Data], cfg: GraphConfig) -> Batch:
@@ -153,30 +111,6 @@ def test_head_halves_the_width_and_can_drop_the_bias() -> None:
     assert linears[0].bias is not None
 
 
-def test_residual_choices() -> None:
-    widths = [3, 8, 8]
-
-    def stack(residual: str) -> ConvStack:
-        convs: list[torch.nn.Module] = [torch.nn.Identity(), torch.nn.Identity()]
-        return ConvStack(convs, widths, norm="none", act="relu", dropout=0.0, residual=residual)
-
-    assert stack("identity").has_resid == (False, True)
-    assert stack("none").has_resid == (False, False)
-    linear = stack("linear")
-    assert linear.has_resid == (True, True)
-    assert sum(p.numel() for p in linear.parameters()) == (3 * 8 + 8) + (8 * 8 + 8)
-    with pytest.raises(ValueError, match="widths must have 3 entries"):
-        ConvStack(
-            [torch.nn.Identity(), torch.nn.Identity()],
-            [3, 8],
-            norm="none",
-            act="relu",
-            dropout=0.0,
-            residual="none",
-        )
-
-
-@pytest.mark.skipif(not HAS_SINC, reason="graphpair.nn.conv (SINCConv) not available")
 @pytest.mark.parametrize(("model", "expected"), [("sinc", 352), ("sir", 336)])
 def test_unique_signature_networks_have_the_papers_parameter_counts(
     model: str, expected: int
@@ -202,7 +136,6 @@ def test_negative_categories_are_refused_by_name() -> None:
         GraphInputs.from_data(_graph(2, [(0, 1)], edge_attr=torch.tensor([0, -1])), 1, False)
 
 
-@pytest.mark.skipif(not (HAS_GRIT and HAS_RRWP), reason="GRIT or AddRRWP not available")
 def test_grit_on_zinc_is_the_reference_model() -> None:
     # The runner's atom and bond embeddings stand in for GRIT's own, parameter for parameter.
     from graphpair.nn.models._grit import GRIT
@@ -222,7 +155,6 @@ def test_grit_on_zinc_is_the_reference_model() -> None:
     assert all(m.fused for m in fused.modules() if hasattr(m, "fused"))
 
 
-@pytest.mark.skipif(not (HAS_GRIT and HAS_RRWP), reason="GRIT or AddRRWP not available")
 def test_grit_reads_edge_features_and_needs_the_rrwp() -> None:
     torch.manual_seed(0)
     cfg = GraphConfig(model="grit", hidden_channels=8, num_layers=1, heads=2, walk_length=3)
@@ -241,21 +173,11 @@ def test_models_without_a_transform() -> None:
         assert model_transform(GraphConfig(model=model)) is None
 
 
-def test_a_missing_model_module_names_the_model_field() -> None:
-    from graphpair.train import ConfigError
-    from graphpair.train._graph_models import _import
-
-    with pytest.raises(ConfigError, match="model 'grit' needs graphpair.nope.GRIT") as err:
-        _import("graphpair.nope", "GRIT", "grit")
-    assert err.value.field == "model"
-
-
-@pytest.mark.skipif(not HAS_RRWP, reason="AddRRWP not available")
 @pytest.mark.parametrize("full_pairs", [True, False])
 def test_the_batched_rrwp_equals_the_per_graph_transform(
     monkeypatch: pytest.MonkeyPatch, full_pairs: bool
 ) -> None:
-    import graphpair.train._graph_models as models_module
+    import graphpair.train._graph_builder as models_module
 
     monkeypatch.setattr(models_module, "_RRWP_CHUNK", 3)  # several chunks, a partial last one
     # Molecules with features, and featureless CSL graphs of 7 nodes (sizes from num_nodes).

@@ -1,0 +1,83 @@
+"""A link model: a node encoder and a pair predictor as one module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from graphpair.ops import CSR
+
+__all__ = ["LinkModel"]
+
+
+class LinkModel(torch.nn.Module):
+    r"""A node encoder and a link predictor as one module, so that one training step is one
+    forward call (what ``DistributedDataParallel`` synchronises), and one object scores pairs.
+
+    .. math::
+        s_{ij} = \mathrm{predictor}\big(\mathrm{encoder}(x, A),\, A,\, (i, j)\big)
+
+    The encoder is called as ``encoder(x, adj)`` on a :class:`~graphpair.ops.CSR` (with its
+    edge mask, the masked graph of target link removal). It returns ``h [N, D]``, which the
+    predictor reads beside ``adj``; an encoder that returns ``(h, state)``
+    (:class:`~graphpair.nn.GRITLinkEncoder`: the pair states of GRIT) hands the predictor
+    ``state`` in place of ``adj``.
+
+    Args:
+        encoder: Node encoder (:class:`~graphpair.nn.MPNNEncoder`,
+            :class:`~graphpair.nn.GRITLinkEncoder`, or any module called as above).
+        predictor: Link predictor called as ``predictor(h, adj, pairs) -> [P]``
+            (:class:`~graphpair.nn.NCNPredictor`, :class:`~graphpair.nn.NCNCPredictor`, ...).
+
+    Shapes:
+        - x: ``[N, F]`` or ``None`` (an encoder with its own node embedding); pos: ``[2, P]``;
+          neg: ``[2, P']``
+        - output: ``([P], [P'])`` logits
+
+    Example:
+        >>> from graphpair.nn import MPNNEncoder, NCNPredictor
+        >>> edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+        >>> adj = CSR.from_edge_index(edge_index, num_nodes=4)
+        >>> model = LinkModel(MPNNEncoder(3, 8, conv="gcn"), NCNPredictor(8, 8))
+        >>> pos, neg = model(torch.randn(4, 3), adj, torch.tensor([[0], [2]]),
+        ...                  torch.tensor([[0], [3]]))
+        >>> pos.shape, neg.shape
+        (torch.Size([1]), torch.Size([1]))
+    """
+
+    def __init__(self, encoder: torch.nn.Module, predictor: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.predictor = predictor
+
+    def reset_parameters(self) -> None:
+        """Reset the encoder and the predictor."""
+        for module in (self.encoder, self.predictor):
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    def encode(self, x: Tensor | None, adj: CSR) -> tuple[Tensor, Any]:
+        """``(h, what the predictor reads as adj)``: ``adj`` itself for a message-passing
+        encoder, the encoder's state for one that returns ``(h, state)``."""
+        out = self.encoder(x, adj)
+        if isinstance(out, tuple):
+            return out[0], out[1]
+        return out, adj
+
+    def score(self, h: Tensor, state: Any, pairs: Tensor) -> Tensor:
+        """Logits ``[P]`` of ``pairs`` from an :meth:`encode` output."""
+        out: Tensor = self.predictor(h, state, pairs)
+        return out
+
+    def forward(
+        self, x: Tensor | None, adj: CSR, pos: Tensor, neg: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Logits of ``pos`` and of ``neg`` from one encoder pass over ``adj``."""
+        h, state = self.encode(x, adj)
+        pos_scores = self.score(h, state, pos)  # positives first, as the reference
+        return pos_scores, self.score(h, state, neg)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(encoder={self.encoder!r}, predictor={self.predictor!r})"
