@@ -72,7 +72,7 @@ nitpick_ignore_regex = [
 # build_graph_model, the registry and the predictors), so they have no page to link to.
 nitpick_ignore = [
     ("py:class", "graphpair.nn.link._common.Stack"),
-    ("py:class", "graphpair.data._registry.LoadOptions"),
+    ("py:class", "graphpair.data._dataset.LoadOptions"),
     ("py:class", "FeatureEncoder"),
     ("py:class", "MLPReadout"),
 ]

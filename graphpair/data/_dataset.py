@@ -1,9 +1,18 @@
-"""What loaders return: :class:`GraphSet` (graph collections) and :class:`LoadedDataset` (all)."""
+"""The records of a dataset: its registry entry and what its loader returns.
+
+:class:`DatasetSpec` is one entry of the registry table (with :class:`LoadOptions`, what its
+loader reads); a loader returns a :class:`LoadedDataset`, whose graph collections are
+:class:`GraphSet`. The spec and the loaded dataset refer to each other (a spec's loader returns
+a loaded dataset, which carries its spec), so they live in one module, below the loaders and
+the table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,11 +20,12 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data, InMemoryDataset
 
+from graphpair.data._io import cache_dir, data_root
+
 if TYPE_CHECKING:
-    from graphpair.data._registry import DatasetSpec
     from graphpair.data._split import LinkSplit
 
-__all__ = ["GraphSet", "LoadedDataset"]
+__all__ = ["DatasetSpec", "GraphSet", "LoadOptions", "LoadedDataset"]
 
 
 class GraphSet(InMemoryDataset):  # type: ignore[misc]
@@ -159,6 +169,86 @@ class LoadedDataset:
         if self.link_split is not None:
             parts.append(f"link_split={self.link_split.protocol!r}")
         return f"LoadedDataset({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Where and how a loader reads: resolved raw root, cache folder, download switch, extras."""
+
+    root: Path | None
+    cache: Path | None
+    download: bool
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def folder(self, spec: DatasetSpec) -> Path:
+        """The dataset's raw folder: under the root, else under the cache's ``raw/``."""
+        if spec.folder is None:
+            raise ValueError(f"dataset {spec.name!r} has no files")
+        base = self.root if self.root is not None else cache_dir(self.cache) / "raw"
+        return base / spec.folder
+
+
+Loader = Callable[["DatasetSpec", LoadOptions], LoadedDataset]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One registry entry.
+
+    Attributes:
+        name: canonical name (``'ogbl-ddi'``, ``'Cora'``).
+        task: ``'link'``, ``'graph'`` or ``'node'``.
+        metrics: metric names; the first is the headline metric (OGB's where OGB has one).
+        split: split protocol (``'ogb'``, ``'ncn-planetoid'``, ``'errica-10fold'``,
+            ``'benchmarking-gnns'``, ...).
+        source: family of loader (``'planetoid'``, ``'ogb'``, ``'tu'``, ``'networkx'``,
+            ``'synthetic'``, ...).
+        loader: the function that loads it.
+        folder: raw-files folder relative to the data root (``None`` for generated data).
+        files: files the loader needs, relative to ``folder``.
+        downloadable: whether the files have a public download graphpair uses.
+        description: one line for listings.
+        stats: published size facts (nodes, edges, graphs) for listings and checks.
+        defaults: dataset rules and defaults runners read (e.g. ``valid_as_input``).
+        aliases: further accepted names.
+
+    Example:
+        >>> from graphpair.data import get_spec
+        >>> spec = get_spec("Karate")
+        >>> spec.name, spec.task, spec.metric
+        ('karate', 'link', 'rocauc')
+        >>> spec.files_present()  # built in: no files to find
+        True
+    """
+
+    name: str
+    task: str
+    metrics: tuple[str, ...]
+    split: str
+    source: str
+    loader: Loader = field(repr=False, compare=False)
+    folder: str | None = None
+    files: tuple[str, ...] = ()
+    downloadable: bool = False
+    description: str = ""
+    stats: Mapping[str, int] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def metric(self) -> str:
+        """The headline metric."""
+        return self.metrics[0]
+
+    def files_present(self, root: str | os.PathLike[str] | None = None) -> bool:
+        """Whether every raw file is under ``root`` (or ``$GRAPHPAIR_DATA``); generated data
+        and built-in graphs are always present."""
+        if self.folder is None:
+            return True
+        base = data_root(root)
+        if base is None:
+            return False
+        return all((base / self.folder / name).is_file() for name in self.files)
 
 
 def index_tensor(values: Sequence[int] | np.ndarray | Tensor, *, name: str, size: int) -> Tensor:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from torch_geometric.data import Data
 
 from graphpair._validation import check_int, describe, normalize_name
 from graphpair.data._audit import audit_split
-from graphpair.data._dataset import GraphSet, LoadedDataset
+from graphpair.data._dataset import DatasetSpec, GraphSet, LoadedDataset, Loader, LoadOptions
 from graphpair.data._download import ensure_files
 from graphpair.data._io import cache_dir, cached, data_root, fingerprint
 from graphpair.data._split import LinkSplit, ncn_planetoid_split, random_link_split
@@ -29,8 +28,6 @@ from graphpair.data._split import LinkSplit, ncn_planetoid_split, random_link_sp
 __all__ = [
     "DATASETS",
     "LINK_PROTOCOLS",
-    "DatasetSpec",
-    "LoadOptions",
     "dataset_names",
     "get_spec",
     "link_split",
@@ -43,85 +40,6 @@ log = logging.getLogger(__name__)
 #: Link split protocols :func:`link_split` can make.
 LINK_PROTOCOLS = ("ogb", "ncn-planetoid", "random")
 _CACHE_VERSION = 1
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """Where and how a loader reads: resolved raw root, cache folder, download switch, extras."""
-
-    root: Path | None
-    cache: Path | None
-    download: bool
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def folder(self, spec: DatasetSpec) -> Path:
-        """The dataset's raw folder: under the root, else under the cache's ``raw/``."""
-        if spec.folder is None:
-            raise ValueError(f"dataset {spec.name!r} has no files")
-        base = self.root if self.root is not None else cache_dir(self.cache) / "raw"
-        return base / spec.folder
-
-
-Loader = Callable[["DatasetSpec", LoadOptions], LoadedDataset]
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """One registry entry.
-
-    Attributes:
-        name: canonical name (``'ogbl-ddi'``, ``'Cora'``).
-        task: ``'link'``, ``'graph'`` or ``'node'``.
-        metrics: metric names; the first is the headline metric (OGB's where OGB has one).
-        split: split protocol (``'ogb'``, ``'ncn-planetoid'``, ``'errica-10fold'``,
-            ``'benchmarking-gnns'``, ...).
-        source: family of loader (``'planetoid'``, ``'ogb'``, ``'tu'``, ``'networkx'``,
-            ``'synthetic'``, ...).
-        loader: the function that loads it.
-        folder: raw-files folder relative to the data root (``None`` for generated data).
-        files: files the loader needs, relative to ``folder``.
-        downloadable: whether the files have a public download graphpair uses.
-        description: one line for listings.
-        stats: published size facts (nodes, edges, graphs) for listings and checks.
-        defaults: dataset rules and defaults runners read (e.g. ``valid_as_input``).
-        aliases: further accepted names.
-
-    Example:
-        >>> spec = get_spec("Karate")
-        >>> spec.name, spec.task, spec.metric
-        ('karate', 'link', 'rocauc')
-        >>> spec.files_present()  # built in: no files to find
-        True
-    """
-
-    name: str
-    task: str
-    metrics: tuple[str, ...]
-    split: str
-    source: str
-    loader: Loader = field(repr=False, compare=False)
-    folder: str | None = None
-    files: tuple[str, ...] = ()
-    downloadable: bool = False
-    description: str = ""
-    stats: Mapping[str, int] = field(default_factory=dict)
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def metric(self) -> str:
-        """The headline metric."""
-        return self.metrics[0]
-
-    def files_present(self, root: str | os.PathLike[str] | None = None) -> bool:
-        """Whether every raw file is under ``root`` (or ``$GRAPHPAIR_DATA``); generated data
-        and built-in graphs are always present."""
-        if self.folder is None:
-            return True
-        base = data_root(root)
-        if base is None:
-            return False
-        return all((base / self.folder / name).is_file() for name in self.files)
 
 
 # ------------------------------------------------------------------------------------ loaders
@@ -339,9 +257,9 @@ def _sbm_loader(kind: str) -> Loader:
     default_sizes = (10_000, 2_000, 2_000) if kind == "pattern" else (10_000, 1_000, 1_000)
 
     def load(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
-        from graphpair.data import _sbm
+        from graphpair.data._sbm import cluster_graphs, pattern_graphs
 
-        generate = _sbm.pattern_graphs if kind == "pattern" else _sbm.cluster_graphs
+        generate = pattern_graphs if kind == "pattern" else cluster_graphs
         sizes = dict(zip(("train", "valid", "test"), default_sizes, strict=True))
         for name in sizes:
             value = opts.options.get(f"num_{name}", sizes[name])

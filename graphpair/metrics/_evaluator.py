@@ -252,8 +252,8 @@ class Evaluator:
             >>> Evaluator.from_dataset("ogbl-ddi").metric
             'hits@20'
         """
-        from graphpair.data import get_spec
         from graphpair.data._ogb import ogb_meta
+        from graphpair.data._registry import get_spec
 
         spec = get_spec(name)
         num_tasks = None

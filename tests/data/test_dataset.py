@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 
-from graphpair.data import GraphSet, load_dataset
+from graphpair.data import GraphSet, get_spec, load_dataset
 
 
 def _graphs() -> list[Data]:
@@ -41,3 +43,8 @@ def test_loaded_dataset_accessors() -> None:
     graphs = load_dataset("CSL", root=None, download=False)  # generated without files
     with pytest.raises(ValueError, match="holds 150 graphs"):
         _ = graphs.data
+
+
+def test_files_present_reports_offline_availability(tmp_path: Path) -> None:
+    assert get_spec("karate").files_present(tmp_path)
+    assert not get_spec("Cora").files_present(tmp_path)

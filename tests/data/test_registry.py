@@ -50,11 +50,6 @@ def test_absent_files_offline_give_the_documented_error(tmp_path: Path, name: st
         load_dataset(name, root=tmp_path, download=False)
 
 
-def test_files_present_reports_offline_availability(tmp_path: Path) -> None:
-    assert get_spec("karate").files_present(tmp_path)
-    assert not get_spec("Cora").files_present(tmp_path)
-
-
 @pytest.mark.data
 def test_offline_entries_are_present(shared_data: Path) -> None:
     for name in (
