@@ -9,7 +9,8 @@ from graphpair.data._audit import LeakageError, SplitAudit, audit_split
 from graphpair.data._dataset import DatasetSpec, GraphSet, LoadedDataset
 from graphpair.data._dataset_table import DATASETS
 from graphpair.data._edge_list import from_edge_list, read_edge_list
-from graphpair.data._heart import heart_negatives, heuristic_scores
+from graphpair.data._heart import heart_negatives
+from graphpair.data._heuristic_scores import heuristic_scores
 from graphpair.data._io import CacheError, MissingDataError, cache_dir, data_root
 from graphpair.data._negative_sampling import negative_sampling
 from graphpair.data._registry import (
