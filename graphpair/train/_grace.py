@@ -7,14 +7,10 @@ projections, then a linear probe on the frozen representations.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 import statistics
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -22,11 +18,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphpair._validation import check_tensor, describe
-from graphpair.data import get_spec, load_dataset
+from graphpair.data import load_dataset
 from graphpair.losses import grace
-from graphpair.nn.encoders._grace import GRACE_ACTIVATIONS, GRACEEncoder, drop_feature
+from graphpair.nn.encoders._grace import GRACEEncoder, drop_feature
 from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
+from graphpair.train._grace_config import GRACE_CONFIGS, GRACEConfig, grace_config
 
 __all__ = [
     "GRACE_CONFIGS",
@@ -38,145 +35,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def _fail(field: str, requirement: str, value: Any) -> ConfigError:
-    return ConfigError(field, f"{field} must be {requirement}; got {describe(value)}")
-
-
-@dataclass(frozen=True)
-class GRACEConfig:
-    """One GRACE pre-training run (GRACE's ``config.yaml`` names in brackets).
-
-    Attributes:
-        dataset: a registered node-labelled graph (``'cora'``, ``'citeseer'``, ``'default'``).
-        hidden_channels: representation size [``num_hidden``].
-        proj_channels: projection head width [``num_proj_hidden``].
-        num_layers: GCN layers [``num_layers``].
-        activation: ``'relu'`` or ``'prelu'`` [``activation``].
-        drop_edge_1, drop_edge_2: edge-drop rates of the two views [``drop_edge_rate_*``].
-        drop_feature_1, drop_feature_2: feature-column masking rates [``drop_feature_rate_*``].
-        temperature: :math:`\\tau` of the loss [``tau``].
-        lr, weight_decay: Adam [``learning_rate``, ``weight_decay``].
-        epochs: full-graph training steps [``num_epochs``].
-        runs: independent runs with seeds ``seed, seed + 1, ...``.
-        seed: the first run's seed.
-        normalize_features: row-normalise the features first (GRACE's ``NormalizeFeatures``).
-        device, data_root, cache, download: where to run and read.
-        deterministic: run the whole training inside :func:`graphpair.train.deterministic`
-            (torch's deterministic algorithms; ``--deterministic``).
-
-    Example:
-        >>> config = GRACEConfig(dataset="default", epochs=50)
-        >>> config.dataset, config.hidden_channels, config.temperature, config.epochs
-        ('default', 128, 0.4, 50)
-    """
-
-    dataset: str = "cora"
-    hidden_channels: int = 128
-    proj_channels: int = 128
-    num_layers: int = 2
-    activation: str = "relu"
-    drop_edge_1: float = 0.2
-    drop_edge_2: float = 0.4
-    drop_feature_1: float = 0.3
-    drop_feature_2: float = 0.4
-    temperature: float = 0.4
-    lr: float = 5e-4
-    weight_decay: float = 1e-5
-    epochs: int = 200
-    runs: int = 1
-    seed: int = 0
-    normalize_features: bool = True
-    device: str = "cpu"
-    data_root: str | None = None
-    cache: str | None = None
-    download: bool = True
-    deterministic: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.dataset, str):
-            raise _fail("dataset", "a registered dataset name", self.dataset)
-        try:
-            spec = get_spec(self.dataset)
-        except ValueError as err:
-            raise ConfigError("dataset", str(err)) from None
-        object.__setattr__(self, "dataset", spec.name)
-        if self.activation not in GRACE_ACTIVATIONS:
-            raise _fail("activation", f"one of {list(GRACE_ACTIVATIONS)}", self.activation)
-        for name in ("hidden_channels", "proj_channels", "num_layers", "epochs", "runs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise _fail(name, "an int >= 1", value)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise _fail("seed", "an int >= 0", self.seed)
-        for name in ("drop_edge_1", "drop_edge_2", "drop_feature_1", "drop_feature_2"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-                raise _fail(name, "a probability in [0, 1)", value)
-        for name in ("temperature", "lr"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise _fail(name, "a finite number > 0", value)
-        for name in ("normalize_features", "download", "deterministic"):
-            if not isinstance(getattr(self, name), bool):
-                raise _fail(name, "a bool", getattr(self, name))
-        value = self.weight_decay
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise _fail("weight_decay", "a finite number >= 0", value)
-        try:
-            torch.device(self.device)
-        except RuntimeError:
-            raise _fail("device", "a torch device such as 'cpu' or 'cuda'", self.device) from None
-
-    def replace(self, **changes: Any) -> GRACEConfig:
-        """A copy with ``changes`` applied (and checked); unknown names raise ``ConfigError``."""
-        names = [f.name for f in dataclasses.fields(GRACEConfig)]
-        for key in changes:
-            if key not in names:
-                raise ConfigError(key, f"unknown GRACEConfig field {key!r}; valid fields: {names}")
-        return dataclasses.replace(self, **changes)
-
-
-#: GRACE's published configurations (``config.yaml`` of the authors' repository) by dataset;
-#: other datasets start from Cora's.
-GRACE_CONFIGS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
-    {
-        "Cora": MappingProxyType({}),
-        "CiteSeer": MappingProxyType(
-            {
-                "hidden_channels": 256,
-                "proj_channels": 256,
-                "activation": "prelu",
-                "drop_edge_1": 0.2,
-                "drop_edge_2": 0.0,
-                "drop_feature_1": 0.3,
-                "drop_feature_2": 0.2,
-                "temperature": 0.9,
-                "lr": 1e-3,
-            }
-        ),
-    }
-)
-
-
-def grace_config(dataset: str = "cora", **overrides: Any) -> GRACEConfig:
-    """The shipped configuration of ``dataset`` (:data:`GRACE_CONFIGS`) with ``overrides``.
-
-    Args:
-        dataset: A registered node-labelled graph (case- and separator-insensitive).
-        **overrides: :class:`GRACEConfig` fields to set last.
-
-    Raises:
-        ConfigError: an unknown dataset or field name, or an invalid value.
-
-    Example:
-        >>> config = grace_config("citeseer", epochs=20)
-        >>> config.dataset, config.activation, config.temperature, config.epochs
-        ('CiteSeer', 'prelu', 0.9, 20)
-    """
-    base = GRACEConfig(dataset=dataset)
-    return base.replace(**{**GRACE_CONFIGS.get(base.dataset, {}), **overrides})
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphpair.data import get_spec, load_dataset
-from graphpair.nn import CONVS, MPNNEncoder
+from graphpair.data import load_dataset
+from graphpair.nn import MPNNEncoder
 from graphpair.train._callbacks import EpochCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
@@ -32,17 +32,10 @@ from graphpair.train._checkpoint import (
     restore_run,
     run_state,
 )
-from graphpair.train._config import (
-    ConfigError,
-    _check_device,
-    _check_paths,
-    _choice,
-    _fail,
-    _float,
-    _int,
-)
+from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._grace import _probe_split
+from graphpair.train._node_config import NodeConfig, node_config
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
@@ -52,83 +45,9 @@ from graphpair.train._results import (
     single_metric_record,
 )
 
-__all__ = ["NodeConfig", "NodeResult", "NodeRun", "train_node"]
+__all__ = ["NodeConfig", "NodeResult", "NodeRun", "node_config", "train_node"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class NodeConfig:
-    """One node-classification run (see :func:`train_node`).
-
-    Attributes:
-        dataset: a registered dataset that is one graph with node features and labels
-            (``'cora'``, ``'citeseer'``, ``'pubmed'``, ``'ogbn-arxiv'``).
-        conv: encoder convolution, one of :data:`graphpair.nn.CONVS`.
-        hidden_channels, num_layers: encoder width and depth.
-        dropout: encoder dropout.
-        lr, weight_decay: Adam.
-        epochs, runs, seed: seeds are ``seed .. seed + runs - 1``.
-        eval_every: evaluate every this many epochs (and after the last).
-        patience: early stopping on validation accuracy; ``None`` = every epoch.
-        device: ``'cpu'``, ``'cuda[:i]'`` or ``'auto'``.
-        data_root, cache, download: where to read.
-        deterministic: run the whole training inside :func:`graphpair.train.deterministic`
-            (torch's deterministic algorithms; ``--deterministic``). Bookkeeping: it does
-            not change the configuration's checkpoint or report identity.
-
-    Example:
-        >>> config = NodeConfig(dataset="default", conv="SAGE", epochs=20)
-        >>> config.dataset, config.conv, config.epochs, config.hidden_channels
-        ('default', 'sage', 20, 64)
-    """
-
-    dataset: str = "cora"
-    conv: str = "gcn"
-    hidden_channels: int = 64
-    num_layers: int = 2
-    dropout: float = 0.5
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    epochs: int = 200
-    runs: int = 10
-    seed: int = 0
-    eval_every: int = 1
-    patience: int | None = None
-    device: str = "cpu"
-    data_root: str | None = None
-    cache: str | None = None
-    download: bool = True
-    deterministic: bool = False
-
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "dataset", _dataset_name(self.dataset))
-        set_(self, "conv", _choice("conv", self.conv, CONVS))
-        for name in ("hidden_channels", "num_layers", "epochs", "runs", "eval_every"):
-            _int(name, getattr(self, name), minimum=1)
-        _int("seed", self.seed, minimum=0)
-        if self.patience is not None:
-            _int("patience", self.patience, minimum=1)
-        if not 0.0 <= _float("dropout", self.dropout) < 1.0:
-            raise _fail("dropout", "a probability in [0, 1)", self.dropout)
-        for name in ("lr", "weight_decay"):
-            if _float(name, getattr(self, name)) < 0:
-                raise _fail(name, ">= 0", getattr(self, name))
-        for name in ("download", "deterministic"):
-            if not isinstance(getattr(self, name), bool):
-                raise _fail(name, "a bool", getattr(self, name))
-        set_(self, "device", _check_device(self.device))
-        _check_paths(self)
-
-    def replace(self, **changes: Any) -> NodeConfig:
-        """A copy with ``changes`` applied (and checked)."""
-        _check_fields(changes)
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-serialisable dict."""
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -220,45 +139,6 @@ class NodeResult:
             single_metric_record(self.config, self.config.conv, run, "acc", True)
             for run in self.runs
         ]
-
-
-def node_config(dataset: str = "cora", **overrides: Any) -> NodeConfig:
-    """A :class:`NodeConfig` for ``dataset`` with ``overrides`` (unknown names raise
-    ``ConfigError``).
-
-    Args:
-        dataset: A registered single-graph dataset with node features and labels.
-        **overrides: :class:`NodeConfig` fields.
-
-    Example:
-        >>> node_config("default", conv="gcn", epochs=50).epochs
-        50
-    """
-    _check_fields(overrides)
-    return NodeConfig(dataset=dataset, **overrides)
-
-
-def _dataset_name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _fail("dataset", "a registered dataset name", value)
-    try:
-        spec = get_spec(value)
-    except ValueError as err:
-        raise ConfigError("dataset", str(err)) from None
-    if spec.task == "graph" or "graphs" in spec.stats:
-        raise ConfigError(
-            "dataset",
-            f"dataset must be a single graph; {spec.name!r} is a set of graphs "
-            "(use graphpair graph)",
-        )
-    return spec.name
-
-
-def _check_fields(changes: dict[str, Any]) -> None:
-    names = [f.name for f in dataclasses.fields(NodeConfig)]
-    for key in changes:
-        if key not in names:
-            raise ConfigError(key, f"unknown NodeConfig field {key!r}; valid fields: {names}")
 
 
 def _masks(dataset: Any, data: Any, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
