@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -349,3 +350,30 @@ def test_bad_config_files_are_named(
     with pytest.raises(SystemExit):
         main(["link", "--config", str(tmp_path / "missing.yaml")])
     assert "--config: cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "config", "own"),
+    [
+        ("link", "LinkConfig", ("dataset", "predictor")),
+        ("graph", "GraphConfig", ("dataset", "model")),
+        ("node", "NodeConfig", ("dataset", "conv")),
+        ("pretrain", "GRACEConfig", ("dataset",)),
+    ],
+)
+def test_every_config_field_is_a_flag_helped_by_its_doc(
+    command: str, config: str, own: tuple[str, ...]
+) -> None:
+    import dataclasses
+
+    import graphpair.train
+    from graphpair.cli import build_parser
+    from graphpair.train._fields import field_help
+
+    (sub,) = (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    actions = {a.dest: a for a in sub.choices[command]._actions}
+    for spec in dataclasses.fields(getattr(graphpair.train, config)):
+        assert "--" + spec.name.replace("_", "-") in actions[spec.name].option_strings
+        if spec.name not in own:  # the command's own flag reads a comma-separated list
+            assert actions[spec.name].help == field_help(spec)
+            assert actions[spec.name].help != spec.name

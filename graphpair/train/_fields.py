@@ -376,7 +376,11 @@ def _plain(value: Any) -> Any:
 def _field_docs(cls: type) -> dict[str, str]:
     """``name -> doc`` of the fields ``cls`` declares, refusing a field without :func:`option`
     (before ``@dataclass`` has run: the class attributes are still ``Field`` objects)."""
-    docs = {}
+    docs = {  # inherited fields first, as dataclasses orders them
+        spec.name: spec.metadata.get(_DOC, "")
+        for base in reversed(cls.__mro__[1:])
+        for spec in vars(base).get("__dataclass_fields__", {}).values()
+    }
     for name, annotation in vars(cls).get("__annotations__", {}).items():
         if "ClassVar" in str(annotation):
             continue
@@ -412,13 +416,20 @@ def _with_attributes(cls: type) -> str:
     return f"{head.rstrip()}\n\n{section}\n" + (f"\nExample:{example}\n" if found else "")
 
 
-_ROLE = re.compile(r":[a-z:]+:`~?([^`]+)`")
+_ROLE = re.compile(r":([a-z:]+):`~?([^`]+)`")
+
+
+def _unmark(match: re.Match[str]) -> str:
+    role, text = match.groups()
+    if role == "math":  # help is plain text: \tau -> tau, \, -> nothing
+        return re.sub(r"\\([A-Za-z]+)", r"\1", text).replace("\\,", "")
+    return text
 
 
 def field_help(spec: dataclasses.Field[Any]) -> str:
     """A field's doc as command-line help: plain text (roles and literals unmarked, ``%``
     escaped for argparse), then what its check adds (the choices)."""
-    text = _ROLE.sub(r"\1", spec.metadata[_DOC]).replace("``", "")
+    text = _ROLE.sub(_unmark, spec.metadata[_DOC]).replace("``", "")
     hint = getattr(spec.metadata[_CHECK], "hint", "")
     if hint:
         text = f"{text.rstrip('.')}; {hint}"

@@ -172,7 +172,9 @@ class GraphConfig(Config):
         8, "attention heads (GRIT); ``hidden_channels`` must be a multiple.", _POSITIVE
     )
     walk_length: int = option(
-        21, "GRIT's RRWP length K (channels :math:`I, P, \\dots, P^{K-1}`).", _POSITIVE
+        21,
+        "GRIT's RRWP length ``K`` (channels: the random-walk matrices ``I, P, ..., P^(K-1)``).",
+        _POSITIVE,
     )
     full_pairs: bool = option(
         True,
@@ -245,10 +247,9 @@ class GraphConfig(Config):
     )
     supcon_weight: float = option(
         0.0,
-        "weight :math:`\\lambda` of an auxiliary supervised-contrastive term, "
-        ":math:`L = L_\\text{task} + \\lambda\\, \\mathrm{SupCon}(z, y)` on the pooled graph "
-        "representations :math:`z` of each batch (:func:`graphpair.losses.sup_con`); graph "
-        "classification only, not GRIT; ``0`` = off.",
+        "weight ``w`` of an auxiliary supervised-contrastive term: the loss is ``task + w * "
+        "SupCon(z, y)`` on the pooled graph representations ``z`` of each batch "
+        "(:func:`graphpair.losses.sup_con`); graph classification only, not GRIT; ``0`` = off.",
         Number(at_least=0),
     )
     supcon_temperature: float = option(0.1, ":math:`\\tau` of that term.", Number(above=0))

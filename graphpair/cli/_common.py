@@ -1,0 +1,174 @@
+"""What the ``graphpair`` commands share: printing, progress bars, tables, the runner flags,
+``--print-config`` and the summary written beside ``--output``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from graphpair.data._io import atomic_write_bytes
+from graphpair.train import EpochRecord, group_records, render_csv, render_markdown
+
+__all__ = [
+    "Progress",
+    "add_runner_flags",
+    "names",
+    "percent",
+    "print_configs",
+    "printer",
+    "render_table",
+    "write_summary",
+]
+
+
+def printer(out: Any, quiet: bool) -> Callable[[str], None]:
+    """``print`` to ``out`` (flushed), or nothing under ``--quiet``."""
+
+    def print_line(text: str) -> None:
+        if not quiet:
+            print(text, file=out, flush=True)
+
+    return print_line
+
+
+class Progress:
+    """Two tqdm bars on stderr: the run's epochs, with the last loss and validation value,
+    and below it the current epoch's steps, with the step's loss. Off with ``--quiet``, and
+    by tqdm itself when stderr is not a terminal (CI logs)."""
+
+    def __init__(self, quiet: bool, runs: int, epochs: int, metric: str | None) -> None:
+        self.disable: bool | None = True if quiet else None
+        self.runs, self.epochs, self.metric = runs, epochs, metric
+        self.run = -1
+        self.bar: Any = None
+        self.steps: Any = None
+
+    def _start(self, run: int) -> None:
+        from tqdm.auto import tqdm
+
+        if run == self.run:
+            return
+        self.close()
+        self.run = run
+        self.bar = tqdm(
+            total=self.epochs,
+            desc=f"run {run + 1}/{self.runs}",
+            unit="epoch",
+            leave=False,
+            disable=self.disable,
+            file=sys.stderr,
+        )
+
+    def step(self, run: int, step: int, steps: int, loss: float) -> None:
+        from tqdm.auto import tqdm
+
+        self._start(run)
+        if self.steps is None:
+            self.steps = tqdm(
+                total=steps,
+                desc="  steps",
+                unit="step",
+                leave=False,
+                position=1,
+                disable=self.disable,
+                file=sys.stderr,
+            )
+        if step == 1:
+            self.steps.reset(total=steps)
+        self.steps.update(step - self.steps.n)
+        self.steps.set_postfix({"loss": f"{loss:.4f}"}, refresh=False)
+
+    def epoch(self, run: int, record: EpochRecord) -> None:
+        self._start(run)
+        self.bar.update(record.epoch - self.bar.n)
+        postfix = {"loss": f"{record.loss:.4f}"}
+        metric = self.metric or next((k for k in record.valid if k != "loss"), None)
+        if metric is not None and metric in record.valid:
+            postfix[f"valid {metric}"] = f"{record.valid[metric]:.4f}"
+        self.bar.set_postfix(postfix)  # redrawn once per epoch
+
+    def close(self) -> None:
+        for bar in (self.steps, self.bar):
+            if bar is not None:
+                bar.close()
+        self.bar = self.steps = None
+
+
+def percent(mean: float, std: float) -> str:
+    """``'81.20 ± 0.53'``."""
+    return f"{mean:.2f} ± {std:.2f}"
+
+
+def render_table(rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns two spaces apart, a dashed line under the header (the first row)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def names(text: str | None, default: str) -> list[str]:
+    """The names of a comma-separated flag (``--model gin,sinc``), ``default``'s when unset."""
+    return [part.strip() for part in str(text or default).split(",") if part.strip()]
+
+
+def print_configs(configs: Sequence[Any], out: Any) -> None:
+    """``--print-config``: the merged configuration as JSON (a list for several)."""
+    payload = [cfg.to_dict() for cfg in configs]
+    print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2), file=out)
+
+
+def _summary_paths(output: str) -> tuple[Path, Path]:
+    """``runs.jsonl`` -> ``runs.summary.md``, ``runs.summary.csv`` (beside the records)."""
+    path = Path(output)
+    stem = path.with_suffix("") if path.suffix in (".jsonl", ".json") else path
+    return stem.with_name(stem.name + ".summary.md"), stem.with_name(stem.name + ".summary.csv")
+
+
+def write_summary(output: str | None, results: Sequence[Any], say: Callable[[str], None]) -> None:
+    """With ``--output``, the command's summary table (one row per configuration, mean ±
+    std over its seeds, as ``graphpair report``) in markdown and CSV beside the records,
+    each written atomically. A configuration asked for twice counts once."""
+    if output is None:
+        return
+    records, seen = [], set()
+    for result in results:
+        for record in json.loads(json.dumps(result.to_records())):
+            key = (json.dumps(record["config"], sort_keys=True), record["seed"], record.get("fold"))
+            if key not in seen:
+                seen.add(key)
+                records.append(record)
+    if not records:
+        return
+    groups = group_records(records)
+    markdown, csv_path = _summary_paths(output)
+    atomic_write_bytes(markdown, render_markdown(groups, f"Summary of {output}").encode())
+    atomic_write_bytes(csv_path, render_csv(groups).encode())
+    say(f"summary: {markdown}, {csv_path}")
+
+
+def add_runner_flags(parser: argparse.ArgumentParser) -> None:
+    """``--output``, ``--verbose``, ``--checkpoint-dir`` and ``--resume`` of the runners."""
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="append one JSON record per run to this file (a locked results store: a run is "
+        "never stored twice), and write the command's summary table beside it as "
+        "FILE.summary.md and FILE.summary.csv",
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    parser.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="checkpoint every run after every epoch into this folder (atomic, checksummed)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from --checkpoint-dir: finished runs are not repeated, unfinished ones "
+        "continue after their last epoch (on CPU with the same final numbers)",
+    )

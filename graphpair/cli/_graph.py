@@ -1,0 +1,201 @@
+"""``graphpair graph``: train and evaluate graph-level models (GIN, GINE, GCN, SAGE, SINC-GCN,
+SIR-GCN, GRIT) on graph sets with the dataset's shipped configuration, overridden by
+``--config`` and flags, and print a table."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from graphpair.cli._common import (
+    Progress,
+    add_runner_flags,
+    names,
+    print_configs,
+    printer,
+    render_table,
+    write_summary,
+)
+from graphpair.train import (
+    GRAPH_MODELS,
+    ConfigError,
+    EpochRecord,
+    GraphConfig,
+    GraphResult,
+    GraphRun,
+    graph_config,
+    train_graph,
+)
+from graphpair.train._config_sources import add_config_flags, blame_file, merge_sources
+from graphpair.train._store import append_records
+
+__all__ = ["add_graph_parser"]
+
+_GRAPH_ALIASES = {"hidden_channels": ("--hidden",), "num_layers": ("--layers",)}
+_MODEL_LABELS = {
+    "gin": "GIN",
+    "gine": "GINE",
+    "gcn": "GCN",
+    "sage": "SAGE",
+    "sinc": "SINC-GCN",
+    "sir": "SIR-GCN",
+    "grit": "GRIT",
+}
+
+
+def _graph_configs(args: argparse.Namespace) -> list[GraphConfig]:
+    """The configurations asked for: dataset defaults <- ``--config`` <- flags, one per model.
+
+    Raises:
+        ConfigError: naming the field of the first bad value.
+    """
+    chosen, overrides, from_file = merge_sources(args, GraphConfig, ("dataset", "model"))
+    dataset = chosen["dataset"] or "CSL"
+    models: list[str | None] = [None]  # the dataset's shipped model
+    if chosen["model"] is not None:
+        models = list(names(chosen["model"], ""))
+        if not models:
+            raise ConfigError("model", f"model must name one of {list(GRAPH_MODELS)}")
+    return [
+        blame_file(functools.partial(graph_config, dataset, m, **overrides), from_file, args.config)
+        for m in models
+    ]
+
+
+def _value(mean: float, std: float) -> str:
+    return "—" if math.isnan(mean) else f"{mean:.4f} ± {std:.4f}"
+
+
+def _graph_table(results: Sequence[GraphResult]) -> str:
+    header = ("dataset", "model", "metric", "runs", "valid", "test", "params", "s/epoch", "total s")
+    rows = [header]
+    for result in results:
+        cfg = result.config
+        s = result.summary()
+        arrow = "↑" if s.higher_is_better else "↓"
+        rows.append(
+            (
+                cfg.dataset,
+                _MODEL_LABELS[cfg.model],
+                f"{s.metric} {arrow}",
+                str(s.runs),
+                _value(s.valid_mean, s.valid_std),
+                _value(s.test_mean, s.test_std),
+                f"{result.num_parameters:,}",
+                f"{result.seconds_per_epoch:.3f}",
+                f"{result.seconds:.1f}",
+            )
+        )
+    return render_table(rows)
+
+
+def _graph(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    configs: list[GraphConfig] = args.configs
+    if args.print_config:
+        print_configs(configs, out)
+        return 0
+    results = []
+    say = printer(out, args.quiet)
+    for cfg in configs:
+        per_fold = "" if cfg.folds is None else f", first {cfg.folds} fold(s)"
+        say(
+            f"{cfg.dataset} {_MODEL_LABELS[cfg.model]}: {cfg.runs} run(s) x {cfg.epochs} "
+            f"epoch(s){per_fold}, {cfg.num_layers} layer(s) x {cfg.hidden_channels}, "
+            f"device {cfg.device}"
+        )
+        progress = Progress(args.quiet, cfg.runs, cfg.epochs, cfg.metric)
+
+        def on_epoch(run: int, record: EpochRecord, progress: Progress = progress) -> None:
+            progress.epoch(run, record)
+            if args.verbose and not args.quiet:
+                shown = ", ".join(
+                    f"{stage} {values[name]:.4f}"
+                    for stage, values in (("valid", record.valid), ("test", record.test))
+                    for name in values
+                    if name != "loss"
+                )
+                print(
+                    f"  run {run + 1} epoch {record.epoch}: loss {record.loss:.4f}, {shown} "
+                    f"({record.train_seconds:.2f} s)",
+                    file=out,
+                    flush=True,
+                )
+
+        def on_run(run: int, result: GraphRun, progress: Progress = progress) -> None:
+            progress.close()
+            fold = "" if result.fold is None else f" fold {result.fold}"
+            best = result.best
+            valid = "—" if math.isnan(best.valid) else f"{best.valid:.4f}"
+            say(
+                f"  run {run + 1} seed {result.seed}{fold}: valid {valid} test {best.test:.4f} "
+                f"(epoch {best.epoch}), {result.seconds_per_epoch:.3f} s/epoch, "
+                f"{result.seconds:.1f} s"
+            )
+
+        def on_result(partial: GraphResult) -> None:
+            if args.output is not None:  # stored as soon as it exists
+                append_records(args.output, partial.to_records()[-1:])
+
+        try:
+            result = train_graph(
+                cfg,
+                on_epoch=on_epoch,
+                on_run=on_run,
+                on_result=on_result,
+                checkpoint_dir=args.checkpoint_dir,
+                resume=args.resume,
+                on_step=None if progress.disable else progress.step,
+            )
+        finally:
+            progress.close()
+        results.append(result)
+    say("")
+    print(_graph_table(results), file=out)
+    write_summary(args.output, results, say)
+    return 0
+
+
+def add_graph_parser(sub: Any) -> None:
+    """The ``graph`` subcommand."""
+    graph = sub.add_parser(
+        "graph",
+        help="train and evaluate graph-level models (GIN, GINE, GCN, SAGE, SINC, SIR, GRIT)",
+        description="Train and evaluate models on graph sets: graph regression and "
+        "classification, node classification on sets of graphs. Values come from the "
+        "dataset's shipped configuration (docs/graph.md), overridden by flags.",
+    )
+    graph.add_argument(
+        "--dataset",
+        default=None,
+        help="registered graph dataset, or node dataset made of graphs (default: CSL, "
+        "generated when its files are absent)",
+    )
+    graph.add_argument(
+        "--model",
+        default=None,
+        help=f"one of {list(GRAPH_MODELS)}, or several separated by commas (default: the "
+        "dataset's shipped model, else gin)",
+    )
+    graph.add_argument(
+        "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    graph.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
+        "configuration and under the flags",
+    )
+    add_runner_flags(graph)
+    graph.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no per-run lines: only the final table (logs, CI)",
+    )
+    add_config_flags(graph, GraphConfig, skip=("dataset", "model"), aliases=_GRAPH_ALIASES)
+    graph.set_defaults(func=_graph, make_configs=_graph_configs)
