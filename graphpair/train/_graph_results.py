@@ -161,7 +161,7 @@ class GraphResult:
         seconds: total wall time, data loading and transforms included.
 
     Example:
-        >>> from graphpair.train import graph_config
+        >>> from graphpair.train import graph_config, train_graph
         >>> config = graph_config("UniqueSignature", epochs=1, runs=1,
         ...                       dataset_options={"num_graphs": 20})
         >>> result = train_graph(config)

@@ -74,7 +74,7 @@ def evaluate_link(
     Example:
         >>> from graphpair.data import link_split, load_dataset
         >>> from graphpair.ops import CSR
-        >>> from graphpair.train import link_config
+        >>> from graphpair.train import build_encoder, build_predictor, link_config
         >>> config = link_config("karate", hidden_channels=16)
         >>> encoder, predictor = build_encoder(config, None, 35), build_predictor(config)
         >>> split = link_split(load_dataset("karate"), seed=0)

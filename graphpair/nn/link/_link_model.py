@@ -55,8 +55,9 @@ class LinkModel(torch.nn.Module):
     def reset_parameters(self) -> None:
         """Reset the encoder and the predictor."""
         for module in (self.encoder, self.predictor):
-            if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset):
+                reset()
 
     def encode(self, x: Tensor | None, adj: CSR) -> tuple[Tensor, Any]:
         """``(h, what the predictor reads as adj)``: ``adj`` itself for a message-passing

@@ -88,6 +88,14 @@ class ConvBackbone(torch.nn.Module):
     Shapes:
         - x: ``[N, F]``; edge_index: ``[2, E]``; edge_attr: ``[E, D_e]`` or ``None``
         - output: ``[N, D]``
+
+    Example:
+        >>> from torch_geometric.nn import GCNConv
+        >>> from graphpair.nn import ConvStack
+        >>> backbone = ConvBackbone(ConvStack([GCNConv(2, 4)], [2, 4], norm="none"))
+        >>> graph = Data(x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]]))
+        >>> backbone(graph.x, graph.edge_index, None, graph).shape
+        torch.Size([3, 4])
     """
 
     def __init__(self, stack: torch.nn.Module) -> None:
@@ -119,6 +127,17 @@ class GRITBackbone(torch.nn.Module):
     Shapes:
         - data: a PyG ``Batch`` with ``rrwp``, ``rrwp_index``, ``rrwp_val``, ``log_deg``
         - output: ``[B, out]`` per graph (``[N, out]`` for a node-level GRIT)
+
+    Example:
+        >>> from torch_geometric.data import Batch
+        >>> from graphpair.nn import GRIT
+        >>> from graphpair.transforms import AddRRWP
+        >>> backbone = GRITBackbone(GRIT(1, 8, 3, num_layers=1, heads=2, walk_length=3))
+        >>> ring = Data(edge_index=torch.tensor([[0, 1, 2, 1, 2, 0], [1, 2, 0, 0, 1, 2]]),
+        ...             num_nodes=3)
+        >>> batch = Batch.from_data_list([AddRRWP(3)(ring)] * 2)
+        >>> backbone(torch.ones(6, 1), batch.edge_index, None, batch).shape
+        torch.Size([2, 3])
     """
 
     def __init__(self, grit: torch.nn.Module) -> None:
@@ -213,8 +232,9 @@ class GraphModel(torch.nn.Module):
     def reset_parameters(self) -> None:
         """Reset the encoders, the backbone and the readout."""
         for module in (self.node_encoder, self.edge_encoder, self.backbone, self.readout):
-            if module is not None and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset):
+                reset()
 
     def forward(self, data: Data) -> Tensor:
         """Predictions ``[B, out]`` per graph, or ``[N, out]`` per node."""

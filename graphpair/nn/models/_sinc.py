@@ -203,6 +203,7 @@ class SINC(torch.nn.Module):
             self.lin_in.reset_parameters()
         self.stack.reset_parameters()
         for lin in self.readout or ():
+            assert isinstance(lin, torch.nn.Linear)
             lin.reset_parameters()
 
     @property
@@ -257,7 +258,8 @@ class SINC(torch.nn.Module):
                 raise ValueError(
                     f"batch must have one entry per node ({num_nodes}); got {batch.numel()}"
                 )
-        h = self.stack(h, edge_index, edge_attr, batch=batch)
+        h = self.stack(h, edge_index, edge_attr, batch=batch)  # [N, hidden_channels]
+        assert isinstance(h, Tensor)
         if self.pool is None:
             return h
         if batch is None:
