@@ -15,6 +15,7 @@ from graphpair.train import EpochRecord, group_records, render_csv, render_markd
 
 __all__ = [
     "Progress",
+    "add_config_file_flags",
     "add_runner_flags",
     "names",
     "percent",
@@ -149,6 +150,21 @@ def write_summary(output: str | None, results: Sequence[Any], say: Callable[[str
     atomic_write_bytes(markdown, render_markdown(groups, f"Summary of {output}").encode())
     atomic_write_bytes(csv_path, render_csv(groups).encode())
     say(f"summary: {markdown}, {csv_path}")
+
+
+def add_config_file_flags(parser: argparse.ArgumentParser, *, shipped: bool = True) -> None:
+    """``--print-config`` and ``--config FILE`` of a runner (``shipped``: the command starts
+    from the dataset's shipped configuration)."""
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the merged configuration and exit"
+    )
+    where = "over the dataset's shipped configuration and " if shipped else ""
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help=f"YAML (or JSON) file of field: value pairs, applied {where}under the flags",
+    )
 
 
 def add_runner_flags(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from graphpair.cli._common import (
     Progress,
+    add_config_file_flags,
     add_runner_flags,
     names,
     print_configs,
@@ -181,16 +182,7 @@ def add_graph_parser(sub: Any) -> None:
         help=f"one of {list(GRAPH_MODELS)}, or several separated by commas (default: the "
         "dataset's shipped model, else gin)",
     )
-    graph.add_argument(
-        "--print-config", action="store_true", help="print the merged configuration and exit"
-    )
-    graph.add_argument(
-        "--config",
-        default=None,
-        metavar="FILE",
-        help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
-        "configuration and under the flags",
-    )
+    add_config_file_flags(graph)
     add_runner_flags(graph)
     graph.add_argument(
         "--quiet",

@@ -12,6 +12,7 @@ from typing import Any
 
 from graphpair.cli._common import (
     Progress,
+    add_config_file_flags,
     add_runner_flags,
     names,
     percent,
@@ -185,16 +186,7 @@ def add_link_parser(sub: Any) -> None:
         help=f"one of {list(LINK_PREDICTORS)}, or several separated by commas (default: ncn; "
         "ncnc,gae on the embedded default graph)",
     )
-    link.add_argument(
-        "--print-config", action="store_true", help="print the merged configuration and exit"
-    )
-    link.add_argument(
-        "--config",
-        default=None,
-        metavar="FILE",
-        help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
-        "configuration and under the flags",
-    )
+    add_config_file_flags(link)
     add_runner_flags(link)
     link.add_argument(
         "--quiet",

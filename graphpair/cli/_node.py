@@ -11,6 +11,7 @@ from typing import Any
 
 from graphpair.cli._common import (
     Progress,
+    add_config_file_flags,
     add_runner_flags,
     names,
     percent,
@@ -137,15 +138,7 @@ def add_node_parser(sub: Any) -> None:
         default=None,
         help="encoder convolution, or several separated by commas (default: gcn)",
     )
-    node.add_argument(
-        "--print-config", action="store_true", help="print the merged configuration and exit"
-    )
-    node.add_argument(
-        "--config",
-        default=None,
-        metavar="FILE",
-        help="YAML (or JSON) file of field: value pairs, applied under the flags",
-    )
+    add_config_file_flags(node, shipped=False)
     add_runner_flags(node)
     node.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     aliases = {"hidden_channels": ("--hidden",)}

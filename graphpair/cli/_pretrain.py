@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Any
 
-from graphpair.cli._common import percent, print_configs
+from graphpair.cli._common import add_config_file_flags, percent, print_configs
 from graphpair.data._io import atomic_write_bytes
 from graphpair.train import GRACEConfig, grace_config, train_grace
 from graphpair.train._config_sources import add_config_flags, blame_file, merge_sources
@@ -75,16 +75,7 @@ def add_pretrain_parser(sub: Any) -> None:
     pretrain.add_argument(
         "--dataset", default=None, help="node-labelled graph with features (default: cora)"
     )
-    pretrain.add_argument(
-        "--print-config", action="store_true", help="print the merged configuration and exit"
-    )
-    pretrain.add_argument(
-        "--config",
-        default=None,
-        metavar="FILE",
-        help="YAML (or JSON) file of field: value pairs, applied over the dataset's shipped "
-        "configuration and under the flags",
-    )
+    add_config_file_flags(pretrain)
     pretrain.add_argument("--output", default=None, help="write the result as one JSON line")
     add_config_flags(pretrain, GRACEConfig, skip=("dataset",))
     pretrain.set_defaults(func=_pretrain, make_configs=_pretrain_configs)

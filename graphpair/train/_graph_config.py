@@ -322,8 +322,8 @@ class GraphConfig(Config):
             raise ConfigError("pooling", "pooling must be 'sum' or 'mean' for GRIT; got 'max'")
         if self.model == "grit" and not self.head_bias:
             raise ConfigError("head_bias", "head_bias must be True for GRIT (its head has biases)")
-        split = get_spec(self.dataset).split
-        if self.folds is not None and fixed_split(split):
+        split = None if self.folds is None else get_spec(self.dataset).split
+        if split is not None and fixed_split(split):
             raise ConfigError(
                 "folds",
                 f"folds must be None for {self.dataset!r}, which has one fixed split "
