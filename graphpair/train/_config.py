@@ -156,7 +156,8 @@ class LinkConfig(Config):
     res: bool = option(False, "residual connections in the encoder [``--res``].", _BOOL)
     jk: bool = option(
         False,
-        "jumping knowledge: the encoder's output is a learned sum of its layers' [``--jk``].",
+        "jumping knowledge: the encoder's output is a learned sum of every layer's output "
+        "[``--jk``].",
         _BOOL,
     )
     input_dropout: float = option(0.0, "encoder dropout on the input features [``xdp``].", _DROPOUT)
