@@ -19,8 +19,9 @@ layer in the head):
 The reported accuracy is the test accuracy after the last epoch: in these fold files the
 validation graphs *are* the test graphs, so selecting an epoch on validation would select on
 test. Before evaluating, both models' BatchNorm statistics are recomputed over the training
-graphs with the final weights (the exact average over the fold's training batches, "precise
-BN"): the running averages collected during training lag behind the weights, and on CSL, whose
+graphs with the final weights (`graphpair.train.precise_batch_norm`, the runner's
+`precise_bn`: the exact average over the fold's training batches, "precise BN"): the
+running averages collected during training lag behind the weights, and on CSL, whose
 ten classes differ only in small return probabilities that BatchNorm amplifies, that lag alone
 cost GRIT up to 60 points of test accuracy (100% of the training graphs right in training mode,
 40% in eval mode, in a trial on fold 0).
@@ -47,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import add_common_arguments, markdown_table, publish, resolve_data_root
 from graphpair.data import load_dataset
 from graphpair.nn import GRIT
+from graphpair.train import precise_batch_norm
 from graphpair.transforms import AddRRWP
 
 WALK_LENGTH = 16
@@ -124,21 +126,6 @@ class GRITModel(torch.nn.Module):
         return out
 
 
-def precise_batch_norm(model: torch.nn.Module, graphs: list[Data]) -> None:
-    """Set every BatchNorm's running statistics to their average over ``graphs`` (batches of
-    16, training mode, no gradient), with the current weights."""
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # cumulative average
-    model.train()
-    with torch.no_grad():
-        for batch in DataLoader(graphs, batch_size=16):  # type: ignore[arg-type]
-            model(batch)
-    for norm in norms:
-        norm.momentum = 0.1
-
-
 def run_fold(
     name: str, graphs: list[Data], fold: dict[str, Tensor], epochs: int, seed: int
 ) -> tuple[float, float, float]:
@@ -160,7 +147,7 @@ def run_fold(
             loss.backward()
             optimizer.step()
     per_epoch = (time.perf_counter() - start) / epochs
-    precise_batch_norm(model, train)
+    precise_batch_norm(model, DataLoader(train, batch_size=16))  # type: ignore[arg-type]
     model.eval()
     with torch.no_grad():
         batch = Batch.from_data_list(test)

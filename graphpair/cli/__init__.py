@@ -47,9 +47,6 @@ import os
 from collections.abc import Sequence
 
 from graphpair._version import __version__
-
-# The progress bars keep their old name here: tests/train/test_progress.py imports it.
-from graphpair.cli._common import Progress as _Progress  # noqa: F401
 from graphpair.cli._datasets import add_datasets_parser
 from graphpair.cli._demo import add_demo_parser
 from graphpair.cli._graph import add_graph_parser

@@ -1,4 +1,6 @@
-"""Training loops and runners.
+"""Training loops and runners. Every model they train is a class of :mod:`graphpair.nn`;
+this package configures, builds (:func:`build_encoder`, :func:`build_predictor`,
+:func:`build_graph_model`), trains, evaluates and records.
 
 - :func:`train_link`: the NCN / NCNC link-prediction runner (``specs/ncn.md`` §3-§4) for a
   :class:`LinkConfig`; :func:`link_config` gives the shipped per-dataset configuration
@@ -11,7 +13,9 @@
 - :func:`train_graph`: the graph-level runner (graph regression / classification, node
   classification on graph sets) for a :class:`GraphConfig`; :func:`graph_config` gives the
   shipped per-dataset configuration (:data:`GRAPH_CONFIGS`); models from
-  :func:`build_graph_model` (:data:`GRAPH_MODELS`); results in :class:`GraphResult`.
+  :func:`build_graph_model` (:data:`GRAPH_MODELS`); results in :class:`GraphResult`;
+  :func:`precise_batch_norm` recomputes BatchNorm statistics from the training graphs
+  before an evaluation (the ``precise_bn`` field).
 - :func:`train_grace`: GRACE contrastive pre-training scored by a :func:`linear_probe`, for a
   :class:`GRACEConfig` (:func:`grace_config`, :data:`GRACE_CONFIGS`).
 - :func:`train_node`: node classification on one graph (``graphpair node``), an encoder and
@@ -21,6 +25,9 @@
   :func:`group_records` groups runs of one configuration (:class:`ReportGroup`), and
   :func:`render_markdown`, :func:`render_csv`, :func:`write_figures` and
   :func:`write_report` make the leaderboard table and figures.
+- Configuration: every ``*Config`` is a frozen dataclass whose fields are declared once
+  (with their documentation and check); the CLI flags and the YAML keys of ``--config``
+  come from the same declarations; :class:`ConfigError` names the field and the value.
 - :func:`deterministic`: torch's deterministic algorithms for a block (the runners'
   ``deterministic`` config field and ``--deterministic`` flag).
 """
@@ -61,6 +68,7 @@ from graphpair.train._link import bce_loss, link_objective, train_link
 from graphpair.train._link_builder import build_encoder, build_predictor
 from graphpair.train._link_eval import evaluate_link
 from graphpair.train._node import NodeConfig, NodeResult, NodeRun, node_config, train_node
+from graphpair.train._precise_bn import precise_batch_norm
 from graphpair.train._report import (
     ReportError,
     ReportGroup,
@@ -134,6 +142,7 @@ __all__ = [
     "link_objective",
     "make_folds",
     "node_config",
+    "precise_batch_norm",
     "read_records",
     "render_csv",
     "render_markdown",

@@ -17,7 +17,7 @@ __all__ = ["ADDED_FIELDS", "config_key"]
 _BOOKKEEPING = frozenset({"runs", "device", "data_root", "cache", "download", "deterministic"})
 #: Fields added after records and checkpoints existed, with the value that means "as before":
 #: left out of the key at that value, so older keys stay valid.
-ADDED_FIELDS: dict[str, Any] = {"edge_list": None}
+ADDED_FIELDS: dict[str, Any] = {"edge_list": None, "precise_bn": False}
 
 
 def config_key(config: Any) -> str:

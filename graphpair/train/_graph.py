@@ -48,6 +48,7 @@ from graphpair.train._graph_task import (
     infer_task,
     task_loss,
 )
+from graphpair.train._precise_bn import precise_batch_norm
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
@@ -275,6 +276,11 @@ def _run(
                 checkpoints.save(seed, state(epoch), fold)
             continue
         tick = time.perf_counter()
+        if config.precise_bn:
+            # The training graphs in order, in training-sized batches (the statistics are a
+            # mean over batches).
+            train_batches = _loader(graphs, split["train"], config.batch_size, None)
+            precise_batch_norm(model, train_batches, device)
         values = {}
         for name, loader in stages.items():
             metric, stage_loss = evaluate_graph(model, loader, task, device)

@@ -263,6 +263,14 @@ class GraphConfig(Config):
         Int(minimum=1, optional=True),
     )
     eval_every: int = option(1, "evaluate every this many epochs (and after the last).", _POSITIVE)
+    precise_bn: bool = option(
+        False,
+        "before every evaluation, set each BatchNorm's statistics to their average over one "
+        "pass of the training graphs with the current weights "
+        "(:func:`~graphpair.train.precise_batch_norm`); the running averages of training lag "
+        "behind the weights, which on CSL decides the score.",
+        _BOOL,
+    )
     patience: int | None = option(
         None,
         "early stopping: end a run after this many evaluations without a strictly better "

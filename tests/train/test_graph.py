@@ -431,3 +431,57 @@ def test_patience_stops_early_and_needs_a_validation_split() -> None:
     with pytest.raises(ConfigError, match="patience needs a validation split") as info:
         train_graph(_tiny_us(patience=1))
     assert info.value.field == "patience"
+
+
+def test_csl_evaluates_with_the_batchnorm_statistics_of_the_training_graphs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 21: with CSL's shipped ``precise_bn`` every evaluation sees BatchNorm statistics
+    recomputed from the training graphs with the current weights, as
+    ``benchmarks/bench_csl.py`` evaluates; the running averages of training (what the runner
+    used before, and what made GRIT score 0.30 instead of 0.90) fail this test."""
+    import copy
+
+    monkeypatch.delenv("GRAPHPAIR_DATA", raising=False)
+    config = graph_config(
+        "CSL", "grit", epochs=2, folds=1, hidden_channels=16, num_layers=2, walk_length=8
+    )
+    assert config.precise_bn  # the shipped CSL configuration
+    training: list[DataLoader] = []
+    real_loader, real_evaluate = graph_module._loader, graph_module.evaluate_graph
+
+    def loader(graphs: GraphSet, index: Tensor, batch_size: int, generator: Any) -> DataLoader:
+        if generator is not None:  # the shuffled training loader
+            training.append(DataLoader(graphs[index], batch_size=batch_size))
+        return real_loader(graphs, index, batch_size, generator)
+
+    checked = []
+
+    def evaluate(model: torch.nn.Module, *args: Any) -> Any:
+        # Oracle (bench_csl.py's recipe): a copy in training mode, statistics reset to a
+        # cumulative average, one pass over the training graphs.
+        reference = copy.deepcopy(model)
+        norms = [m for m in reference.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None
+        reference.train()
+        with torch.no_grad():
+            for batch in training[-1]:
+                reference(batch)
+        used = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+        assert len(used) == len(norms) > 0
+        for mine, theirs in zip(used, norms, strict=True):
+            torch.testing.assert_close(mine.running_mean, theirs.running_mean)
+            torch.testing.assert_close(mine.running_var, theirs.running_var)
+        checked.append(True)
+        return real_evaluate(model, *args)
+
+    monkeypatch.setattr(graph_module, "_loader", loader)
+    monkeypatch.setattr(graph_module, "evaluate_graph", evaluate)
+    precise = train_graph(config)
+    assert len(checked) == 2 * 2  # valid and test, two epochs
+    # The recomputation draws nothing and leaves the training as it was.
+    monkeypatch.setattr(graph_module, "evaluate_graph", real_evaluate)
+    plain = train_graph(config.replace(precise_bn=False))
+    assert [r.loss for r in precise.runs[0].history] == [r.loss for r in plain.runs[0].history]

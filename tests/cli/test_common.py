@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from graphpair.cli import _Progress
+from graphpair.cli._common import Progress
 from graphpair.train import EpochRecord, graph_config, link_config, train_graph, train_link
 
 
@@ -50,7 +50,7 @@ def test_graph_on_step_reports_every_batch() -> None:
 def test_progress_draws_an_epoch_bar_and_a_step_bar(monkeypatch: pytest.MonkeyPatch) -> None:
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
-    progress = _Progress(False, runs=2, epochs=2, metric="acc")
+    progress = Progress(False, runs=2, epochs=2, metric="acc")
     progress.disable = False  # stderr is not a terminal here; draw anyway
     for epoch in (1, 2):
         for step in (1, 2, 3):
