@@ -168,7 +168,7 @@ def build_graph_model(config: GraphConfig, inputs: GraphInputs) -> GraphModel:
     Args:
         config: The run configuration (model, width, depth, norms, readout, ...).
         inputs: The dataset's feature layout and output size
-            (:meth:`GraphInputs.from_data <graphpair.nn.GraphInputs.from_data>`).
+            (``GraphInputs.from_data``, :class:`~graphpair.nn.GraphInputs`).
 
     Example:
         >>> from graphpair.nn import GraphInputs
