@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 from torch import Tensor
+from torch_geometric.data import Batch, Data
 
 
 def global_rng_states() -> tuple[Any, ...]:
@@ -137,3 +138,29 @@ def relabel(perm: Tensor, edge_index: Tensor, x: Tensor | None = None) -> tuple[
     moved = torch.empty_like(rows)
     moved[perm] = rows
     return perm[edge_index], moved
+
+
+def undirected_graph(num_nodes: int, edges: list[tuple[int, int]], **attrs: Any) -> Data:
+    """A graph with both directions of every edge in ``edges`` and the attributes ``attrs``."""
+    pairs = edges + [(v, u) for u, v in edges]
+    edge_index = torch.tensor(pairs, dtype=torch.long).t()
+    return Data(edge_index=edge_index, num_nodes=num_nodes, **attrs)
+
+
+def molecules() -> Batch:
+    """Two small 'molecules': categorical atoms (2 columns) and bonds (1 column), a target."""
+    first = undirected_graph(
+        4,
+        [(0, 1), (1, 2), (2, 3)],
+        x=torch.tensor([[0, 1], [2, 0], [1, 1], [0, 2]]),
+        edge_attr=torch.tensor([1, 2, 1, 1, 2, 1]),
+        y=torch.tensor([0.5]),
+    )
+    second = undirected_graph(
+        3,
+        [(0, 1), (1, 2), (2, 0)],
+        x=torch.tensor([[1, 0], [1, 2], [0, 0]]),
+        edge_attr=torch.tensor([3, 1, 1, 3, 1, 1]),
+        y=torch.tensor([-1.0]),
+    )
+    return Batch.from_data_list([first, second])

@@ -26,11 +26,15 @@ from graphpair.train._fields import (
     Config,
     ConfigError,
     Dataset,
-    Device,
     Int,
     Number,
     Path,
     Probability,
+    cache_option,
+    data_root_option,
+    deterministic_option,
+    device_option,
+    download_option,
     option,
 )
 from graphpair.train._link_tables import (
@@ -287,26 +291,11 @@ class LinkConfig(Config):
         "rule.",
         Bool(optional=True),
     )
-    device: str = option(
-        "cpu",
-        "torch device, ``'cpu'``, ``'cuda[:i]'``, or ``'auto'`` (CUDA when available, else "
-        "CPU; resolved when the config is built).",
-        Device(),
-    )
-    data_root: str | None = option(
-        None, "folder of raw datasets (default ``$GRAPHPAIR_DATA``).", Path(exists="folder")
-    )
-    cache: str | None = option(
-        None, "folder for processed caches (default ``$GRAPHPAIR_CACHE``).", Path()
-    )
-    download: bool = option(True, "fetch missing raw files when online.", _BOOL)
-    deterministic: bool = option(
-        False,
-        "run the whole training inside :func:`graphpair.train.deterministic` (torch's "
-        "deterministic algorithms). Bookkeeping: it does not change the configuration's "
-        "checkpoint or report identity.",
-        _BOOL,
-    )
+    device: str = device_option()
+    data_root: str | None = data_root_option()
+    cache: str | None = cache_option()
+    download: bool = download_option()
+    deterministic: bool = deterministic_option()
     edge_list: str | None = option(
         None,
         "train on your own edge list file instead of a registered dataset "

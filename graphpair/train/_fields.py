@@ -298,6 +298,49 @@ class Dataset(Check):
 # -------------------------------------------------------------------------------- the base
 
 
+# ------------------------------------------------------------------------ shared fields
+# The fields every runner has (where it runs, where its data is): declared here once, each
+# config takes a fresh dataclass field from these.
+
+
+def device_option() -> str:
+    """The ``device`` field."""
+    return option(
+        "cpu",
+        "torch device, ``'cpu'``, ``'cuda[:i]'``, or ``'auto'`` (CUDA when available, else "
+        "CPU; resolved when the config is built).",
+        Device(),
+    )
+
+
+def data_root_option() -> str | None:
+    """The ``data_root`` field."""
+    return option(
+        None, "folder of raw datasets (default ``$GRAPHPAIR_DATA``).", Path(exists="folder")
+    )
+
+
+def cache_option() -> str | None:
+    """The ``cache`` field."""
+    return option(None, "folder for processed caches (default ``$GRAPHPAIR_CACHE``).", Path())
+
+
+def download_option() -> bool:
+    """The ``download`` field."""
+    return option(True, "fetch missing raw files when online.", Bool())
+
+
+def deterministic_option() -> bool:
+    """The ``deterministic`` field."""
+    return option(
+        False,
+        "run the whole training inside :func:`graphpair.train.deterministic` (torch's "
+        "deterministic algorithms). Bookkeeping: it does not change the configuration's "
+        "checkpoint or report identity.",
+        Bool(),
+    )
+
+
 class Config:
     """Base of the run configurations: checks at construction, ``replace``, ``to_dict``,
     ``from_mapping``, and the ``Attributes`` section written from the fields' docs.

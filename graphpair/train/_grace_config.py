@@ -15,11 +15,14 @@ from graphpair.train._fields import (
     Choice,
     Config,
     Dataset,
-    Device,
     Int,
     Number,
-    Path,
     Probability,
+    cache_option,
+    data_root_option,
+    deterministic_option,
+    device_option,
+    download_option,
     option,
 )
 
@@ -72,20 +75,11 @@ class GRACEConfig(Config):
     normalize_features: bool = option(
         True, "row-normalise the features first (GRACE's ``NormalizeFeatures``).", _BOOL
     )
-    device: str = option("cpu", "``'cpu'``, ``'cuda[:i]'`` or ``'auto'``.", Device())
-    data_root: str | None = option(
-        None, "folder of raw datasets (default ``$GRAPHPAIR_DATA``).", Path(exists="folder")
-    )
-    cache: str | None = option(
-        None, "folder for processed caches (default ``$GRAPHPAIR_CACHE``).", Path()
-    )
-    download: bool = option(True, "fetch missing raw files when online.", _BOOL)
-    deterministic: bool = option(
-        False,
-        "run the whole training inside :func:`graphpair.train.deterministic` (torch's "
-        "deterministic algorithms).",
-        _BOOL,
-    )
+    device: str = device_option()
+    data_root: str | None = data_root_option()
+    cache: str | None = cache_option()
+    download: bool = download_option()
+    deterministic: bool = deterministic_option()
 
 
 #: GRACE's published configurations (``config.yaml`` of the authors' repository) by dataset;

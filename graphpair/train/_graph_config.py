@@ -26,11 +26,14 @@ from graphpair.train._fields import (
     Config,
     ConfigError,
     Dataset,
-    Device,
     Int,
     Number,
-    Path,
     Probability,
+    cache_option,
+    data_root_option,
+    deterministic_option,
+    device_option,
+    download_option,
     option,
 )
 from graphpair.train._graph_tables import GRAPH_CONFIGS, GRAPH_MODEL_CONFIGS
@@ -292,25 +295,11 @@ class GraphConfig(Config):
         "``None`` for a dataset with one fixed split.",
         Int(minimum=1, optional=True),
     )
-    device: str = option(
-        "cpu",
-        "torch device, ``'cpu'``, ``'cuda[:i]'``, or ``'auto'`` (CUDA when available).",
-        Device(),
-    )
-    data_root: str | None = option(
-        None, "folder of raw datasets (default ``$GRAPHPAIR_DATA``).", Path(exists="folder")
-    )
-    cache: str | None = option(
-        None, "folder for processed caches (default ``$GRAPHPAIR_CACHE``).", Path()
-    )
-    download: bool = option(True, "fetch missing raw files when online.", _BOOL)
-    deterministic: bool = option(
-        False,
-        "run the whole training inside :func:`graphpair.train.deterministic` (torch's "
-        "deterministic algorithms). Bookkeeping: it does not change the configuration's "
-        "checkpoint or report identity.",
-        _BOOL,
-    )
+    device: str = device_option()
+    data_root: str | None = data_root_option()
+    cache: str | None = cache_option()
+    download: bool = download_option()
+    deterministic: bool = deterministic_option()
 
     def check_together(self) -> None:
         """What GRIT can build, SupCon's pooled representation, and folds only where the

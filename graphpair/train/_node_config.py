@@ -13,11 +13,14 @@ from graphpair.train._fields import (
     Choice,
     Config,
     Dataset,
-    Device,
     Int,
     Number,
-    Path,
     Probability,
+    cache_option,
+    data_root_option,
+    deterministic_option,
+    device_option,
+    download_option,
     option,
 )
 
@@ -67,21 +70,11 @@ class NodeConfig(Config):
         "early stopping on validation accuracy; ``None`` = every epoch.",
         Int(minimum=1, optional=True),
     )
-    device: str = option("cpu", "``'cpu'``, ``'cuda[:i]'`` or ``'auto'``.", Device())
-    data_root: str | None = option(
-        None, "folder of raw datasets (default ``$GRAPHPAIR_DATA``).", Path(exists="folder")
-    )
-    cache: str | None = option(
-        None, "folder for processed caches (default ``$GRAPHPAIR_CACHE``).", Path()
-    )
-    download: bool = option(True, "fetch missing raw files when online.", _BOOL)
-    deterministic: bool = option(
-        False,
-        "run the whole training inside :func:`graphpair.train.deterministic` (torch's "
-        "deterministic algorithms). Bookkeeping: it does not change the configuration's "
-        "checkpoint or report identity.",
-        _BOOL,
-    )
+    device: str = device_option()
+    data_root: str | None = data_root_option()
+    cache: str | None = cache_option()
+    download: bool = download_option()
+    deterministic: bool = deterministic_option()
 
 
 def node_config(dataset: str = "cora", **overrides: Any) -> NodeConfig:

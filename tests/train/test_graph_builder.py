@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
@@ -11,35 +9,11 @@ from graphpair.data._csl import csl_graphs
 from graphpair.nn import GraphInputs, GraphModel
 from graphpair.train import GraphConfig, build_graph_model, graph_config
 from graphpair.train._graph_builder import model_transform, transform_graphs
+from tests.graphs import molecules, undirected_graph
 
 BASELINES = ["gin", "gine", "gcn", "sage"]
 MESSAGE_PASSING = [*BASELINES, "sinc", "sir"]
 ALL = [*MESSAGE_PASSING, "grit"]
-
-
-def _graph(num_nodes: int, edges: list[tuple[int, int]], **attrs: Any) -> Data:
-    pairs = edges + [(v, u) for u, v in edges]
-    edge_index = torch.tensor(pairs, dtype=torch.long).t()
-    return Data(edge_index=edge_index, num_nodes=num_nodes, **attrs)
-
-
-def _molecules() -> Batch:
-    """Two small 'molecules': categorical atoms (2 columns) and bonds (1 column)."""
-    first = _graph(
-        4,
-        [(0, 1), (1, 2), (2, 3)],
-        x=torch.tensor([[0, 1], [2, 0], [1, 1], [0, 2]]),
-        edge_attr=torch.tensor([1, 2, 1, 1, 2, 1]),
-        y=torch.tensor([0.5]),
-    )
-    second = _graph(
-        3,
-        [(0, 1), (1, 2), (2, 0)],
-        x=torch.tensor([[1, 0], [1, 2], [0, 0]]),
-        edge_attr=torch.tensor([3, 1, 1, 3, 1, 1]),
-        y=torch.tensor([-1.0]),
-    )
-    return Batch.from_data_list([first, second])
 
 
 def _inputs(batch: Batch, out: int = 1, node_level: bool = False) -> GraphInputs:
@@ -58,7 +32,7 @@ def _prepared(model: str, graphs: list[Data], cfg: GraphConfig) -> Batch:
 def test_graph_and_node_outputs_have_the_right_shape(model: str) -> None:
     torch.manual_seed(0)
     cfg = GraphConfig(model=model, hidden_channels=8, num_layers=2, heads=2, walk_length=3)
-    batch = _prepared(model, _molecules().to_data_list(), cfg)
+    batch = _prepared(model, molecules().to_data_list(), cfg)
     out = build_graph_model(cfg, _inputs(batch, 3))(batch)
     assert out.shape == (2, 3)
     node = build_graph_model(cfg, _inputs(batch, 2, node_level=True))(batch)
@@ -69,11 +43,11 @@ def test_graph_and_node_outputs_have_the_right_shape(model: str) -> None:
 @pytest.mark.parametrize("model", ALL)
 def test_graph_outputs_ignore_the_node_order(model: str) -> None:
     torch.manual_seed(0)
-    graph = _molecules()[0]
+    graph = molecules()[0]
     cfg = GraphConfig(
         model=model, hidden_channels=8, num_layers=2, pooling="sum", heads=2, walk_length=3
     )
-    net = build_graph_model(cfg, _inputs(_molecules())).eval()
+    net = build_graph_model(cfg, _inputs(molecules())).eval()
     perm = torch.tensor([2, 0, 3, 1])  # new node i is old node perm[i]
     inverse = torch.argsort(perm)
     permuted = Data(
@@ -89,7 +63,7 @@ def test_graph_outputs_ignore_the_node_order(model: str) -> None:
 
 
 def test_gine_reads_edge_features_and_gin_does_not() -> None:
-    batch = _molecules()
+    batch = molecules()
     changed = batch.clone()
     changed.edge_attr = torch.flip(batch.edge_attr, dims=[0])
     for model, sensitive in (("gine", True), ("gin", False)):
@@ -103,7 +77,7 @@ def test_gine_reads_edge_features_and_gin_does_not() -> None:
 
 def test_head_halves_the_width_and_can_drop_the_bias() -> None:
     cfg = GraphConfig(model="gin", hidden_channels=64, head_layers=2, head_bias=False)
-    net = build_graph_model(cfg, _inputs(_molecules()))
+    net = build_graph_model(cfg, _inputs(molecules()))
     assert net.readout is not None
     linears = [m for m in net.readout.head if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(64, 32), (32, 16), (16, 1)]
@@ -122,18 +96,20 @@ def test_unique_signature_networks_have_the_papers_parameter_counts(
     assert sum(p.numel() for p in net.parameters()) == expected
 
 
-def test_a_graph_model_is_a_module_with_one_output_per_graph() -> None:
+def test_a_graph_model_is_a_module_with_one_output_perundirected_graph() -> None:
     cfg = GraphConfig(model="gcn", hidden_channels=4, num_layers=1)
     net = build_graph_model(cfg, GraphInputs(None, 1, None, 0, 1, False))
     assert isinstance(net, GraphModel)
     # A single graph without batch vector and without features.
-    out = net(_graph(3, [(0, 1), (1, 2)]))
+    out = net(undirected_graph(3, [(0, 1), (1, 2)]))
     assert out.shape == (1, 1)
 
 
 def test_negative_categories_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="edge_attr holds integer features.*found -1"):
-        GraphInputs.from_data(_graph(2, [(0, 1)], edge_attr=torch.tensor([0, -1])), 1, False)
+        GraphInputs.from_data(
+            undirected_graph(2, [(0, 1)], edge_attr=torch.tensor([0, -1])), 1, False
+        )
 
 
 def test_grit_on_zinc_is_the_reference_model() -> None:
@@ -158,14 +134,14 @@ def test_grit_on_zinc_is_the_reference_model() -> None:
 def test_grit_reads_edge_features_and_needs_the_rrwp() -> None:
     torch.manual_seed(0)
     cfg = GraphConfig(model="grit", hidden_channels=8, num_layers=1, heads=2, walk_length=3)
-    batch = _prepared("grit", _molecules().to_data_list(), cfg)
+    batch = _prepared("grit", molecules().to_data_list(), cfg)
     net = build_graph_model(cfg, _inputs(batch)).eval()
     changed = batch.clone()
     changed.edge_attr = torch.flip(batch.edge_attr, dims=[0])
     with torch.no_grad():
         assert not torch.equal(net(batch), net(changed))
     with pytest.raises(AttributeError, match="rrwp"):
-        net(_molecules())
+        net(molecules())
 
 
 def test_models_without_a_transform() -> None:
@@ -181,7 +157,7 @@ def test_the_batched_rrwp_equals_the_per_graph_transform(
 
     monkeypatch.setattr(models_module, "_RRWP_CHUNK", 3)  # several chunks, a partial last one
     # Molecules with features, and featureless CSL graphs of 7 nodes (sizes from num_nodes).
-    sets = [_molecules().to_data_list() * 2, csl_graphs(num_nodes=7, skips=(2, 3))[:5]]
+    sets = [molecules().to_data_list() * 2, csl_graphs(num_nodes=7, skips=(2, 3))[:5]]
     cfg = GraphConfig(model="grit", walk_length=4, full_pairs=full_pairs, heads=2)
     transform = model_transform(cfg)
     assert transform is not None

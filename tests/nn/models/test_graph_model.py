@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import torch
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Batch
 from torch_geometric.nn import GCNConv
 
 from graphpair.nn import (
@@ -16,28 +14,7 @@ from graphpair.nn import (
     GraphModel,
     MLPReadout,
 )
-
-
-def _graph(num_nodes: int, edges: list[tuple[int, int]], **attrs: Any) -> Data:
-    pairs = edges + [(v, u) for u, v in edges]
-    edge_index = torch.tensor(pairs, dtype=torch.long).t()
-    return Data(edge_index=edge_index, num_nodes=num_nodes, **attrs)
-
-
-def _molecules() -> Batch:
-    first = _graph(
-        4,
-        [(0, 1), (1, 2), (2, 3)],
-        x=torch.tensor([[0, 1], [2, 0], [1, 1], [0, 2]]),
-        edge_attr=torch.tensor([1, 2, 1, 1, 2, 1]),
-    )
-    second = _graph(
-        3,
-        [(0, 1), (1, 2), (2, 0)],
-        x=torch.tensor([[1, 0], [1, 2], [0, 0]]),
-        edge_attr=torch.tensor([3, 1, 1, 3, 1, 1]),
-    )
-    return Batch.from_data_list([first, second])
+from tests.graphs import molecules, undirected_graph
 
 
 def _inputs(batch: Batch, out: int = 1, node_level: bool = False) -> GraphInputs:
@@ -45,14 +22,14 @@ def _inputs(batch: Batch, out: int = 1, node_level: bool = False) -> GraphInputs
 
 
 def test_inputs_read_the_feature_layout() -> None:
-    inputs = _inputs(_molecules())
+    inputs = _inputs(molecules())
     assert inputs.node_vocab == (3, 3)
     assert inputs.edge_vocab == (4,)
     assert (inputs.node_features, inputs.edge_features) == (0, 0)
-    bare = GraphInputs.from_data(_graph(3, [(0, 1)]), 2, True)
+    bare = GraphInputs.from_data(undirected_graph(3, [(0, 1)]), 2, True)
     assert (bare.node_vocab, bare.node_features, bare.edge_features) == (None, 1, 0)
     floats = GraphInputs.from_data(
-        _graph(2, [(0, 1)], x=torch.randn(2, 5), edge_attr=torch.randn(2, 3)), 1, False
+        undirected_graph(2, [(0, 1)], x=torch.randn(2, 5), edge_attr=torch.randn(2, 3)), 1, False
     )
     assert (floats.node_features, floats.edge_features, floats.edge_vocab) == (5, 3, None)
 
@@ -73,7 +50,7 @@ def _gcn_model(sinc: bool = False) -> GraphModel:
 def test_model_is_encoder_backbone_readout_in_that_order() -> None:
     torch.manual_seed(0)
     model = _gcn_model().eval()
-    batch = _molecules()
+    batch = molecules()
     x = model.node_encoder(batch.x, 7)
     h = model.backbone.stack(x, batch.edge_index)
     expected = model.readout(h, batch.batch, 2)
@@ -119,7 +96,7 @@ def test_a_model_without_readout_has_no_representation() -> None:
         edge_encoder=None,
         readout=None,
     )
-    graph = _graph(3, [(0, 1)])
+    graph = undirected_graph(3, [(0, 1)])
     assert model(graph).shape == (3, 4)
     with pytest.raises(ValueError, match="no readout"):
         model.forward_with_representation(graph)
