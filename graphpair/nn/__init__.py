@@ -9,7 +9,8 @@
   the models of ``graphpair graph``: :class:`GraphModel` with :class:`FeatureEncoder` inputs,
   a :class:`ConvBackbone` (:class:`ConvStack` or :class:`SINC`) or :class:`GRITBackbone`, and
   an :class:`MLPReadout`.
-- :class:`LinkModel`: an encoder and a link predictor as one module.
+- :class:`LinkModel`: an encoder and a link predictor as one module; :class:`NodeClassifier`:
+  an encoder and a head (``graphpair node``).
 - GRIT: :class:`GRITConv`, :class:`GRITBlock`, :class:`GRIT` (graph- or node-level), the RRWP
   encoders, :class:`GRITPairPredictor` (a link head on GRIT's pair states) and
   :class:`GRITLinkEncoder` (GRIT as a link encoder over a masked CSR, for that head).
@@ -46,6 +47,7 @@ from graphpair.nn.models import (
     GRITBlock,
     GRITPairs,
     MLPReadout,
+    NodeClassifier,
 )
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "NCNCPredictor",
     "NCNDiffPredictor",
     "NCNPredictor",
+    "NodeClassifier",
     "RRWPNodeEncoder",
     "RRWPPairEncoder",
     "SINCConv",

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphpair.data import load_dataset
-from graphpair.nn import MPNNEncoder
+from graphpair.nn import MPNNEncoder, NodeClassifier
 from graphpair.train._callbacks import EpochCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
@@ -185,8 +185,8 @@ def _node_run(
         conv=config.conv,
         dropout=config.dropout,
     )
-    head = torch.nn.Linear(config.hidden_channels, num_classes)
-    model = torch.nn.Sequential(encoder, head).to(device)
+    model = NodeClassifier(encoder, torch.nn.Linear(config.hidden_channels, num_classes))
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     stopping = EarlyStopping(config.patience)
     history: list[EpochRecord] = []
@@ -214,7 +214,7 @@ def _node_run(
         model.train()
         step = time.perf_counter()
         optimizer.zero_grad()
-        logits = head(encoder(x, edge_index))
+        logits = model(x, edge_index)
         loss = F.cross_entropy(logits[train], y[train])
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
@@ -226,7 +226,7 @@ def _node_run(
         step = time.perf_counter()
         model.eval()
         with torch.no_grad():
-            logits = head(encoder(x, edge_index))
+            logits = model(x, edge_index)
         record = EpochRecord(
             epoch,
             float(loss.detach()),

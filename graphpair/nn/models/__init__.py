@@ -8,11 +8,13 @@
   encoders, a backbone, a readout) over a :class:`ConvBackbone` (a :class:`ConvStack` of PyG
   convolutions, or :class:`SINC`) or a :class:`GRITBackbone`, with an :class:`MLPReadout`;
   :class:`GraphInputs` describes a dataset's feature layout.
+- :class:`NodeClassifier`: a node encoder and a head, the model of ``graphpair node``.
 """
 
 from graphpair.nn.models._conv_stack import RESIDUALS, ConvStack
 from graphpair.nn.models._graph_model import ConvBackbone, GraphInputs, GraphModel, GRITBackbone
 from graphpair.nn.models._grit import GRIT, GRIT_NORMS, GRIT_POOLS, GRITBlock, GRITPairs
+from graphpair.nn.models._node_classifier import NodeClassifier
 from graphpair.nn.models._readout import READOUT_POOLS, MLPReadout
 from graphpair.nn.models._sinc import SINC
 
@@ -31,4 +33,5 @@ __all__ = [
     "GraphInputs",
     "GraphModel",
     "MLPReadout",
+    "NodeClassifier",
 ]

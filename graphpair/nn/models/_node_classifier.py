@@ -1,0 +1,67 @@
+"""Node classification on one graph: a node encoder followed by a linear head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["NodeClassifier"]
+
+
+class NodeClassifier(torch.nn.Module):
+    r"""A node encoder followed by a head: the model of ``graphpair node``.
+
+    .. math::
+        \hat y_v = \mathrm{head}\big(\mathrm{encoder}(X, A)_v\big)
+
+    Args:
+        encoder: Called as ``encoder(x, edge_index)`` -> ``[N, D]``
+            (:class:`~graphpair.nn.MPNNEncoder`, or a PyG model).
+        head: Maps ``[N, D]`` to class logits ``[N, C]`` (the runner's is a ``Linear``).
+
+    Shapes:
+        - x: ``[N, F]``; edge_index: ``[2, E]``
+        - output: ``[N, C]``
+
+    Example:
+        >>> from graphpair.nn import MPNNEncoder
+        >>> model = NodeClassifier(MPNNEncoder(3, 8, conv="gcn"), torch.nn.Linear(8, 4))
+        >>> edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> model(torch.randn(3, 3), edge_index).shape
+        torch.Size([3, 4])
+    """
+
+    def __init__(self, encoder: torch.nn.Module, head: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def reset_parameters(self) -> None:
+        """Reset the encoder and the head."""
+        for module in (self.encoder, self.head):
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset):
+                reset()
+
+    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
+        """Class logits ``[N, C]`` of every node."""
+        out: Tensor = self.head(self.encoder(x, edge_index))
+        return out
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        # The node runner's model was torch.nn.Sequential(encoder, head) ("0.", "1."); its
+        # checkpoints still load.
+        for index, name in ((0, "encoder"), (1, "head")):
+            old = f"{prefix}{index}."
+            for key in [k for k in state_dict if k.startswith(old)]:
+                state_dict[f"{prefix}{name}.{key[len(old) :]}"] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
