@@ -51,6 +51,11 @@ __all__ = [
     "Number",
     "Path",
     "Probability",
+    "cache_option",
+    "data_root_option",
+    "deterministic_option",
+    "device_option",
+    "download_option",
     "field_help",
     "option",
 ]
