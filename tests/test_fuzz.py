@@ -18,6 +18,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import GCNConv
 
 import graphpair.nn.conv
 import graphpair.nn.encoders
@@ -26,16 +28,26 @@ import graphpair.nn.models
 import graphpair.ops
 import graphpair.transforms
 from graphpair.nn.conv import GRITConv, SINCConv, SIRConv, pair_layout, signed_sqrt
-from graphpair.nn.encoders import CONVS, GRACEEncoder, MPNNEncoder
+from graphpair.nn.encoders import CONVS, FeatureEncoder, GRACEEncoder, MPNNEncoder
 from graphpair.nn.link import (
     GAEPredictor,
     GRITLinkEncoder,
     GRITPairPredictor,
+    LinkModel,
     NCNCPredictor,
     NCNDiffPredictor,
     NCNPredictor,
 )
-from graphpair.nn.models import GRIT, SINC
+from graphpair.nn.models import (
+    GRIT,
+    SINC,
+    ConvBackbone,
+    ConvStack,
+    GraphModel,
+    GRITBackbone,
+    MLPReadout,
+    NodeClassifier,
+)
 from graphpair.ops import (
     CSR,
     REDUCTIONS,
@@ -508,6 +520,100 @@ def test_grit_link_head_is_finite_symmetric_and_invariant_to_relabelling(
 
 #: Where each public callable of the fuzzed packages is driven by hypothesis (in this file
 #: unless a path says otherwise); the test below keeps the list complete.
+
+
+def _runner_model(kind: str) -> torch.nn.Module:
+    """The models the runners build, made from graphpair.nn's public classes."""
+    torch.manual_seed(0)
+    atoms = FeatureEncoder(8, vocab=(3, 2), in_channels=0)
+    if kind == "node":
+        return NodeClassifier(MPNNEncoder(4, 8, conv="gcn"), torch.nn.Linear(8, 3)).eval()
+    if kind == "grit":
+        grit = GRIT(None, 8, 3, num_layers=1, heads=2, walk_length=3, pool="mean")
+        bonds = FeatureEncoder(8, vocab=None, in_channels=0)  # one learned vector per edge
+        return GraphModel(
+            GRITBackbone(grit), node_encoder=atoms, edge_encoder=bonds, readout=None
+        ).eval()
+    if kind == "sinc":
+        stack: torch.nn.Module = SINC(8, 8, None, 2, input_lin=False, norm="layer")
+    else:
+        convs: list[torch.nn.Module] = [GCNConv(8, 8), GCNConv(8, 8)]
+        stack = ConvStack(convs, [8, 8, 8], norm="layer", residual="identity")
+    readout = MLPReadout(8, 3, pooling="sum", head_layers=1)
+    return GraphModel(
+        ConvBackbone(stack), node_encoder=atoms, edge_encoder=None, readout=readout
+    ).eval()
+
+
+@FUZZ_HEAVY
+@given(
+    data=st.data(),
+    graph=graphs(max_nodes=7, max_edges=16, min_nodes=0),
+    kind=st.sampled_from(["stack", "sinc", "grit", "node"]),
+)
+def test_runner_models_are_finite_and_invariant_to_relabelling(
+    data: st.DataObject, graph: tuple[Tensor, int], kind: str
+) -> None:
+    """GraphModel (ConvStack, SINC or GRIT backbone, FeatureEncoder inputs, MLPReadout) gives
+    one graph's output independent of the node order; NodeClassifier is equivariant."""
+    edge_index, num_nodes = graph
+    model = _runner_model(kind)
+    perm = data.draw(permutations(num_nodes))
+    if kind == "node":
+        x = data.draw(features(num_nodes, 4))
+        moved_edges, moved_x = relabel(perm, edge_index, x)
+        with torch.no_grad():
+            out = model(x, edge_index)
+            assert out.shape == (num_nodes, 3)
+            assert _finite(out)
+            _close(model(moved_x, moved_edges)[perm], out)
+        return
+    columns = [
+        data.draw(st.lists(st.integers(0, top), min_size=num_nodes, max_size=num_nodes))
+        for top in (2, 1)
+    ]
+    atoms = torch.tensor(columns, dtype=torch.long).view(2, num_nodes).t()  # [N, 2]
+    moved_edges, moved_atoms = relabel(perm, edge_index, atoms)
+    graphs_ = [
+        Data(x=atoms, edge_index=edge_index, num_nodes=num_nodes),
+        Data(x=moved_atoms, edge_index=moved_edges, num_nodes=num_nodes),
+    ]
+    if kind == "grit":
+        graphs_ = [AddRRWP(3)(g) for g in graphs_]
+    with torch.no_grad():
+        out, again = (model(Batch.from_data_list([g])) for g in graphs_)
+    assert out.shape == (1, 3)
+    assert _finite(out)
+    _close(again, out)
+
+
+@FUZZ
+@given(
+    data=st.data(),
+    graph=graphs(max_nodes=10, max_edges=30, min_nodes=0),
+    kind=st.sampled_from(PREDICTORS),
+)
+def test_link_model_scores_as_its_parts_and_is_invariant_to_relabelling(
+    data: st.DataObject, graph: tuple[Tensor, int], kind: str
+) -> None:
+    edge_index, num_nodes = graph
+    torch.manual_seed(0)
+    model = LinkModel(MPNNEncoder(4, 6, conv="gcn"), _predictor(kind)).eval()
+    x = data.draw(features(num_nodes, 4))
+    pos, neg = data.draw(node_pairs(num_nodes)), data.draw(node_pairs(num_nodes))
+    adj = CSR.from_edge_index(edge_index, num_nodes)
+    with torch.no_grad():
+        pos_out, neg_out = model(x, adj, pos, neg)
+        h = model.encoder(x, adj)
+        _close(pos_out, model.predictor(h, adj, pos))
+        _close(neg_out, model.predictor(h, adj, neg))
+        assert _finite(pos_out, neg_out)
+        perm = data.draw(permutations(num_nodes))
+        moved_edges, moved_x = relabel(perm, edge_index, x)
+        moved = CSR.from_edge_index(moved_edges, num_nodes)
+        _close(model(moved_x, moved, perm[pos], perm[neg])[0], pos_out)
+
+
 FUZZED = {
     "graphpair.ops": {
         "CSR": "tests/ops/test_csr.py::test_has_edge_and_find_edges_match_sets",
@@ -528,6 +634,7 @@ FUZZED = {
         "signed_sqrt": "test_signed_sqrt_is_finite_odd_and_inverts_the_signed_square",
     },
     "graphpair.nn.link": {
+        "LinkModel": "test_link_model_scores_as_its_parts_and_is_invariant_to_relabelling",
         "GAEPredictor": "test_link_predictors_are_finite_symmetric_and_invariant_to_relabelling",
         "NCNPredictor": "test_link_predictors_are_finite_symmetric_and_invariant_to_relabelling",
         "NCNCPredictor": "test_link_predictors_are_finite_symmetric_and_invariant_to_relabelling",
@@ -551,10 +658,16 @@ FUZZED = {
     "graphpair.nn.encoders": {
         "MPNNEncoder": "test_mpnn_encoder_is_finite_and_permutation_equivariant",
         "GRACEEncoder": "test_grace_encoder_is_finite_and_permutation_equivariant",
+        "FeatureEncoder": "test_runner_models_are_finite_and_invariant_to_relabelling",
     },
     "graphpair.nn.models": {
         "SINC": "test_graph_models_are_finite_and_invariant_to_relabelling",
         "GRIT": "test_graph_models_are_finite_and_invariant_to_relabelling",
+        **dict.fromkeys(
+            ["ConvBackbone", "ConvStack", "GRITBackbone", "GraphModel", "MLPReadout"],
+            "test_runner_models_are_finite_and_invariant_to_relabelling",
+        ),
+        "NodeClassifier": "test_runner_models_are_finite_and_invariant_to_relabelling",
     },
 }
 
@@ -581,7 +694,8 @@ NOT_FUZZED = {
         "pure_propagate",
         "drop_feature",
     },
-    "graphpair.nn.models": {"GRITBlock", "GRITPairs"},
+    # GraphInputs describes a dataset's layout (a dataclass, no graph input).
+    "graphpair.nn.models": {"GRITBlock", "GRITPairs", "GraphInputs"},
 }
 
 MODULES = {

@@ -72,9 +72,9 @@ class FeatureEncoder(torch.nn.Module):
                 + " features"
             )
         if self.lin is not None:
-            projected: Tensor = self.lin(value.float().view(count, -1))
+            projected: Tensor = self.lin(value.float().view(count, self.in_channels))
             return projected
-        columns = value.view(count, -1)  # [M, C]
+        columns = value.view(count, len(self.tables))  # [M, C]
         out: Tensor = self.tables[0](columns[:, 0])
         for i in range(1, columns.size(1)):
             out = out + self.tables[i](columns[:, i])

@@ -67,7 +67,7 @@ def _layout(name: str, value: Tensor | None) -> tuple[tuple[int, ...] | None, in
         return None, 0
     if value.is_floating_point():
         return None, 1 if value.dim() == 1 else int(value.size(1))
-    columns = value.view(value.size(0), -1)  # [N, C]
+    columns = value.view(value.size(0), 1) if value.dim() == 1 else value  # [N, C]
     if columns.numel() and int(columns.min()) < 0:
         raise ValueError(
             f"{name} holds integer features, read as categories, which must be >= 0; found "
@@ -244,8 +244,8 @@ class GraphModel(torch.nn.Module):
             x = self.node_encoder(x, num_nodes)
         elif x is None:
             x = torch.ones(num_nodes, 1, device=data.edge_index.device)
-        elif x.is_floating_point():
-            x = x.view(num_nodes, -1)
+        elif x.is_floating_point() and x.dim() == 1:
+            x = x.view(num_nodes, 1)
         edge_attr = None
         if self.edge_encoder is not None:
             edge_attr = self.edge_encoder(
