@@ -53,6 +53,7 @@ EXEMPT = {
     "graphpair.losses.NoPairsWarning",
     "graphpair.train.CheckpointError",
     "graphpair.train.ConfigError",
+    "graphpair.train.ModelFileError",
     "graphpair.train.ReportError",
     # typing.Protocol callback types: their docstring says what the callback receives
     "graphpair.train.EpochCallback",

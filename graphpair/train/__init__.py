@@ -28,10 +28,15 @@ this package configures, builds (:func:`build_encoder`, :func:`build_predictor`,
 - Configuration: every ``*Config`` is a frozen dataclass whose fields are declared once
   (with their documentation and check); the CLI flags and the YAML keys of ``--config``
   come from the same declarations; :class:`ConfigError` names the field and the value.
+- Saved models: ``save_model=`` on a runner writes the model of each run's selected epoch
+  (tensors only, with a JSON manifest); :func:`load_model` reads it back as a
+  :class:`SavedLinkModel` (``score``, ``embed``, ``recommend``); :class:`ModelFileError`
+  names an unusable folder.
 - :func:`deterministic`: torch's deterministic algorithms for a block (the runners'
   ``deterministic`` config field and ``--deterministic`` flag).
 """
 
+from graphpair.train._artifact import ModelFileError
 from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import CheckpointError, RunCheckpoints, config_key
 from graphpair.train._config import (
@@ -88,6 +93,8 @@ from graphpair.train._results import (
     Selection,
     select_best,
 )
+from graphpair.train._saved import load_model
+from graphpair.train._saved_link import Recommendations, SavedLinkModel
 
 __all__ = [
     "GRACE_CONFIGS",
@@ -115,14 +122,17 @@ __all__ = [
     "LinkConfig",
     "LinkResult",
     "MetricSummary",
+    "ModelFileError",
     "NodeConfig",
     "NodeResult",
     "NodeRun",
+    "Recommendations",
     "ReportError",
     "ReportGroup",
     "RunCallback",
     "RunCheckpoints",
     "RunResult",
+    "SavedLinkModel",
     "Selection",
     "StepCallback",
     "bce_loss",
@@ -140,6 +150,7 @@ __all__ = [
     "linear_probe",
     "link_config",
     "link_objective",
+    "load_model",
     "make_folds",
     "node_config",
     "precise_batch_norm",

@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,6 +40,13 @@ from graphpair.data import (
 from graphpair.losses import link_info_nce, pairwise_ranking
 from graphpair.nn import GRITLinkEncoder, LinkModel
 from graphpair.ops import CSR
+from graphpair.train._artifact import (
+    BestState,
+    check_output_folder,
+    graph_fingerprint,
+    run_folder,
+    write_model,
+)
 from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
@@ -236,12 +244,16 @@ def _run(
     checkpoints: RunCheckpoints | None = None,
     shard: Shard = Shard(),
     on_step: StepCallback | None = None,
+    save_to: Path | None = None,
 ) -> RunResult:
     start = time.perf_counter()
     saved = checkpoints.load(seed) if checkpoints is not None else None
     if saved is not None and saved.get("result") is not None:
         log.info("run %d seed %d: finished in a checkpoint, not repeated", run_index, seed)
-        return RunResult.from_state(saved["result"])
+        finished = RunResult.from_state(saved["result"])
+        if save_to is not None and shard.rank == 0:
+            _save_finished(save_to, config, data, split, finished, saved.get("best"))
+        return finished
     device = torch.device(config.device)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -276,6 +288,8 @@ def _run(
 
     history: list[EpochRecord] = []
     stopping = EarlyStopping(config.patience)
+    # The model of the selected epoch of config.metric, kept for save_to (and checkpointed).
+    best = BestState(higher_is_better=True, enabled=save_to is not None and shard.rank == 0)
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue where the checkpoint left off, random states included
         history, first_epoch, earlier_seconds = restore_run(
@@ -287,6 +301,7 @@ def _run(
         )
         for record in history:
             stopping.update(record.valid[config.metric])
+        best.load(saved.get("best"))
         log.info("run %d seed %d: resumed after epoch %d", run_index, seed, first_epoch - 1)
 
     def state(epoch: int) -> dict[str, Any]:
@@ -298,6 +313,7 @@ def _run(
             device=device,
             history=history,
             seconds=earlier_seconds + time.perf_counter() - start,
+            **({"best": best.state()} if best.enabled else {}),
         )
 
     step: torch.nn.Module = LinkModel(encoder, predictor)
@@ -348,6 +364,7 @@ def _run(
         )
         if on_epoch is not None:
             on_epoch(run_index, record)
+        best.consider(epoch, valid[config.metric], {"encoder": encoder, "predictor": predictor})
         stop = stopping.update(valid[config.metric])
         if checkpoints is not None:
             checkpoints.save(seed, state(epoch))
@@ -361,9 +378,81 @@ def _run(
         num_parameters=num_parameters,
         seconds=earlier_seconds + time.perf_counter() - start,
     )
+    if best.enabled and save_to is not None:
+        _save_link_model(save_to, config, data, train_graph, split.num_nodes, best, result)
     if checkpoints is not None:  # finished: a resume returns this result, trains nothing
-        checkpoints.save(seed, {"epoch": history[-1].epoch, "result": result.to_state()})
+        done = {"epoch": history[-1].epoch, "result": result.to_state()}
+        if best.enabled:
+            done["best"] = best.state()
+        checkpoints.save(seed, done)
     return result
+
+
+def _save_finished(
+    root: Path,
+    config: LinkConfig,
+    data: object,
+    split: LinkSplit,
+    result: RunResult,
+    best_state: dict[str, Any] | None,
+) -> None:
+    """``--save-model`` for a run that finished in a checkpoint: its model folder exists, or
+    the checkpoint kept the selected model; otherwise that model is gone."""
+    if (run_folder(root, result.seed) / "manifest.json").is_file():
+        return
+    if best_state is None:
+        raise ConfigError(
+            "save_model",
+            f"run seed {result.seed} finished in a checkpoint written without save_model, so "
+            "its selected model was not kept; resume into a new checkpoint_dir to retrain it",
+        )
+    best = BestState(higher_is_better=True)
+    best.load(best_state)
+    train_graph = split.edge_index("train")
+    _save_link_model(root, config, data, train_graph, split.num_nodes, best, result)
+
+
+def _save_link_model(
+    root: Path,
+    config: LinkConfig,
+    data: object,
+    train_graph: Tensor,
+    num_nodes: int,
+    best: BestState,
+    result: RunResult,
+) -> None:
+    """Write the selected epoch's model of a finished run into ``root/run-<seed>``, with the
+    training graph it scores on."""
+    x = getattr(data, "x", None)
+    if x is not None and x.is_sparse:
+        x = x.to_dense()
+    _, in_channels, num_embeddings = node_input(config, data)
+    adj = CSR.from_edge_index(train_graph, num_nodes)
+    selected = result.best[config.metric]
+    node_ids = getattr(data, "node_ids", None)
+    write_model(
+        run_folder(root, result.seed),
+        kind="link",
+        config=config.to_dict(),
+        config_class=type(config).__name__,
+        weights=best.weights,
+        metrics={
+            "seed": result.seed,
+            "metric": config.metric,
+            "epoch": selected.epoch,
+            "valid": selected.valid,
+            "test": selected.test,
+            "selected": {name: dataclasses.asdict(choice) for name, choice in result.best.items()},
+        },
+        build={"in_channels": in_channels, "num_embeddings": num_embeddings},
+        graph={
+            "edge_index": train_graph,
+            "num_nodes": num_nodes,
+            **({} if x is None else {"x": x}),
+            **({} if node_ids is None else {"node_ids": list(node_ids)}),
+        },
+        graph_print=graph_fingerprint(adj, x),
+    )
 
 
 def _evaluate_once(
@@ -412,6 +501,7 @@ def train_link(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
     on_step: StepCallback | None = None,
+    save_model: str | os.PathLike[str] | None = None,
 ) -> LinkResult:
     """Train and evaluate ``config.runs`` independent runs of a link predictor.
 
@@ -435,11 +525,16 @@ def train_link(
             its saved model, optimizer and random states, so on CPU the result equals an
             uninterrupted run's. Without ``resume``, existing checkpoints of the same
             configuration are an error.
+        save_model: write the model of every run's selected epoch (on ``config.metric``)
+            into ``save_model/run-<seed>``: weights (tensors only), the training graph and a
+            JSON manifest; :func:`graphpair.load_model` reads it back to score pairs and
+            recommend links. Checked before any work.
 
     Returns:
         A :class:`LinkResult`; ``result.summary()`` is the paper-style mean ± std ×100.
 
     Raises:
+        ValueError: ``save_model`` is a file.
         ConfigError: the device is unavailable, or the data do not fit the config (e.g.
             ``batch_size`` larger than the training set, ``'mrr'`` with shared negatives), or
             ``checkpoint_dir`` holds checkpoints of this configuration without ``resume``.
@@ -474,6 +569,7 @@ def train_link(
         raise ConfigError(
             "checkpoint_dir", "checkpoints are not supported with several processes yet"
         )
+    check_output_folder("save_model", save_model)
     checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     if config.edge_list is not None:
@@ -487,7 +583,16 @@ def train_link(
     for run_index, (seed, split) in enumerate(_splits(config, dataset)):
         _check_split(config, split)
         result = _run(
-            config, dataset.data, split, seed, run_index, on_epoch, checkpoints, shard, on_step
+            config,
+            dataset.data,
+            split,
+            seed,
+            run_index,
+            on_epoch,
+            checkpoints,
+            shard,
+            on_step,
+            None if save_model is None else Path(save_model),
         )
         runs.append(result)
         if on_run is not None:
