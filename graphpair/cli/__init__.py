@@ -34,6 +34,11 @@ Subcommands:
     over seeds), and with ``--output-dir`` markdown, CSV and PNG figures
     (``graphpair report runs/*.jsonl --output-dir report/``).
 
+``predict``, ``recommend``
+    Apply a model saved with ``--save-model``: score the pairs of a file
+    (``graphpair predict DIR/run-0 --pairs pairs.csv``), or list the top-K likely new links of
+    nodes (``graphpair recommend DIR/run-0 --nodes Valjean,Javert --k 5``), as CSV.
+
 ``datasets``
     The dataset registry: task, headline metric, split protocol, size, and whether the raw
     files are under the data root (``graphpair datasets --task link --data-root DIR``), as
@@ -52,6 +57,7 @@ from graphpair.cli._demo import add_demo_parser
 from graphpair.cli._graph import add_graph_parser
 from graphpair.cli._link import add_link_parser
 from graphpair.cli._node import add_node_parser
+from graphpair.cli._predict import add_predict_parser, add_recommend_parser
 from graphpair.cli._pretrain import add_pretrain_parser
 from graphpair.cli._report import add_report_parser
 from graphpair.train import CheckpointError, ConfigError, ReportError
@@ -74,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_node_parser(sub)
     add_datasets_parser(sub)
     add_report_parser(sub)
+    add_predict_parser(sub)
+    add_recommend_parser(sub)
     return parser
 
 
@@ -128,6 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if not had_group:
                 _close_process_group(finished)
+    if args.command in ("predict", "recommend"):
+        try:
+            return int(args.func(args))
+        except ValueError as err:  # bad model folders, pairs files, nodes, K (all named)
+            parser.error(f"{args.command}: {err}")
     if args.command == "report":
         try:
             return int(args.func(args))

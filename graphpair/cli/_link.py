@@ -8,6 +8,7 @@ import functools
 import io
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from graphpair.cli._common import (
@@ -156,6 +157,7 @@ def _link(args: argparse.Namespace) -> int:
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
                 on_step=None if progress.disable else progress.step,
+                save_model=_model_folder(args.save_model, cfg, len(configs)),
             )
         finally:
             progress.close()
@@ -164,6 +166,14 @@ def _link(args: argparse.Namespace) -> int:
     print(_link_table(results), file=out)
     write_summary(args.output, results, say)
     return 0
+
+
+def _model_folder(root: str | None, cfg: LinkConfig, count: int) -> Path | None:
+    """``--save-model`` of one configuration: the folder itself, or a subfolder per predictor
+    when several are trained."""
+    if root is None:
+        return None
+    return Path(root) if count == 1 else Path(root) / cfg.predictor
 
 
 def add_link_parser(sub: Any) -> None:
@@ -188,6 +198,14 @@ def add_link_parser(sub: Any) -> None:
     )
     add_config_file_flags(link)
     add_runner_flags(link)
+    link.add_argument(
+        "--save-model",
+        default=None,
+        metavar="DIR",
+        help="save the model of every run's selected epoch into DIR/run-<seed> (a subfolder "
+        "per predictor when several): tensors, the training graph and a JSON manifest, for "
+        "'graphpair predict' / 'recommend' and graphpair.load_model",
+    )
     link.add_argument(
         "--quiet",
         action="store_true",

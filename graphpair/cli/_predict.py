@@ -1,0 +1,182 @@
+"""``graphpair predict`` and ``graphpair recommend``: apply a model saved with
+``--save-model``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from graphpair.data._io import atomic_write_bytes
+from graphpair.train import ModelFileError, SavedLinkModel, load_model
+
+__all__ = ["add_predict_parser", "add_recommend_parser", "read_pairs"]
+
+
+def _node(text: str, model: SavedLinkModel) -> Hashable:
+    """A node as written in a file or on the command line: a name of an edge-list graph, or
+    an index."""
+    if model.node_ids is not None:
+        if text in model.node_ids:
+            return text
+        try:  # integer ids of an edge list are stored as ints
+            number = int(text)
+        except ValueError:
+            return text
+        return number if number in model.node_ids else text
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def read_pairs(path: str, model: SavedLinkModel, *, header: bool) -> tuple[list[Any], torch.Tensor]:
+    """``(the pairs as written, their indices [2, P])`` from a CSV or TSV file of two columns
+    (source, target), node names or indices.
+
+    Raises:
+        ValueError: the file is unreadable, a line has other than two columns, or names a node
+            that is not in the graph (the file and the line are named).
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"--pairs: cannot read {path!r} as text: {err}") from None
+    delimiter = "\t" if "\t" in text.split("\n", 1)[0] else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    written, index = [], []
+    for number, row in enumerate(rows, 1):
+        if header and number == 1:
+            continue
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != 2:
+            raise ValueError(
+                f"--pairs: {path!r} line {number} has {len(row)} columns; expected 2 "
+                f"(source, target): {row!r}"
+            )
+        pair = [_node(cell.strip(), model) for cell in row]
+        try:
+            index.append(model.node_index(pair).tolist())
+        except ValueError as err:
+            hint = " (is it a header? pass --header)" if number == 1 else ""
+            raise ValueError(f"--pairs: {path!r} line {number}: {err}{hint}") from None
+        written.append(pair)
+    pairs = torch.tensor(index, dtype=torch.long).view(-1, 2).t()
+    return written, pairs
+
+
+def _write(rows: list[list[Any]], columns: list[str], output: str | None) -> None:
+    """CSV to ``output`` (atomically) or to stdout."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    if output is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        atomic_write_bytes(output, buffer.getvalue().encode())
+
+
+def _load_link(folder: str) -> SavedLinkModel:
+    model = load_model(folder)
+    if not isinstance(model, SavedLinkModel):
+        raise ModelFileError(f"{folder!r} holds a {model.manifest['kind']} model; expected link")
+    return model
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model = _load_link(args.model)
+    if args.pairs is None:
+        raise ValueError("--pairs: a file of (source, target) pairs is needed for a link model")
+    written, pairs = read_pairs(args.pairs, model, header=args.header)
+    scores = model.score(pairs, batch_size=args.batch_size).tolist()
+    rows = [
+        [source, target, f"{score:.6g}"]
+        for (source, target), score in zip(written, scores, strict=True)
+    ]
+    _write(rows, ["source", "target", "score"], args.output)
+    return 0
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise ValueError(f"--k: the number of suggestions per node must be >= 1; got {args.k}")
+    model = _load_link(args.model)
+    nodes = [_node(part.strip(), model) for part in args.nodes.split(",") if part.strip()]
+    if not nodes:
+        raise ValueError(
+            f"--nodes: expected node names or indices separated by commas; got {args.nodes!r}"
+        )
+    found = model.recommend(
+        nodes, args.k, exclude_known=args.exclude_known, batch_size=args.batch_size
+    )
+    name = (lambda i: model.node_ids[i]) if model.node_ids is not None else (lambda i: i)
+    rows = []
+    for query, targets, scores in zip(
+        nodes, found.target.tolist(), found.score.tolist(), strict=True
+    ):
+        for rank, (target, score) in enumerate(zip(targets, scores, strict=True), 1):
+            if target >= 0:
+                rows.append([query, rank, name(target), f"{score:.6g}"])
+    _write(rows, ["node", "rank", "target", "score"], args.output)
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a model folder written by --save-model (DIR/run-<seed>)")
+    parser.add_argument(
+        "--output", default=None, help="write the CSV here (atomically) instead of to stdout"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="pairs scored at a time (default: the run's test_batch_size)",
+    )
+
+
+def add_predict_parser(sub: Any) -> None:
+    """The ``predict`` subcommand."""
+    predict = sub.add_parser(
+        "predict",
+        help="score node pairs with a saved link model",
+        description="Score the pairs of a CSV or TSV file (two columns: source, target; node "
+        "names of an edge-list graph or node indices) with a model saved by 'graphpair link "
+        "--save-model DIR' and write source,target,score (the model's link probability) as CSV.",
+    )
+    _common(predict)
+    predict.add_argument("--pairs", default=None, help="CSV/TSV file of source,target pairs")
+    predict.add_argument(
+        "--header", action="store_true", help="the pairs file starts with a header line to skip"
+    )
+    predict.set_defaults(func=_predict)
+
+
+def add_recommend_parser(sub: Any) -> None:
+    """The ``recommend`` subcommand."""
+    recommend = sub.add_parser(
+        "recommend",
+        help="the top-K likely new links of nodes, with a saved link model",
+        description="For each node, the K non-neighbours the saved model scores highest "
+        "(candidates: every node on graphs up to 4,096 nodes, else the nodes within two hops), "
+        "as CSV rows node,rank,target,score.",
+    )
+    _common(recommend)
+    recommend.add_argument(
+        "--nodes", required=True, help="node names or indices, separated by commas"
+    )
+    recommend.add_argument("--k", type=int, default=10, help="suggestions per node (default 10)")
+    recommend.add_argument(
+        "--exclude-known",
+        default=True,
+        action=argparse.BooleanOptionalAction,
+        help="leave out the node's current neighbours (default: yes)",
+    )
+    recommend.set_defaults(func=_recommend)

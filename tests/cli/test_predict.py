@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from graphpair import load_model
+from graphpair.cli import main
+from graphpair.train import link_config, train_link
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("model")
+    train_link(link_config("karate", "gae", epochs=2, hidden_channels=16), save_model=root)
+    return root / "run-0"
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_predict_writes_the_models_scores(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("0\t5\n33\t1\n\n")
+    assert main(["predict", str(folder), "--pairs", str(pairs)]) == 0
+    rows = _rows(capsys.readouterr().out)
+    expected = load_model(folder).score(torch.tensor([[0, 33], [5, 1]]))
+    assert [(r["source"], r["target"]) for r in rows] == [("0", "5"), ("33", "1")]
+    assert [float(r["score"]) for r in rows] == pytest.approx(expected.tolist(), rel=1e-5)
+    output = tmp_path / "scores.csv"
+    assert main(["predict", str(folder), "--pairs", str(pairs), "--output", str(output)]) == 0
+    assert _rows(output.read_text()) == rows
+
+
+def test_recommend_lists_the_top_k_per_node(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["recommend", str(folder), "--nodes", "0,33", "--k", "3"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    found = load_model(folder).recommend([0, 33], k=3)
+    assert [int(r["target"]) for r in rows] == found.target.view(-1).tolist()
+    assert [r["rank"] for r in rows] == ["1", "2", "3"] * 2
+    assert [r["node"] for r in rows] == ["0"] * 3 + ["33"] * 3
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ("source,target\n0,1\n", [], "line 1: node 'source' is not in the graph.*--header"),
+        ("0,1\n2,3,4\n", [], "line 2 has 3 columns; expected 2"),
+        ("0,1\n0,99\n", [], "line 2: node '?99'? is not in the graph"),
+    ],
+)
+def test_bad_pairs_files_are_named_with_their_line(
+    folder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str,
+    extra: list[str],
+    message: str,
+) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(content)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(folder), "--pairs", str(pairs), *extra])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert str(pairs) in err
+    assert re.search(message, err), err
+
+
+def test_a_header_is_skipped_when_asked(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("source,target\n0,1\n")
+    assert main(["predict", str(folder), "--pairs", str(pairs), "--header"]) == 0
+    assert len(_rows(capsys.readouterr().out)) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["recommend", "{folder}", "--nodes", "0", "--k", "0"], "--k: .* must be >= 1; got 0"),
+        (["recommend", "{folder}", "--nodes", "77"], "node '?77'? is not in the graph"),
+        (["recommend", "{tmp}/none", "--nodes", "0"], "is not a model folder"),
+        (["predict", "{folder}"], "--pairs: a file of"),
+    ],
+)
+def test_bad_arguments_exit_with_one_line(
+    folder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    argv = [a.format(folder=folder, tmp=tmp_path) for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "Traceback" not in err
