@@ -8,6 +8,7 @@ projections, then a linear probe on the frozen representations.
 from __future__ import annotations
 
 import logging
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -21,15 +22,20 @@ from graphpair._validation import check_tensor, describe
 from graphpair.data import load_dataset
 from graphpair.losses import grace
 from graphpair.nn.encoders._grace import GRACEEncoder, drop_feature
+from graphpair.train._artifact import check_output_folder, run_folder
 from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._grace_config import GRACE_CONFIGS, GRACEConfig, grace_config
+from graphpair.train._model_saving import save_encoder
+from graphpair.train._results import Selection
 
 __all__ = [
     "GRACE_CONFIGS",
     "GRACEConfig",
     "GRACEResult",
+    "build_grace_encoder",
     "grace_config",
+    "grace_features",
     "linear_probe",
     "train_grace",
 ]
@@ -88,6 +94,46 @@ def _probe_split(data: Any, generator: torch.Generator) -> tuple[Tensor, Tensor,
     valid[rest[:500]] = True
     test[rest[500:1500]] = True
     return train, valid, test
+
+
+def build_grace_encoder(config: GRACEConfig, in_channels: int) -> GRACEEncoder:
+    """The :class:`~graphpair.nn.GRACEEncoder` of a GRACE run (with its projection head).
+
+    Args:
+        config: The run configuration (widths, depth, activation).
+        in_channels: Node feature width ``F``.
+
+    Example:
+        >>> encoder = build_grace_encoder(grace_config("default", hidden_channels=8), 5)
+        >>> encoder(torch.randn(3, 5), torch.tensor([[0, 1], [1, 2]])).shape
+        torch.Size([3, 8])
+    """
+    return GRACEEncoder(
+        in_channels,
+        config.hidden_channels,
+        config.proj_channels,
+        num_layers=config.num_layers,
+        activation=config.activation,
+    )
+
+
+def grace_features(config: GRACEConfig, x: Tensor) -> Tensor:
+    """The node features a GRACE encoder reads: float, row-normalised (each row divided by
+    its sum, rows summing to less than 1 left as they are) with ``config.normalize_features``.
+
+    Args:
+        config: The run configuration.
+        x: Node features ``[N, F]``.
+
+    Example:
+        >>> grace_features(grace_config("default"), torch.tensor([[1, 3], [0, 0]]))
+        tensor([[0.2500, 0.7500],
+                [0.0000, 0.0000]])
+    """
+    x = x.float()
+    if config.normalize_features:
+        x = x / x.sum(1, keepdim=True).clamp_min(1.0)
+    return x
 
 
 #: L2 penalties tried by :func:`linear_probe` (2^-14 .. 1).
@@ -177,7 +223,9 @@ def linear_probe(
 
 
 @honour_deterministic
-def train_grace(config: GRACEConfig) -> GRACEResult:
+def train_grace(
+    config: GRACEConfig, *, save_model: str | os.PathLike[str] | None = None
+) -> GRACEResult:
     """GRACE pre-training and linear-probe evaluation, ``config.runs`` times.
 
     Each epoch draws two views (edges dropped with ``drop_edge_*``, feature columns masked
@@ -189,10 +237,14 @@ def train_grace(config: GRACEConfig) -> GRACEResult:
 
     Args:
         config: The run configuration (see :func:`grace_config`).
+        save_model: A folder to save every run's encoder in after its last epoch
+            (``run-<seed>``), with the graph it embeds, for :func:`graphpair.load_model`
+            (:class:`~graphpair.train.SavedEncoder`).
 
     Raises:
         ConfigError: The device is unavailable, or the dataset lacks node features or
             labels.
+        ValueError: ``save_model`` is a file (before anything is loaded or trained).
 
     Example:
         One epoch on the embedded default graph. Not run as a doctest: the probe fits 15
@@ -204,6 +256,7 @@ def train_grace(config: GRACEConfig) -> GRACEResult:
     """
     if not isinstance(config, GRACEConfig):
         raise TypeError(f"config must be a GRACEConfig; got {type(config).__name__}")
+    check_output_folder("save_model", save_model)
     from torch_geometric.utils import dropout_edge
 
     device = torch.device(config.device)
@@ -216,23 +269,15 @@ def train_grace(config: GRACEConfig) -> GRACEResult:
         raise ConfigError(
             "dataset", f"dataset {config.dataset!r} needs node features and node labels for GRACE"
         )
-    x = data.x.float()
-    if config.normalize_features:
-        x = x / x.sum(1, keepdim=True).clamp_min(1.0)
-    x, edge_index = x.to(device), data.edge_index.to(device)
+    x = grace_features(config, data.x).to(device)
+    edge_index = data.edge_index.to(device)
     valid_acc, test_acc, losses, seconds = [], [], [], []
     num_parameters = 0
     for run in range(config.runs):
         seed = config.seed + run
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        model = GRACEEncoder(
-            x.size(1),
-            config.hidden_channels,
-            config.proj_channels,
-            num_layers=config.num_layers,
-            activation=config.activation,
-        ).to(device)
+        model = build_grace_encoder(config, x.size(1)).to(device)
         num_parameters = sum(p.numel() for p in model.parameters())
         optimizer = torch.optim.Adam(
             model.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -267,6 +312,17 @@ def train_grace(config: GRACEConfig) -> GRACEResult:
         valid_acc.append(valid)
         test_acc.append(test)
         losses.append(float(loss.detach()))
+        if save_model is not None:
+            save_encoder(
+                run_folder(save_model, seed),
+                config=config,
+                model=model,
+                selection=Selection(config.epochs, valid, test),
+                seed=seed,
+                loss=losses[-1],
+                x=data.x.float(),
+                edge_index=data.edge_index,
+            )
     return GRACEResult(
         config=config,
         valid=tuple(valid_acc),

@@ -29,6 +29,7 @@ from torch_geometric.loader import DataLoader
 from graphpair.data import CacheError, GraphSet, LoadedDataset, load_dataset
 from graphpair.losses import sup_con
 from graphpair.nn import GraphInputs, GraphModel
+from graphpair.train._artifact import BestState, check_output_folder, run_folder
 from graphpair.train._callbacks import EpochCallback, StepCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
@@ -48,6 +49,7 @@ from graphpair.train._graph_task import (
     infer_task,
     task_loss,
 )
+from graphpair.train._model_saving import check_finished_run, restore_best, save_graph_model
 from graphpair.train._precise_bn import precise_batch_norm
 from graphpair.train._results import (
     EarlyStopping,
@@ -193,11 +195,13 @@ def _run(
     on_epoch: EpochCallback | None,
     checkpoints: RunCheckpoints | None = None,
     on_step: StepCallback | None = None,
+    save_model: str | os.PathLike[str] | None = None,
 ) -> GraphRun:
     start = time.perf_counter()
     saved = checkpoints.load(seed, fold) if checkpoints is not None else None
     if saved is not None and saved.get("result") is not None:
         log.info("run %d seed %d fold %s: finished in a checkpoint", run_index, seed, fold)
+        check_finished_run(save_model, seed, fold)
         return GraphRun.from_state(saved["result"])
     device = torch.device(config.device)
     torch.manual_seed(seed)
@@ -229,6 +233,9 @@ def _run(
     history: list[EpochRecord] = []
     epoch_seconds: list[float] = []
     stopping = EarlyStopping(config.patience, higher_is_better=task.higher_is_better)
+    # The selected epoch's weights, kept only for save_model (the selection itself is
+    # select_graph_best's, below; the two rules agree).
+    best = BestState(higher_is_better=task.higher_is_better, enabled=save_model is not None)
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue after the last saved epoch, random states included
         history, first_epoch, earlier_seconds = restore_run(
@@ -241,13 +248,16 @@ def _run(
         if config.patience is not None:
             for record in history:
                 stopping.update(record.valid[task.metric])
+        restore_best(best, saved, save_model=save_model, seed=seed, fold=fold)
 
     def state(epoch: int) -> dict[str, Any]:
-        schedulers = {
+        extra: dict[str, Any] = {
             name: scheduler.state_dict()
             for scheduler, name in ((cosine, "cosine"), (plateau, "plateau"))
             if scheduler is not None
         }
+        if save_model is not None:
+            extra["best"] = best.state()
         return run_state(
             epoch,
             modules={"model": model},
@@ -257,7 +267,7 @@ def _run(
             history=history,
             seconds=earlier_seconds + time.perf_counter() - start,
             epoch_seconds=list(epoch_seconds),
-            **schedulers,
+            **extra,
         )
 
     for epoch in range(first_epoch, config.epochs + 1):
@@ -306,6 +316,7 @@ def _run(
             record.valid.get(task.metric),
             record.test.get(task.metric),
         )
+        best.consider(epoch, record.valid.get(task.metric), {"model": model})
         if on_epoch is not None:
             on_epoch(run_index, record)
         stop = config.patience is not None and stopping.update(record.valid[task.metric])
@@ -316,46 +327,68 @@ def _run(
                 "run %d seed %d fold %s: early stop after epoch %d", run_index, seed, fold, epoch
             )
             break
-    best = select_graph_best(history, task.metric, task.higher_is_better)
+    selection = select_graph_best(history, task.metric, task.higher_is_better)
     log.info(
         "run %d seed %d fold %s: %s valid %.4f test %.4f (epoch %d)",
         run_index,
         seed,
         fold,
         task.metric,
-        best.valid,
-        best.test,
-        best.epoch,
+        selection.valid,
+        selection.test,
+        selection.epoch,
     )
     result = GraphRun(
         seed=seed,
         fold=fold,
-        best=best,
+        best=selection,
         history=tuple(history),
         num_parameters=num_parameters,
         seconds=earlier_seconds + time.perf_counter() - start,
         epoch_seconds=tuple(epoch_seconds),
     )
+    if save_model is not None:  # before the checkpoint says "finished"
+        save_graph_model(
+            run_folder(save_model, seed, fold),
+            config=config,
+            task=task,
+            inputs=inputs,
+            best=best,
+            selection=selection,
+            seed=seed,
+            fold=fold,
+        )
     if checkpoints is not None:  # finished: a resume returns this result, trains nothing
         checkpoints.save(seed, {"epoch": history[-1].epoch, "result": result.to_state()}, fold)
     return result
+
+
+def _folds(
+    config: GraphConfig, dataset: LoadedDataset, task: GraphTask
+) -> tuple[dict[str, Tensor], ...] | None:
+    """Every fold of ``dataset``: its own, or drawn from ``config.seed``; ``None`` for a
+    dataset with one fixed split (``dataset.split``)."""
+    if dataset.split is not None and fixed_split(dataset.spec.split):
+        return None
+    if dataset.folds is not None:
+        return dataset.folds
+    assert isinstance(dataset.graphs, GraphSet)
+    labels = None
+    if task.kind != "regression" and task.level == "graph":
+        labels = dataset.graphs._data.y.view(len(dataset.graphs), -1)[:, 0].long()
+    return make_folds(
+        len(dataset.graphs), fold_count(dataset.spec.split), labels=labels, seed=config.seed
+    )
 
 
 def _splits(
     config: GraphConfig, dataset: LoadedDataset, task: GraphTask
 ) -> list[tuple[int | None, dict[str, Tensor]]]:
     """``(fold, split)`` pairs the runs go through: the fixed split, or the folds."""
-    if dataset.split is not None and fixed_split(dataset.spec.split):
-        return [(None, dataset.split)]
-    folds = dataset.folds
+    folds = _folds(config, dataset, task)
     if folds is None:
-        assert isinstance(dataset.graphs, GraphSet)
-        labels = None
-        if task.kind != "regression" and task.level == "graph":
-            labels = dataset.graphs._data.y.view(len(dataset.graphs), -1)[:, 0].long()
-        folds = make_folds(
-            len(dataset.graphs), fold_count(dataset.spec.split), labels=labels, seed=config.seed
-        )
+        assert dataset.split is not None
+        return [(None, dataset.split)]
     count = len(folds) if config.folds is None else config.folds
     if count > len(folds):
         raise ConfigError(
@@ -384,6 +417,7 @@ def train_graph(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
     on_step: StepCallback | None = None,
+    save_model: str | os.PathLike[str] | None = None,
 ) -> GraphResult:
     """Train and evaluate ``config.runs`` seeds on every fold of a graph-set dataset.
 
@@ -406,6 +440,11 @@ def train_graph(
             run (seed and fold) after every epoch; ``resume`` skips finished runs and
             continues unfinished ones (model, optimizer, scheduler and random states), so a
             CPU run ends with the uninterrupted numbers.
+        save_model: a folder to save the model of every run's selected epoch in, one
+            subfolder per run (``run-<seed>``, ``run-<seed>-fold<k>`` with folds), for
+            :func:`graphpair.load_model` (:class:`~graphpair.train.SavedGraphModel`). With
+            checkpoints, the selected weights are checkpointed too, so a resumed run saves
+            the model an uninterrupted one would.
 
     Returns:
         A :class:`GraphResult`; ``result.summary()`` is mean ± std over folds and seeds.
@@ -414,7 +453,9 @@ def train_graph(
         ConfigError: the device is unavailable, a loader option is invalid
             (``field='dataset_options'``), or the data do not fit the config (a metric that
             does not fit the labels, more folds than the dataset has, a model this
-            installation lacks).
+            installation lacks); or, with ``save_model``, a resumed run was checkpointed
+            without it (``field='save_model'``).
+        ValueError: ``save_model`` is a file (before anything is loaded or trained).
 
     Example:
         A small generated node-level set (UniqueSignature, 20 graphs), one epoch:
@@ -428,6 +469,7 @@ def train_graph(
     """
     if not isinstance(config, GraphConfig):
         raise TypeError(f"config must be a GraphConfig; got {type(config).__name__}")
+    check_output_folder("save_model", save_model)
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
@@ -483,6 +525,7 @@ def train_graph(
                 on_epoch,
                 checkpoints,
                 on_step,
+                save_model,
             )
             runs.append(run)
             if on_run is not None:

@@ -25,6 +25,7 @@ from torch import Tensor
 
 from graphpair.data import load_dataset
 from graphpair.nn import MPNNEncoder, NodeClassifier
+from graphpair.train._artifact import BestState, check_output_folder, run_folder
 from graphpair.train._callbacks import EpochCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
@@ -35,6 +36,7 @@ from graphpair.train._checkpoint import (
 from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._grace import _probe_split
+from graphpair.train._model_saving import check_finished_run, restore_best, save_node_model
 from graphpair.train._node_config import NodeConfig, node_config
 from graphpair.train._results import (
     EarlyStopping,
@@ -45,7 +47,14 @@ from graphpair.train._results import (
     single_metric_record,
 )
 
-__all__ = ["NodeConfig", "NodeResult", "NodeRun", "node_config", "train_node"]
+__all__ = [
+    "NodeConfig",
+    "NodeResult",
+    "NodeRun",
+    "build_node_model",
+    "node_config",
+    "train_node",
+]
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +163,30 @@ def _masks(dataset: Any, data: Any, generator: torch.Generator) -> tuple[Tensor,
     return _probe_split(data, generator)
 
 
+def build_node_model(config: NodeConfig, in_channels: int, num_classes: int) -> NodeClassifier:
+    """The model of a node run: :class:`~graphpair.nn.MPNNEncoder` of ``config.conv`` and a
+    Linear head to the classes.
+
+    Args:
+        config: The run configuration (encoder, width, depth, dropout).
+        in_channels: Node feature width ``F``.
+        num_classes: Classes ``C``.
+
+    Example:
+        >>> model = build_node_model(node_config("default", hidden_channels=8), 5, 3)
+        >>> model(torch.randn(4, 5), torch.tensor([[0, 1, 2], [1, 2, 3]])).shape
+        torch.Size([4, 3])
+    """
+    encoder = MPNNEncoder(
+        in_channels,
+        config.hidden_channels,
+        config.num_layers,
+        conv=config.conv,
+        dropout=config.dropout,
+    )
+    return NodeClassifier(encoder, torch.nn.Linear(config.hidden_channels, num_classes))
+
+
 def _accuracy(logits: Tensor, y: Tensor, mask: Tensor) -> float:
     return float((logits[mask].argmax(-1) == y[mask]).float().mean())
 
@@ -165,6 +198,7 @@ def _node_run(
     index: int,
     on_epoch: EpochCallback | None,
     checkpoints: RunCheckpoints | None,
+    save_model: str | os.PathLike[str] | None = None,
 ) -> NodeRun:
     x, y, edge_index = tensors
     device = x.device
@@ -173,22 +207,18 @@ def _node_run(
     saved = checkpoints.load(seed) if checkpoints is not None else None
     if saved is not None and saved.get("result") is not None:
         log.info("run %d seed %d: finished in a checkpoint", index, seed)
+        check_finished_run(save_model, seed)
         return NodeRun.from_state(saved["result"])
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     train, valid, test = (m.to(device) for m in _masks(dataset, dataset.data, generator))
     num_classes = int(y.max()) + 1
-    encoder = MPNNEncoder(
-        x.size(1),
-        config.hidden_channels,
-        config.num_layers,
-        conv=config.conv,
-        dropout=config.dropout,
-    )
-    model = NodeClassifier(encoder, torch.nn.Linear(config.hidden_channels, num_classes))
-    model = model.to(device)
+    model = build_node_model(config, x.size(1), num_classes).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     stopping = EarlyStopping(config.patience)
+    # The selected epoch's weights, for save_model: BestState's rule (strictly better
+    # validation accuracy) is the selection below (best accuracy, earliest on ties).
+    best = BestState(higher_is_better=True, enabled=save_model is not None)
     history: list[EpochRecord] = []
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue after the last saved epoch, random states included
@@ -198,8 +228,10 @@ def _node_run(
         if config.patience is not None:
             for record in history:
                 stopping.update(record.valid["acc"])
+        restore_best(best, saved, save_model=save_model, seed=seed)
 
     def state(epoch: int) -> dict[str, Any]:
+        extra = {"best": best.state()} if save_model is not None else {}
         return run_state(
             epoch,
             modules={"model": model},
@@ -208,6 +240,7 @@ def _node_run(
             device=device,
             history=history,
             seconds=earlier_seconds + time.perf_counter() - start,
+            **extra,
         )
 
     for epoch in range(first_epoch, config.epochs + 1):
@@ -236,6 +269,7 @@ def _node_run(
             time.perf_counter() - step,
         )
         history.append(record)
+        best.consider(epoch, record.valid["acc"], {"model": model})
         if on_epoch is not None:
             on_epoch(index, record)
         stop = config.patience is not None and stopping.update(record.valid["acc"])
@@ -243,15 +277,27 @@ def _node_run(
             checkpoints.save(seed, state(epoch))
         if stop:
             break
-    best = max(history, key=lambda r: (r.valid["acc"], -r.epoch))
+    chosen = max(history, key=lambda r: (r.valid["acc"], -r.epoch))
+    selection = Selection(chosen.epoch, chosen.valid["acc"], chosen.test["acc"])
     run = NodeRun(
         seed=seed,
-        best=Selection(best.epoch, best.valid["acc"], best.test["acc"]),
+        best=selection,
         history=tuple(history),
         num_parameters=sum(p.numel() for p in model.parameters()),
         seconds=earlier_seconds + time.perf_counter() - start,
     )
     log.info("run %d seed %d: valid %.4f test %.4f", index, seed, run.best.valid, run.best.test)
+    if save_model is not None:  # before the checkpoint says "finished"
+        save_node_model(
+            run_folder(save_model, seed),
+            config=config,
+            best=best,
+            selection=selection,
+            seed=seed,
+            x=x,
+            edge_index=edge_index,
+            num_classes=num_classes,
+        )
     if checkpoints is not None:  # finished: a resume returns this result, trains nothing
         checkpoints.save(seed, {"epoch": history[-1].epoch, "result": run.to_state()})
     return run
@@ -265,6 +311,7 @@ def train_node(
     on_run: Callable[[int, NodeRun], None] | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
+    save_model: str | os.PathLike[str] | None = None,
 ) -> NodeResult:
     """Train ``config.runs`` seeds of an encoder + linear head for node classification.
 
@@ -282,11 +329,18 @@ def train_node(
             seed, rewritten after every epoch; ``resume`` returns finished runs from their
             checkpoints and continues unfinished ones after their last epoch, with the
             numbers of an uninterrupted run on CPU.
+        save_model: a folder to save the model of every run's selected epoch in
+            (``run-<seed>``), with the graph it classifies, for :func:`graphpair.load_model`
+            (:class:`~graphpair.train.SavedNodeModel`). With checkpoints, the selected
+            weights are checkpointed too, so a resumed run saves the model an
+            uninterrupted one would.
 
     Raises:
         ConfigError: the dataset is not one graph with node features and labels, the device
             is unavailable, ``resume`` without ``checkpoint_dir``, or checkpoints of this
-            configuration exist and ``resume`` is false.
+            configuration exist and ``resume`` is false; or, with ``save_model``, a resumed
+            run was checkpointed without it (``field='save_model'``).
+        ValueError: ``save_model`` is a file (before anything is loaded or trained).
         CheckpointError: a checkpoint to resume from is truncated, corrupted or foreign.
 
     Example:
@@ -299,6 +353,7 @@ def train_node(
     """
     if not isinstance(config, NodeConfig):
         raise TypeError(f"config must be a NodeConfig; got {type(config).__name__}")
+    check_output_folder("save_model", save_model)
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
@@ -319,7 +374,7 @@ def train_node(
     tensors = (x, y.long().to(device), data.edge_index.to(device))
     runs = []
     for index in range(config.runs):
-        run = _node_run(config, dataset, tensors, index, on_epoch, checkpoints)
+        run = _node_run(config, dataset, tensors, index, on_epoch, checkpoints, save_model)
         runs.append(run)
         if on_run is not None:
             on_run(index, run)
