@@ -228,7 +228,7 @@ class BestState:
 
     Args:
         higher_is_better: The selection metric's direction.
-        enabled: Whether to keep anything (off: :meth:`consider` only compares).
+        enabled: Whether to keep the modules' weights (``extra`` is kept either way).
 
     Example:
         >>> best = BestState(higher_is_better=True)
@@ -270,7 +270,7 @@ class BestState:
                 name: {k: v.detach().to("cpu", copy=True) for k, v in m.state_dict().items()}
                 for name, m in modules.items()
             }
-            self.extra = dict(extra()) if extra is not None else {}
+        self.extra = dict(extra()) if extra is not None else {}
         return True
 
     def state(self) -> dict[str, Any]:

@@ -43,9 +43,6 @@ from graphpair.ops import CSR
 from graphpair.train._artifact import (
     BestState,
     check_output_folder,
-    graph_fingerprint,
-    run_folder,
-    write_model,
 )
 from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import (
@@ -57,7 +54,9 @@ from graphpair.train._checkpoint import (
 from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._link_builder import Predictor, build_encoder, build_predictor, node_input
-from graphpair.train._link_eval import evaluate_link
+from graphpair.train._link_eval import link_scores, metric_values
+from graphpair.train._link_saving import add_predictions, save_finished, save_link_model
+from graphpair.train._predictions import PredictionTable, check_predictions_path
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
@@ -245,6 +244,7 @@ def _run(
     shard: Shard = Shard(),
     on_step: StepCallback | None = None,
     save_to: Path | None = None,
+    predictions: PredictionTable | None = None,
 ) -> RunResult:
     start = time.perf_counter()
     saved = checkpoints.load(seed) if checkpoints is not None else None
@@ -252,7 +252,18 @@ def _run(
         log.info("run %d seed %d: finished in a checkpoint, not repeated", run_index, seed)
         finished = RunResult.from_state(saved["result"])
         if save_to is not None and shard.rank == 0:
-            _save_finished(save_to, config, data, split, finished, saved.get("best"))
+            save_finished(save_to, config, data, split, finished, saved.get("best"))
+        if predictions is not None and shard.rank == 0:
+            kept = BestState(higher_is_better=True, enabled=False)
+            kept.load(saved.get("best"))
+            if "scores" not in kept.extra:
+                raise ConfigError(
+                    "save_predictions",
+                    f"run seed {seed} finished in a checkpoint written without "
+                    "save_predictions, so its scores were not kept; resume into a new "
+                    "checkpoint_dir to retrain it",
+                )
+            add_predictions(predictions, split, kept, seed)
         return finished
     device = torch.device(config.device)
     torch.manual_seed(seed)
@@ -288,8 +299,10 @@ def _run(
 
     history: list[EpochRecord] = []
     stopping = EarlyStopping(config.patience)
-    # The model of the selected epoch of config.metric, kept for save_to (and checkpointed).
+    # The model (for save_to) and the scores (for predictions) of the selected epoch of
+    # config.metric, checkpointed so a resumed run saves the same ones.
     best = BestState(higher_is_better=True, enabled=save_to is not None and shard.rank == 0)
+    keep_best = best.enabled or (predictions is not None and shard.rank == 0)
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue where the checkpoint left off, random states included
         history, first_epoch, earlier_seconds = restore_run(
@@ -313,7 +326,7 @@ def _run(
             device=device,
             history=history,
             seconds=earlier_seconds + time.perf_counter() - start,
-            **({"best": best.state()} if best.enabled else {}),
+            **({"best": best.state()} if keep_best else {}),
         )
 
     step: torch.nn.Module = LinkModel(encoder, predictor)
@@ -349,7 +362,10 @@ def _run(
                 checkpoints.save(seed, state(epoch))
             continue
         tick = time.perf_counter()
-        valid, test = _evaluate_once(config, encoder, predictor, x, adj, adj_test, split, shard)
+        scores: dict[str, tuple[Tensor, Tensor]] | None = None if predictions is None else {}
+        valid, test = _evaluate_once(
+            config, encoder, predictor, x, adj, adj_test, split, shard, scores
+        )
         record = EpochRecord(epoch, loss, valid, test, train_seconds, time.perf_counter() - tick)
         history.append(record)
         log.info(
@@ -364,7 +380,13 @@ def _run(
         )
         if on_epoch is not None:
             on_epoch(run_index, record)
-        best.consider(epoch, valid[config.metric], {"encoder": encoder, "predictor": predictor})
+        selected = {"scores": scores} if scores is not None else None
+        best.consider(
+            epoch,
+            valid[config.metric],
+            {"encoder": encoder, "predictor": predictor},
+            None if selected is None else functools.partial(dict, selected),
+        )
         stop = stopping.update(valid[config.metric])
         if checkpoints is not None:
             checkpoints.save(seed, state(epoch))
@@ -379,80 +401,15 @@ def _run(
         seconds=earlier_seconds + time.perf_counter() - start,
     )
     if best.enabled and save_to is not None:
-        _save_link_model(save_to, config, data, train_graph, split.num_nodes, best, result)
+        save_link_model(save_to, config, data, train_graph, split.num_nodes, best, result)
+    if predictions is not None and shard.rank == 0:
+        add_predictions(predictions, split, best, seed)
     if checkpoints is not None:  # finished: a resume returns this result, trains nothing
         done = {"epoch": history[-1].epoch, "result": result.to_state()}
-        if best.enabled:
+        if keep_best:
             done["best"] = best.state()
         checkpoints.save(seed, done)
     return result
-
-
-def _save_finished(
-    root: Path,
-    config: LinkConfig,
-    data: object,
-    split: LinkSplit,
-    result: RunResult,
-    best_state: dict[str, Any] | None,
-) -> None:
-    """``--save-model`` for a run that finished in a checkpoint: its model folder exists, or
-    the checkpoint kept the selected model; otherwise that model is gone."""
-    if (run_folder(root, result.seed) / "manifest.json").is_file():
-        return
-    if best_state is None:
-        raise ConfigError(
-            "save_model",
-            f"run seed {result.seed} finished in a checkpoint written without save_model, so "
-            "its selected model was not kept; resume into a new checkpoint_dir to retrain it",
-        )
-    best = BestState(higher_is_better=True)
-    best.load(best_state)
-    train_graph = split.edge_index("train")
-    _save_link_model(root, config, data, train_graph, split.num_nodes, best, result)
-
-
-def _save_link_model(
-    root: Path,
-    config: LinkConfig,
-    data: object,
-    train_graph: Tensor,
-    num_nodes: int,
-    best: BestState,
-    result: RunResult,
-) -> None:
-    """Write the selected epoch's model of a finished run into ``root/run-<seed>``, with the
-    training graph it scores on."""
-    x = getattr(data, "x", None)
-    if x is not None and x.is_sparse:
-        x = x.to_dense()
-    _, in_channels, num_embeddings = node_input(config, data)
-    adj = CSR.from_edge_index(train_graph, num_nodes)
-    selected = result.best[config.metric]
-    node_ids = getattr(data, "node_ids", None)
-    write_model(
-        run_folder(root, result.seed),
-        kind="link",
-        config=config.to_dict(),
-        config_class=type(config).__name__,
-        weights=best.weights,
-        metrics={
-            "seed": result.seed,
-            "metric": config.metric,
-            "epoch": selected.epoch,
-            "valid": selected.valid,
-            "test": selected.test,
-            "selected": {name: dataclasses.asdict(choice) for name, choice in result.best.items()},
-        },
-        build={"in_channels": in_channels, "num_embeddings": num_embeddings},
-        graph={
-            "edge_index": train_graph,
-            "num_nodes": num_nodes,
-            **({} if x is None else {"x": x}),
-            **({} if node_ids is None else {"node_ids": list(node_ids)}),
-        },
-        graph_print=graph_fingerprint(adj, x),
-    )
 
 
 def _evaluate_once(
@@ -464,14 +421,18 @@ def _evaluate_once(
     adj_test: CSR,
     split: LinkSplit,
     shard: Shard,
+    scores_out: dict[str, tuple[Tensor, Tensor]] | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Evaluation on rank 0 only; the other ranks receive its metrics (so every rank makes
-    the same early-stopping decision)."""
+    the same early-stopping decision). ``scores_out`` receives rank 0's scores."""
     values: list[Any] = [None]
     if shard.rank == 0:
-        values[0] = evaluate_link(
-            encoder, predictor, x, adj, adj_test, split, config.metrics, config.test_batch_size
+        scores = link_scores(encoder, predictor, x, adj, adj_test, split, config.test_batch_size)
+        values[0] = tuple(
+            metric_values(config.metrics, *scores[stage]) for stage in ("valid", "test")
         )
+        if scores_out is not None:
+            scores_out.update(scores)
     if shard.world > 1:
         import torch.distributed as dist
 
@@ -502,6 +463,7 @@ def train_link(
     resume: bool = False,
     on_step: StepCallback | None = None,
     save_model: str | os.PathLike[str] | None = None,
+    save_predictions: str | os.PathLike[str] | None = None,
 ) -> LinkResult:
     """Train and evaluate ``config.runs`` independent runs of a link predictor.
 
@@ -529,6 +491,12 @@ def train_link(
             into ``save_model/run-<seed>``: weights (tensors only), the training graph and a
             JSON manifest; :func:`graphpair.load_model` reads it back to score pairs and
             recommend links. Checked before any work.
+        save_predictions: write the scores behind every run's test and validation metrics
+            (OGB's ``y_pred_pos`` / ``y_pred_neg`` at the selected epoch of
+            ``config.metric``) with the pair ids to this ``.npz`` or ``.csv`` file, rewritten
+            after every run (columns: ``seed``, ``epoch``, ``stage`` 0 valid / 1 test,
+            ``label``, ``positive``, ``source``, ``target``, ``score``). Checked before any
+            work.
 
     Returns:
         A :class:`LinkResult`; ``result.summary()`` is the paper-style mean ± std ×100.
@@ -570,6 +538,8 @@ def train_link(
             "checkpoint_dir", "checkpoints are not supported with several processes yet"
         )
     check_output_folder("save_model", save_model)
+    check_predictions_path(save_predictions)
+    table = None if save_predictions is None else PredictionTable()
     checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     if config.edge_list is not None:
@@ -593,7 +563,10 @@ def train_link(
             shard,
             on_step,
             None if save_model is None else Path(save_model),
+            table,
         )
+        if table is not None and save_predictions is not None and shard.rank == 0:
+            table.write(save_predictions)  # after every run: nothing finished is lost
         runs.append(result)
         if on_run is not None:
             on_run(run_index, result)

@@ -15,7 +15,7 @@ from graphpair.nn import LinkModel
 from graphpair.ops import CSR
 from graphpair.train._link_builder import Predictor
 
-__all__ = ["evaluate_link"]
+__all__ = ["evaluate_link", "link_scores", "metric_values"]
 
 
 def _score(predictor: Predictor, h: Tensor, adj: Any, pairs: Tensor, batch_size: int) -> Tensor:
@@ -29,7 +29,7 @@ def _score(predictor: Predictor, h: Tensor, adj: Any, pairs: Tensor, batch_size:
     return scores.view(pairs.shape[1:])
 
 
-def _metric_values(metrics: Sequence[str], pos: Tensor, neg: Tensor) -> dict[str, float]:
+def metric_values(metrics: Sequence[str], pos: Tensor, neg: Tensor) -> dict[str, float]:
     """OGB-identical metric values; ``neg`` is a shared pool ``[Q]`` or per positive ``[P, K]``."""
     pos, neg = pos.cpu(), neg.cpu()
     out: dict[str, float] = {}
@@ -84,16 +84,45 @@ def evaluate_link(
         >>> sorted(test)
         ['hits@20', 'rocauc']
     """
+    scores = link_scores(encoder, predictor, x, adj, adj_test, split, batch_size)
+    return metric_values(metrics, *scores["valid"]), metric_values(metrics, *scores["test"])
+
+
+@torch.no_grad()
+def link_scores(
+    encoder: torch.nn.Module,
+    predictor: Predictor,
+    x: Tensor | None,
+    adj: CSR,
+    adj_test: CSR,
+    split: LinkSplit,
+    batch_size: int,
+) -> dict[str, tuple[Tensor, Tensor]]:
+    """The scores :func:`evaluate_link` computes its metrics from: stage -> ``(pos [P], neg)``
+    on CPU, ``neg`` ``[Q]`` for a shared pool or ``[P, K]`` per positive (OGB's
+    ``y_pred_pos`` / ``y_pred_neg``).
+
+    Example:
+        >>> from graphpair.data import link_split, load_dataset
+        >>> from graphpair.train import build_encoder, build_predictor, link_config
+        >>> config = link_config("karate", hidden_channels=16)
+        >>> split = link_split(load_dataset("karate"), seed=0)
+        >>> adj = CSR.from_edge_index(split.edge_index("train"), num_nodes=34)
+        >>> scores = link_scores(build_encoder(config, None, 35), build_predictor(config),
+        ...                      None, adj, adj, split, batch_size=1024)
+        >>> scores["test"][0].shape == split.pos("test").shape[1:]
+        True
+    """
     encoder.eval()
     predictor.eval()
     model = LinkModel(encoder, predictor)
     h, state = model.encode(x, adj)
     device = h.device
-    results = []
+    out = {}
     for stage, graph in (("valid", adj), ("test", adj_test)):
         if graph is not adj:
             h, state = model.encode(x, graph)
         pos = _score(predictor, h, state, split.pos(stage).to(device), batch_size)
         neg = _score(predictor, h, state, split.neg(stage).to(device), batch_size)
-        results.append(_metric_values(metrics, pos, neg))
-    return results[0], results[1]
+        out[stage] = (pos.cpu(), neg.cpu())
+    return out

@@ -20,7 +20,7 @@ from graphpair.train import (
     link_config,
     train_link,
 )
-from graphpair.train._link_eval import _metric_values
+from graphpair.train._link_eval import metric_values
 
 PREDICTORS = ["gae", "ncn", "ncnc", "ncn-diff", "grit-pair"]
 
@@ -37,7 +37,7 @@ def _test_metrics(model: SavedLinkModel, seed: int) -> dict[str, float]:
     split = link_split(load_dataset("karate"), seed)
     pos = model.logits(split.pos("test"))
     neg = model.logits(split.neg("test").reshape(2, -1)).view(split.neg("test").shape[1:])
-    return _metric_values(model.config.metrics, pos, neg)
+    return metric_values(model.config.metrics, pos, neg)
 
 
 @pytest.mark.parametrize("predictor", PREDICTORS)
@@ -64,7 +64,7 @@ def test_the_selected_epoch_is_saved_not_the_last(
     seen: list[dict[str, torch.Tensor]] = []
     values = iter([0.5, 0.9, 0.9, 0.1])
 
-    def evaluate(config: Any, encoder: Any, predictor: Any, *args: Any) -> Any:
+    def evaluate(config: Any, encoder: Any, predictor: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append({k: v.clone() for k, v in predictor.state_dict().items()})
         value = next(values)
         scores = dict.fromkeys(config.metrics, value)
