@@ -158,6 +158,7 @@ def _link(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 on_step=None if progress.disable else progress.step,
                 save_model=_model_folder(args.save_model, cfg, len(configs)),
+                save_predictions=_predictions_file(args.save_predictions, cfg, len(configs)),
             )
         finally:
             progress.close()
@@ -174,6 +175,15 @@ def _model_folder(root: str | None, cfg: LinkConfig, count: int) -> Path | None:
     if root is None:
         return None
     return Path(root) if count == 1 else Path(root) / cfg.predictor
+
+
+def _predictions_file(path: str | None, cfg: LinkConfig, count: int) -> Path | None:
+    """``--save-predictions`` of one configuration: the file itself, or one per predictor
+    (``scores.ncnc.npz``) when several are trained."""
+    if path is None:
+        return None
+    target = Path(path)
+    return target if count == 1 else target.with_suffix(f".{cfg.predictor}{target.suffix}")
 
 
 def add_link_parser(sub: Any) -> None:
@@ -205,6 +215,14 @@ def add_link_parser(sub: Any) -> None:
         help="save the model of every run's selected epoch into DIR/run-<seed> (a subfolder "
         "per predictor when several): tensors, the training graph and a JSON manifest, for "
         "'graphpair predict' / 'recommend' and graphpair.load_model",
+    )
+    link.add_argument(
+        "--save-predictions",
+        default=None,
+        metavar="FILE",
+        help="write the scores behind every run's validation and test metrics (selected "
+        "epoch), with the pair ids, to FILE.npz or FILE.csv (one file per predictor when "
+        "several), to ensemble runs or test significance without retraining",
     )
     link.add_argument(
         "--quiet",

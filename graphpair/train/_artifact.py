@@ -33,6 +33,7 @@ from torch import Tensor
 from graphpair._version import __version__
 from graphpair.data._io import atomic_write_bytes, fingerprint, load_checked, save_checked
 from graphpair.ops import CSR
+from graphpair.train._fields import ConfigError
 
 __all__ = [
     "FORMAT",
@@ -293,7 +294,7 @@ class BestState:
 def check_output_folder(name: str, folder: str | os.PathLike[str] | None) -> None:
     """Refuse, before any work, a ``--save-model`` target that is a file."""
     if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
-        raise ValueError(f"{name} must be a folder; {str(folder)!r} is a file")
+        raise ConfigError(name, f"{name} must be a folder; {str(folder)!r} is a file")
 
 
 def run_folder(root: str | os.PathLike[str], seed: int, fold: int | None = None) -> Path:

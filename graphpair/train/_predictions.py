@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from graphpair.data._io import atomic_write_bytes
+from graphpair.train._fields import ConfigError
 
 __all__ = ["PREDICTION_FORMATS", "PredictionTable", "check_predictions_path", "link_rows"]
 
@@ -27,10 +28,13 @@ def check_predictions_path(path: str | os.PathLike[str] | None) -> None:
         return
     target = Path(path)
     if target.is_dir():
-        raise ValueError(f"save_predictions must be a file; {str(target)!r} is a folder")
+        raise ConfigError(
+            "save_predictions", f"save_predictions must be a file; {str(target)!r} is a folder"
+        )
     if target.suffix not in PREDICTION_FORMATS:
-        raise ValueError(
-            f"save_predictions must end in one of {list(PREDICTION_FORMATS)}; got {str(target)!r}"
+        raise ConfigError(
+            "save_predictions",
+            f"save_predictions must end in one of {list(PREDICTION_FORMATS)}; got {str(target)!r}",
         )
 
 

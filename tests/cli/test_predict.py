@@ -108,3 +108,29 @@ def test_bad_arguments_exit_with_one_line(
     err = capsys.readouterr().err
     assert re.search(message, err), err
     assert "Traceback" not in err
+
+
+def test_link_saves_one_model_and_score_file_per_predictor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "link",
+        "--dataset",
+        "karate",
+        "--predictor",
+        "gae,ncn",
+        "--epochs",
+        "1",
+        "--hidden-channels",
+        "8",
+        "--quiet",
+    ]
+    scores, models = tmp_path / "scores.npz", tmp_path / "models"
+    assert main([*argv, "--save-model", str(models), "--save-predictions", str(scores)]) == 0
+    capsys.readouterr()
+    for predictor in ("gae", "ncn"):
+        assert load_model(models / predictor / "run-0").config.predictor == predictor
+        assert (tmp_path / f"scores.{predictor}.npz").is_file()
+    with pytest.raises(SystemExit):
+        main([*argv, "--save-predictions", str(tmp_path / "scores.txt")])
+    assert "must end in one of" in capsys.readouterr().err
