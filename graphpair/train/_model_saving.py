@@ -15,7 +15,9 @@ Each folder's manifest carries, beside the configuration, the metrics of the sav
 The stored graph of node and encoder folders holds ``edge_index``, the node features ``x``
 as the run read them (float, before GRACE's row normalisation, which the model applies) and
 ``num_nodes``; its fingerprint is :func:`~graphpair.train._artifact.graph_fingerprint` of
-that ``edge_index`` and ``x``.
+that ``edge_index`` and ``x`` plus ``'directed_edges'`` (:func:`node_graph_print`): a node
+model passes messages along ``edge_index`` as given, so a graph that differs only in the
+direction of some edges is another graph to it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from graphpair.data._io import fingerprint
 from graphpair.nn import GraphInputs
 from graphpair.ops import CSR
 from graphpair.train._artifact import (
@@ -46,6 +49,7 @@ from graphpair.train._results import Selection
 __all__ = [
     "check_finished_run",
     "node_graph",
+    "node_graph_print",
     "restore_best",
     "save_encoder",
     "save_graph_model",
@@ -163,13 +167,25 @@ def save_graph_model(
     )
 
 
+def node_graph_print(x: Tensor, edge_index: Tensor) -> dict[str, Any]:
+    """The fingerprint of a node model's graph: :func:`graph_fingerprint` (undirected, as a
+    link model's) and ``'directed_edges'``, a hash of the sorted ``edge_index`` columns as
+    the model's message passing reads them (direction, repeats and self loops included)."""
+    x, edge_index = x.detach().cpu(), edge_index.detach().cpu()
+    num_nodes = int(x.size(0))
+    out = graph_fingerprint(CSR.from_edge_index(edge_index, num_nodes), x)
+    keys = edge_index[0].long() * num_nodes + edge_index[1].long()  # [E], order-free below
+    out["directed_edges"] = fingerprint(torch.sort(keys).values)
+    return out
+
+
 def node_graph(x: Tensor, edge_index: Tensor) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The stored graph of a node or encoder folder and its fingerprint."""
+    """The stored graph of a node or encoder folder and its fingerprint
+    (:func:`node_graph_print`)."""
     x = x.detach().cpu()
     edge_index = edge_index.detach().cpu()
-    num_nodes = int(x.size(0))
-    graph = {"edge_index": edge_index, "x": x, "num_nodes": num_nodes}
-    return graph, graph_fingerprint(CSR.from_edge_index(edge_index, num_nodes), x)
+    graph = {"edge_index": edge_index, "x": x, "num_nodes": int(x.size(0))}
+    return graph, node_graph_print(x, edge_index)
 
 
 def save_node_model(
