@@ -242,9 +242,9 @@ def train_grace(
             (:class:`~graphpair.train.SavedEncoder`).
 
     Raises:
-        ConfigError: The device is unavailable, or the dataset lacks node features or
-            labels.
-        ValueError: ``save_model`` is a file (before anything is loaded or trained).
+        ConfigError: The device is unavailable, the dataset lacks node features or labels,
+            or ``save_model`` is a file (``field='save_model'``, checked before anything is
+            loaded or trained).
 
     Example:
         One epoch on the embedded default graph. Not run as a doctest: the probe fits 15

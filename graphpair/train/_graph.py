@@ -453,9 +453,8 @@ def train_graph(
         ConfigError: the device is unavailable, a loader option is invalid
             (``field='dataset_options'``), or the data do not fit the config (a metric that
             does not fit the labels, more folds than the dataset has, a model this
-            installation lacks); or, with ``save_model``, a resumed run was checkpointed
-            without it (``field='save_model'``).
-        ValueError: ``save_model`` is a file (before anything is loaded or trained).
+            installation lacks); or ``field='save_model'``: it is a file (checked before
+            anything is loaded or trained), or a resumed run was checkpointed without it.
 
     Example:
         A small generated node-level set (UniqueSignature, 20 graphs), one epoch:

@@ -338,9 +338,9 @@ def train_node(
     Raises:
         ConfigError: the dataset is not one graph with node features and labels, the device
             is unavailable, ``resume`` without ``checkpoint_dir``, or checkpoints of this
-            configuration exist and ``resume`` is false; or, with ``save_model``, a resumed
-            run was checkpointed without it (``field='save_model'``).
-        ValueError: ``save_model`` is a file (before anything is loaded or trained).
+            configuration exist and ``resume`` is false; or ``field='save_model'``: it is a
+            file (checked before anything is loaded or trained), or a resumed run was
+            checkpointed without it.
         CheckpointError: a checkpoint to resume from is truncated, corrupted or foreign.
 
     Example:

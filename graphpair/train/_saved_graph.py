@@ -179,7 +179,7 @@ class SavedGraphModel:
                     f"fold must be None: {loaded.name!r} has one fixed split; got {fold!r}"
                 )
             assert loaded.split is not None
-            index = loaded.split[split]
+            parts = loaded.split
         else:
             if fold is None and own:
                 fold = self.manifest["metrics"].get("fold")
@@ -188,8 +188,11 @@ class SavedGraphModel:
                     f"fold must be an int in [0, {len(folds)}): {loaded.name!r} is split into "
                     f"{len(folds)} folds; got {fold!r}"
                 )
-            index = folds[fold][split]
-        return loaded.graphs[index]  # type: ignore[no-any-return]
+            parts = folds[fold]
+        if split not in parts or parts[split].numel() == 0:
+            have = [name for name in SPLITS if name in parts and parts[name].numel() > 0]
+            raise ValueError(f"{loaded.name!r} has no {split!r} graphs; its split has {have}")
+        return loaded.graphs[parts[split]]  # type: ignore[no-any-return]
 
     def _graph_set(
         self,

@@ -6,6 +6,10 @@ are other graphs), so the runs and the reloaded models read the same graphs.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,15 @@ def _config(model: str, **changes: Any) -> GraphConfig:
     return graph_config("CSL", model, **{**small, **changes})
 
 
+def _recomputed(model: SavedGraphModel, split: str) -> tuple[float, float]:
+    """``(loss, accuracy)`` of the loaded model on the CSL ``split`` of its run."""
+    logits = model.logits("CSL", split=split)
+    y = _labels(model, split)
+    loss = float(task_loss(model.task, logits, y))
+    accuracy = Evaluator("acc")({"y_true": y.view(-1, 1), "y_pred": logits.argmax(-1, True)})
+    return loss, accuracy["acc"]
+
+
 def _labels(model: SavedGraphModel, split: str) -> Tensor:
     dataset = load_dataset("CSL")
     folds = _folds(model.config, dataset, model.task)
@@ -63,12 +76,8 @@ def test_a_reloaded_model_reproduces_its_runs_test_metric(model: str, tmp_path: 
     )
     chosen = run.history[run.best.epoch - 1]
     for split, values in (("valid", chosen.valid), ("test", chosen.test)):
-        logits = saved.logits("CSL", split=split)
-        y = _labels(saved, split)
         # The loss of the selected epoch bit for bit, and its metric.
-        assert float(task_loss(saved.task, logits, y)) == values["loss"], split
-        accuracy = Evaluator("acc")({"y_true": y.view(-1, 1), "y_pred": logits.argmax(-1, True)})
-        assert accuracy["acc"] == values["acc"], split
+        assert _recomputed(saved, split) == (values["loss"], values["acc"]), split
     probs = saved.predict("CSL", split="test")
     assert probs.shape == (30, 10)
     assert torch.allclose(probs.sum(1), torch.ones(30))
@@ -172,8 +181,9 @@ def test_a_file_as_save_model_is_refused_before_training(
     epochs: list[int] = []
     monkeypatch.setattr(graph_module, "_train_epoch", lambda *a, **k: epochs.append(1))
     monkeypatch.setattr(graph_module, "load_dataset", lambda *a, **k: epochs.append(0))
-    with pytest.raises(ValueError, match="save_model must be a folder"):
+    with pytest.raises(ConfigError, match="save_model must be a folder") as info:
         train_graph(_config("gin"), save_model=target)
+    assert info.value.field == "save_model"
     assert epochs == []
     assert target.read_text() == "not a folder"
 
@@ -246,3 +256,46 @@ def test_bad_predict_inputs_are_named_before_scoring(
     # The default fold is the run's own; another one is chosen by number.
     assert saved.predict("CSL", split="train", fold=1).shape == (90, 10)
     assert scored
+
+
+def test_a_node_level_model_predicts_every_node_of_the_split(tmp_path: Path) -> None:
+    # UniqueSignature cut to 40 graphs: a binary node task whose split has no validation part.
+    config = graph_config(
+        "UniqueSignature", "sinc", epochs=2, runs=1, dataset_options={"num_graphs": 40}
+    )
+    result = train_graph(config, save_model=tmp_path)
+    saved = SavedGraphModel.load(tmp_path / "run-0")  # a fixed split: no fold in the name
+    assert saved.manifest["metrics"]["valid"] is None  # NaN in the run: no validation set
+    assert saved.manifest["metrics"]["test"] == result.runs[0].best.test
+    dataset = load_dataset("UniqueSignature", num_graphs=40)
+    assert dataset.split is not None
+    test = dataset.graphs[dataset.split["test"]]
+    probs = saved.predict("UniqueSignature", split="test")
+    assert probs.shape == (sum(int(g.num_nodes) for g in test), 1)
+    assert torch.equal(probs, torch.sigmoid(saved.logits(test)))
+    with pytest.raises(ValueError, match="has no 'valid' graphs; its split has"):
+        saved.predict("UniqueSignature", split="valid")
+    with pytest.raises(ValueError, match="fold must be None"):
+        saved.predict("UniqueSignature", split="test", fold=0)
+
+
+def test_a_fresh_process_reproduces_the_run(tmp_path: Path) -> None:
+    result = train_graph(_config("grit"), save_model=tmp_path)
+    chosen = result.runs[0].history[result.runs[0].best.epoch - 1]
+    script = (
+        "import json, sys, torch\n"
+        "torch.set_num_threads(1)\n"
+        "from graphpair.train._saved_graph import SavedGraphModel\n"
+        "from tests.train.test_saved_graph import _recomputed\n"
+        "print(json.dumps(_recomputed(SavedGraphModel.load(sys.argv[1]), 'test')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != DATA_ENV_VAR}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "run-0-fold0")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+    )
+    assert json.loads(done.stdout) == [chosen.test["loss"], chosen.test["acc"]]

@@ -145,8 +145,9 @@ def test_a_file_as_save_model_is_refused_before_training(
         if runner == "node"
         else (lambda: train_grace(grace_config("default", epochs=1), save_model=target))
     )
-    with pytest.raises(ValueError, match="save_model must be a folder"):
+    with pytest.raises(ConfigError, match="save_model must be a folder") as info:
         run()
+    assert info.value.field == "save_model"
     assert calls == []  # nothing loaded or built, so no epoch ran
     assert target.read_text() == "not a folder"
 
