@@ -112,6 +112,9 @@ class SavedLinkModel:
         self._device = device
         self._encoded: tuple[Tensor, Any] | None = None
         self._index = None if node_ids is None else {name: i for i, name in enumerate(node_ids)}
+        edge_list = manifest["config"].get("edge_list")
+        #: The training data: the dataset's name, or the edge list's file name.
+        self.data_name = Path(edge_list).name if edge_list else self.config.dataset
 
     @classmethod
     def load(
@@ -323,5 +326,5 @@ class SavedLinkModel:
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({str(self.folder)!r}, predictor={self.config.predictor!r}, "
-            f"dataset={self.config.dataset!r}, num_nodes={self.num_nodes})"
+            f"data={self.data_name!r}, num_nodes={self.num_nodes})"
         )

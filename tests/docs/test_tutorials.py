@@ -103,6 +103,24 @@ def test_own_edge_list_reads_a_user_file(tmp_path: Path) -> None:
     assert finite(result["losses"])
 
 
+def test_saved_models() -> None:
+    result = tutorial("saved_models").main(["--quick"])
+    # The command line, in a new process, gives what load_model gives here.
+    assert [name for name, _ in result["cli_suggestions"]] == [
+        name for name, _ in result["python_suggestions"]
+    ]
+    for (_, cli), (_, python) in zip(
+        result["cli_suggestions"], result["python_suggestions"], strict=True
+    ):
+        assert cli == pytest.approx(python, rel=1e-5)
+    assert result["cli_pair_score"] == pytest.approx(result["python_pair_score"], rel=1e-5)
+    assert result["cli_pair_score"] == pytest.approx(result["cli_suggestions"][0][1], rel=1e-5)
+    assert result["node"] not in [name for name, _ in result["python_suggestions"]]
+    assert result["embedding_shape"][0] == result["num_nodes"] == 77
+    assert result["finite"]
+    assert 0.5 < result["manifest_metrics"]["test"] <= 1.0
+
+
 def check_csl(result: dict[str, Any]) -> None:
     # GIN cannot tell the 4-regular CSL classes apart (chance: 0.1); GRIT with RRWP can.
     assert result["csl_gin_test_acc"] <= 0.2
