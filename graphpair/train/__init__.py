@@ -30,8 +30,9 @@ this package configures, builds (:func:`build_encoder`, :func:`build_predictor`,
   come from the same declarations; :class:`ConfigError` names the field and the value.
 - Saved models: ``save_model=`` on a runner writes the model of each run's selected epoch
   (tensors only, with a JSON manifest); :func:`load_model` reads it back as a
-  :class:`SavedLinkModel` (``score``, ``embed``, ``recommend``); :class:`ModelFileError`
-  names an unusable folder.
+  :class:`SavedLinkModel` (``score``, ``embed``, ``recommend``), :class:`SavedGraphModel`,
+  :class:`SavedNodeModel` (``predict``) or :class:`SavedEncoder` (``embed``);
+  :class:`ModelFileError` names an unusable folder.
 - :func:`deterministic`: torch's deterministic algorithms for a block (the runners'
   ``deterministic`` config field and ``--deterministic`` flag).
 """
@@ -94,7 +95,9 @@ from graphpair.train._results import (
     select_best,
 )
 from graphpair.train._saved import load_model
+from graphpair.train._saved_graph import SavedGraphModel
 from graphpair.train._saved_link import Recommendations, SavedLinkModel
+from graphpair.train._saved_node import SavedEncoder, SavedNodeModel
 
 __all__ = [
     "GRACE_CONFIGS",
@@ -132,7 +135,10 @@ __all__ = [
     "RunCallback",
     "RunCheckpoints",
     "RunResult",
+    "SavedEncoder",
+    "SavedGraphModel",
     "SavedLinkModel",
+    "SavedNodeModel",
     "Selection",
     "StepCallback",
     "bce_loss",

@@ -6,7 +6,9 @@ import os
 from typing import Any
 
 from graphpair.train._artifact import ModelFileError, read_manifest
+from graphpair.train._saved_graph import SavedGraphModel
 from graphpair.train._saved_link import SavedLinkModel
+from graphpair.train._saved_node import SavedEncoder, SavedNodeModel
 
 __all__ = ["load_model"]
 
@@ -24,7 +26,9 @@ def load_model(folder: str | os.PathLike[str], *, device: str = "cpu") -> Any:
 
     Returns:
         The model, by kind: a :class:`~graphpair.train.SavedLinkModel` (``score``,
-        ``embed``, ``recommend``).
+        ``embed``, ``recommend``), :class:`~graphpair.train.SavedGraphModel` (``predict``
+        graphs), :class:`~graphpair.train.SavedNodeModel` (``predict`` nodes) or
+        :class:`~graphpair.train.SavedEncoder` (``embed``, GRACE pre-training).
 
     Raises:
         ModelFileError: the folder is not a model folder, a file is missing, truncated or
@@ -39,8 +43,12 @@ def load_model(folder: str | os.PathLike[str], *, device: str = "cpu") -> Any:
         'gae'
     """
     manifest = read_manifest(folder)
-    if manifest["kind"] == "link":
-        return SavedLinkModel.load(folder, manifest, device=device)
-    raise ModelFileError(
-        f"{str(folder)!r} holds a {manifest['kind']!r} model, which this version cannot load"
-    )
+    loaders: dict[str, Any] = {
+        "link": SavedLinkModel,
+        "graph": SavedGraphModel,
+        "node": SavedNodeModel,
+        "encoder": SavedEncoder,
+    }
+    if manifest["kind"] not in loaders:  # read_manifest checks the kind; kept for new kinds
+        raise ModelFileError(f"{str(folder)!r} holds a {manifest['kind']!r} model")
+    return loaders[manifest["kind"]].load(folder, manifest, device=device)
