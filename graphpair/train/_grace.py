@@ -97,7 +97,7 @@ def _probe_split(data: Any, generator: torch.Generator) -> tuple[Tensor, Tensor,
 
 
 def build_grace_encoder(config: GRACEConfig, in_channels: int) -> GRACEEncoder:
-    """The :class:`~graphpair.nn.GRACEEncoder` of a GRACE run (with its projection head).
+    """The :class:`~graphpair.nn.encoders.GRACEEncoder` of a GRACE run (with its projection head).
 
     Args:
         config: The run configuration (widths, depth, activation).

@@ -71,7 +71,10 @@ class SavedGraphModel:
     computed from. A graph-level task gives one row per graph; a node-level one (PATTERN,
     UniqueSignature) one row per node, graph after graph.
 
-    Attributes:
+    Built by :meth:`load`; the constructor takes the loaded parts, kept as attributes of
+    the same names.
+
+    Args:
         folder: Where it was loaded from.
         manifest: The folder's manifest (configuration, metrics, versions).
         config: The run's :class:`~graphpair.train.GraphConfig` (``device`` set to
@@ -79,15 +82,17 @@ class SavedGraphModel:
         task: The run's :class:`~graphpair.train.GraphTask`.
         inputs: The feature layout the model reads (:class:`~graphpair.nn.GraphInputs`).
         model: The :class:`~graphpair.nn.GraphModel`, in evaluation mode.
+        device: Where it predicts.
 
     Example:
         >>> import tempfile
+        >>> from graphpair import load_model
         >>> from graphpair.train import graph_config, train_graph
         >>> folder = tempfile.mkdtemp()
         >>> config = graph_config("CSL", "gin", epochs=1, folds=1, hidden_channels=8,
         ...                       num_layers=1)
         >>> result = train_graph(config, save_model=folder)
-        >>> model = SavedGraphModel.load(f"{folder}/run-0-fold0")  # as graphpair.load_model
+        >>> model = load_model(f"{folder}/run-0-fold0")
         >>> probs = model.predict("CSL", split="test")  # the run's own test graphs
         >>> probs.shape, bool(torch.allclose(probs.sum(1), torch.ones(30)))
         (torch.Size([30, 10]), True)

@@ -115,22 +115,30 @@ class SavedNodeModel(_SavedOnGraph):
     given, which must be the same graph (checked against the saved fingerprint) unless
     ``strict=False``.
 
-    Attributes:
+    Built by :meth:`load`; the constructor takes the loaded parts, kept as attributes of
+    the same names (the graph's tensors privately).
+
+    Args:
         folder: Where it was loaded from.
         manifest: The folder's manifest (configuration, metrics, fingerprint, versions).
         config: The run's :class:`~graphpair.train.NodeConfig` (``device`` ``'cpu'``, paths
             cleared: predicting needs none).
         model: The :class:`~graphpair.nn.NodeClassifier`, in evaluation mode.
+        graph: The stored graph: ``x``, ``edge_index``, ``num_nodes``.
+        device: Where it predicts.
+
+    Attributes:
         num_nodes: Nodes of the stored graph.
         num_classes: Classes ``C``.
 
     Example:
         >>> import tempfile
+        >>> from graphpair import load_model
         >>> from graphpair.train import node_config, train_node
         >>> folder = tempfile.mkdtemp()
         >>> config = node_config("default", epochs=3, runs=1, hidden_channels=8)
         >>> result = train_node(config, save_model=folder)
-        >>> model = SavedNodeModel.load(f"{folder}/run-0")  # as graphpair.load_model
+        >>> model = load_model(f"{folder}/run-0")
         >>> probs = model.predict()  # every node of the stored graph
         >>> probs.shape == (model.num_nodes, model.num_classes)
         True
@@ -228,21 +236,29 @@ class SavedEncoder(_SavedOnGraph):
     here), which must be the same graph (checked against the saved fingerprint) unless
     ``strict=False``.
 
-    Attributes:
+    Built by :meth:`load`; the constructor takes the loaded parts, kept as attributes of
+    the same names (the graph's tensors privately).
+
+    Args:
         folder: Where it was loaded from.
         manifest: The folder's manifest (configuration, probe accuracies, fingerprint).
         config: The run's :class:`~graphpair.train.GRACEConfig` (``device`` ``'cpu'``, paths
             cleared).
-        model: The :class:`~graphpair.nn.GRACEEncoder`, in evaluation mode.
+        model: The :class:`~graphpair.nn.encoders.GRACEEncoder`, in evaluation mode.
+        graph: The stored graph: raw ``x``, ``edge_index``, ``num_nodes``.
+        device: Where it embeds.
+
+    Attributes:
         num_nodes: Nodes of the stored graph.
 
     Example:
         >>> import tempfile
+        >>> from graphpair import load_model
         >>> from graphpair.train import grace_config, train_grace
         >>> folder = tempfile.mkdtemp()
         >>> config = grace_config("default", epochs=2, hidden_channels=8, proj_channels=8)
         >>> result = train_grace(config, save_model=folder)
-        >>> SavedEncoder.load(f"{folder}/run-0").embed().shape  # as graphpair.load_model
+        >>> load_model(f"{folder}/run-0").embed().shape
         torch.Size([2708, 8])
     """
 
