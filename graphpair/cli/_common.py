@@ -17,6 +17,8 @@ __all__ = [
     "Progress",
     "add_config_file_flags",
     "add_runner_flags",
+    "add_save_model_flag",
+    "model_folder",
     "names",
     "percent",
     "print_configs",
@@ -165,6 +167,25 @@ def add_config_file_flags(parser: argparse.ArgumentParser, *, shipped: bool = Tr
         metavar="FILE",
         help=f"YAML (or JSON) file of field: value pairs, applied {where}under the flags",
     )
+
+
+def add_save_model_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--save-model DIR`` of a runner command."""
+    parser.add_argument(
+        "--save-model",
+        default=None,
+        metavar="DIR",
+        help=f"save {what} into DIR/run-<seed> (a subfolder per model when several are "
+        "trained): tensors only, with a JSON manifest; graphpair.load_model reads it back",
+    )
+
+
+def model_folder(root: str | None, label: str, count: int) -> Path | None:
+    """The ``--save-model`` folder of one of ``count`` configurations: ``root`` itself, or
+    ``root/label`` when there are several."""
+    if root is None:
+        return None
+    return Path(root) if count == 1 else Path(root) / label
 
 
 def add_runner_flags(parser: argparse.ArgumentParser) -> None:

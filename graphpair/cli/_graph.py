@@ -15,6 +15,8 @@ from graphpair.cli._common import (
     Progress,
     add_config_file_flags,
     add_runner_flags,
+    add_save_model_flag,
+    model_folder,
     names,
     print_configs,
     printer,
@@ -150,6 +152,7 @@ def _graph(args: argparse.Namespace) -> int:
                 on_result=on_result,
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
+                save_model=model_folder(args.save_model, cfg.model, len(configs)),
                 on_step=None if progress.disable else progress.step,
             )
         finally:
@@ -184,6 +187,9 @@ def add_graph_parser(sub: Any) -> None:
     )
     add_config_file_flags(graph)
     add_runner_flags(graph)
+    add_save_model_flag(
+        graph, "the model of every run's selected epoch (per fold), for 'graphpair predict'"
+    )
     graph.add_argument(
         "--quiet",
         action="store_true",

@@ -15,6 +15,8 @@ from graphpair.cli._common import (
     Progress,
     add_config_file_flags,
     add_runner_flags,
+    add_save_model_flag,
+    model_folder,
     names,
     percent,
     print_configs,
@@ -157,7 +159,7 @@ def _link(args: argparse.Namespace) -> int:
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
                 on_step=None if progress.disable else progress.step,
-                save_model=_model_folder(args.save_model, cfg, len(configs)),
+                save_model=model_folder(args.save_model, cfg.predictor, len(configs)),
                 save_predictions=_predictions_file(args.save_predictions, cfg, len(configs)),
             )
         finally:
@@ -167,14 +169,6 @@ def _link(args: argparse.Namespace) -> int:
     print(_link_table(results), file=out)
     write_summary(args.output, results, say)
     return 0
-
-
-def _model_folder(root: str | None, cfg: LinkConfig, count: int) -> Path | None:
-    """``--save-model`` of one configuration: the folder itself, or a subfolder per predictor
-    when several are trained."""
-    if root is None:
-        return None
-    return Path(root) if count == 1 else Path(root) / cfg.predictor
 
 
 def _predictions_file(path: str | None, cfg: LinkConfig, count: int) -> Path | None:
@@ -208,13 +202,10 @@ def add_link_parser(sub: Any) -> None:
     )
     add_config_file_flags(link)
     add_runner_flags(link)
-    link.add_argument(
-        "--save-model",
-        default=None,
-        metavar="DIR",
-        help="save the model of every run's selected epoch into DIR/run-<seed> (a subfolder "
-        "per predictor when several): tensors, the training graph and a JSON manifest, for "
-        "'graphpair predict' / 'recommend' and graphpair.load_model",
+    add_save_model_flag(
+        link,
+        "the model of every run's selected epoch, with its training graph, for 'graphpair "
+        "predict' / 'recommend'",
     )
     link.add_argument(
         "--save-predictions",

@@ -13,6 +13,8 @@ from graphpair.cli._common import (
     Progress,
     add_config_file_flags,
     add_runner_flags,
+    add_save_model_flag,
+    model_folder,
     names,
     percent,
     print_configs,
@@ -98,6 +100,7 @@ def _node(args: argparse.Namespace) -> int:
                 on_run=on_run,
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
+                save_model=model_folder(args.save_model, cfg.conv, len(configs)),
             )
         finally:
             progress.close()
@@ -140,6 +143,9 @@ def add_node_parser(sub: Any) -> None:
     )
     add_config_file_flags(node, shipped=False)
     add_runner_flags(node)
+    add_save_model_flag(
+        node, "the model of every run's selected epoch, with its graph, for 'graphpair predict'"
+    )
     node.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     aliases = {"hidden_channels": ("--hidden",)}
     add_config_flags(node, NodeConfig, skip=("dataset", "conv"), aliases=aliases)

@@ -14,7 +14,13 @@ from typing import Any
 import torch
 
 from graphpair.data._io import atomic_write_bytes
-from graphpair.train import ModelFileError, SavedLinkModel, load_model
+from graphpair.train import (
+    ModelFileError,
+    SavedGraphModel,
+    SavedLinkModel,
+    SavedNodeModel,
+    load_model,
+)
 
 __all__ = ["add_predict_parser", "add_recommend_parser", "read_pairs"]
 
@@ -91,8 +97,55 @@ def _load_link(folder: str) -> SavedLinkModel:
     return model
 
 
+def _predict_graphs(model: SavedGraphModel, args: argparse.Namespace) -> int:
+    if args.dataset is None:
+        raise ValueError(
+            "--dataset: a graph model predicts the graphs of a registered dataset (with "
+            "--split); in Python, load_model(DIR).predict(graphs) takes any graphs"
+        )
+    if args.pairs is not None:
+        raise ValueError("--pairs: scores node pairs with a link model; this is a graph model")
+    out = model.predict(
+        args.dataset,
+        split=args.split,
+        fold=args.fold,
+        batch_size=args.batch_size,
+        data_root=args.data_root,
+    )
+    kind = model.task.kind
+    columns = (
+        [f"p{c}" for c in range(out.size(1))]
+        if kind in ("multiclass", "binary")
+        else [f"y{c}" for c in range(out.size(1))]
+    )
+    rows = [[i, *(f"{v:.6g}" for v in row)] for i, row in enumerate(out.tolist())]
+    _write(rows, ["index", *columns], args.output)
+    return 0
+
+
+def _predict_nodes(model: SavedNodeModel, args: argparse.Namespace) -> int:
+    if args.pairs is not None or args.dataset is not None:
+        raise ValueError(
+            "--pairs / --dataset: a node model predicts the nodes of its own graph; give neither"
+        )
+    out = model.predict()
+    rows = [[i, *(f"{v:.6g}" for v in row)] for i, row in enumerate(out.tolist())]
+    _write(rows, ["node", *(f"p{c}" for c in range(out.size(1)))], args.output)
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
-    model = _load_link(args.model)
+    loaded = load_model(args.model)
+    if isinstance(loaded, SavedGraphModel):
+        return _predict_graphs(loaded, args)
+    if isinstance(loaded, SavedNodeModel):
+        return _predict_nodes(loaded, args)
+    if not isinstance(loaded, SavedLinkModel):
+        raise ModelFileError(
+            f"{args.model!r} holds a pre-trained encoder, which predicts nothing; "
+            "graphpair.load_model(DIR).embed() gives its node representations"
+        )
+    model = loaded
     if args.pairs is None:
         raise ValueError("--pairs: a file of (source, target) pairs is needed for a link model")
     written, pairs = read_pairs(args.pairs, model, header=args.header)
@@ -138,7 +191,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--batch-size",
         type=int,
         default=None,
-        help="pairs scored at a time (default: the run's test_batch_size)",
+        help="pairs (link models) or graphs (graph models) per batch (default: the run's)",
     )
 
 
@@ -146,15 +199,28 @@ def add_predict_parser(sub: Any) -> None:
     """The ``predict`` subcommand."""
     predict = sub.add_parser(
         "predict",
-        help="score node pairs with a saved link model",
-        description="Score the pairs of a CSV or TSV file (two columns: source, target; node "
-        "names of an edge-list graph or node indices) with a model saved by 'graphpair link "
-        "--save-model DIR' and write source,target,score (the model's link probability) as CSV.",
+        help="apply a saved model: score node pairs, or predict graphs or nodes",
+        description="Apply a model saved with --save-model, as CSV. A link model scores the "
+        "pairs of a CSV or TSV file (--pairs: two columns, source and target, node names of an "
+        "edge-list graph or node indices): source,target,score (the link probability). A graph "
+        "model predicts a dataset's split (--dataset NAME --split test): one row per graph "
+        "(per node for node-level sets), class probabilities or values. A node model predicts "
+        "the class probabilities of every node of its graph.",
     )
     _common(predict)
     predict.add_argument("--pairs", default=None, help="CSV/TSV file of source,target pairs")
     predict.add_argument(
         "--header", action="store_true", help="the pairs file starts with a header line to skip"
+    )
+    predict.add_argument("--dataset", default=None, help="graph models: the dataset to predict")
+    predict.add_argument(
+        "--split", default="test", help="graph models: train, valid or test (default: test)"
+    )
+    predict.add_argument(
+        "--fold", type=int, default=None, help="graph models: the fold (default: the run's)"
+    )
+    predict.add_argument(
+        "--data-root", default=None, help="graph models: raw data folder (default: the run's)"
     )
     predict.set_defaults(func=_predict)
 

@@ -9,7 +9,7 @@ import json
 import sys
 from typing import Any
 
-from graphpair.cli._common import add_config_file_flags, percent, print_configs
+from graphpair.cli._common import add_config_file_flags, add_save_model_flag, percent, print_configs
 from graphpair.data._io import atomic_write_bytes
 from graphpair.train import GRACEConfig, grace_config, train_grace
 from graphpair.train._config_sources import add_config_flags, blame_file, merge_sources
@@ -37,7 +37,7 @@ def _pretrain(args: argparse.Namespace) -> int:
         file=out,
         flush=True,
     )
-    result = train_grace(cfg)
+    result = train_grace(cfg, save_model=args.save_model)
     for run, (valid, test) in enumerate(zip(result.valid, result.test, strict=True)):
         print(
             f"  run {run + 1}/{cfg.runs} seed {cfg.seed + run}: probe accuracy valid "
@@ -77,5 +77,6 @@ def add_pretrain_parser(sub: Any) -> None:
     )
     add_config_file_flags(pretrain)
     pretrain.add_argument("--output", default=None, help="write the result as one JSON line")
+    add_save_model_flag(pretrain, "every run's trained encoder, with its graph")
     add_config_flags(pretrain, GRACEConfig, skip=("dataset",))
     pretrain.set_defaults(func=_pretrain, make_configs=_pretrain_configs)

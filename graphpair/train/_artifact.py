@@ -37,7 +37,10 @@ from graphpair.train._fields import ConfigError
 
 __all__ = [
     "FORMAT",
+    "GRAPH",
     "KINDS",
+    "MANIFEST",
+    "WEIGHTS",
     "BestState",
     "ModelFileError",
     "check_output_folder",

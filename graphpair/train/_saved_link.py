@@ -113,7 +113,7 @@ class SavedLinkModel:
         self._encoded: tuple[Tensor, Any] | None = None
         self._index = None if node_ids is None else {name: i for i, name in enumerate(node_ids)}
         edge_list = manifest["config"].get("edge_list")
-        #: The training data: the dataset's name, or the edge list's file name.
+        # The training data: the dataset's name, or the edge list's file name.
         self.data_name = Path(edge_list).name if edge_list else self.config.dataset
 
     @classmethod
@@ -275,7 +275,7 @@ class SavedLinkModel:
 
     def candidates(self, node: int, *, exclude_known: bool = True) -> Tensor:
         """The endpoints :meth:`recommend` scores for ``node``, ascending: every other node
-        on a graph of at most :data:`ALL_PAIRS_BELOW` nodes, else the nodes within two hops;
+        on a graph of at most ``ALL_PAIRS_BELOW`` (4,096) nodes, else the nodes within two hops;
         without the node's neighbours when ``exclude_known``."""
         adj = self._adj
         if self.num_nodes <= ALL_PAIRS_BELOW:

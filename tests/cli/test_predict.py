@@ -134,3 +134,74 @@ def test_link_saves_one_model_and_score_file_per_predictor(
     with pytest.raises(SystemExit):
         main([*argv, "--save-predictions", str(tmp_path / "scores.txt")])
     assert "must end in one of" in capsys.readouterr().err
+
+
+def test_graph_node_and_pretrain_models_are_saved_and_predicted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GRAPHPAIR_DATA", raising=False)  # CSL generated, as in the tests
+    graph_argv = [
+        "graph",
+        "--dataset",
+        "csl",
+        "--model",
+        "gin",
+        "--epochs",
+        "1",
+        "--folds",
+        "1",
+        "--hidden",
+        "8",
+        "--quiet",
+        "--save-model",
+        str(tmp_path / "g"),
+    ]
+    assert main(graph_argv) == 0
+    assert (
+        main(
+            [
+                "node",
+                "--dataset",
+                "default",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--save-model",
+                str(tmp_path / "n"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "pretrain",
+                "--dataset",
+                "default",
+                "--epochs",
+                "1",
+                "--save-model",
+                str(tmp_path / "e"),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    folder = tmp_path / "g" / "run-0-fold0"
+    assert main(["predict", str(folder), "--dataset", "csl", "--split", "test"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    expected = load_model(folder).predict("CSL", split="test")
+    assert len(rows) == expected.size(0) == 30
+    assert [float(rows[0][f"p{c}"]) for c in range(10)] == pytest.approx(
+        expected[0].tolist(), rel=1e-5, abs=1e-12
+    )
+    assert main(["predict", str(tmp_path / "n" / "run-0")]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert len(rows) == 2708
+    assert sum(float(rows[5][f"p{c}"]) for c in range(7)) == pytest.approx(1.0, rel=1e-5)
+    with pytest.raises(SystemExit):
+        main(["predict", str(tmp_path / "e" / "run-0")])
+    assert "embed()" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["predict", str(folder)])
+    assert "--dataset: a graph model" in capsys.readouterr().err
