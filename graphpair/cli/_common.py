@@ -18,9 +18,11 @@ __all__ = [
     "add_config_file_flags",
     "add_runner_flags",
     "add_save_model_flag",
+    "add_save_predictions_flag",
     "model_folder",
     "names",
     "percent",
+    "predictions_file",
     "print_configs",
     "printer",
     "render_table",
@@ -178,6 +180,27 @@ def add_save_model_flag(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"save {what} into DIR/run-<seed> (a subfolder per model when several are "
         "trained): tensors only, with a JSON manifest; graphpair.load_model reads it back",
     )
+
+
+def add_save_predictions_flag(parser: argparse.ArgumentParser, metrics: str, ids: str) -> None:
+    """``--save-predictions FILE`` of a runner command."""
+    parser.add_argument(
+        "--save-predictions",
+        default=None,
+        metavar="FILE",
+        help=f"write the scores behind every run's {metrics} (selected epoch), with the {ids}, "
+        "to FILE.npz or FILE.csv (one file per model when several), to ensemble runs or test "
+        "significance without retraining",
+    )
+
+
+def predictions_file(path: str | None, label: str, count: int) -> Path | None:
+    """The ``--save-predictions`` file of one of ``count`` configurations: ``path`` itself,
+    or ``NAME.label.SUFFIX`` when there are several."""
+    if path is None:
+        return None
+    target = Path(path)
+    return target if count == 1 else target.with_suffix(f".{label}{target.suffix}")
 
 
 def model_folder(root: str | None, label: str, count: int) -> Path | None:

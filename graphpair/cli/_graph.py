@@ -16,8 +16,10 @@ from graphpair.cli._common import (
     add_config_file_flags,
     add_runner_flags,
     add_save_model_flag,
+    add_save_predictions_flag,
     model_folder,
     names,
+    predictions_file,
     print_configs,
     printer,
     render_table,
@@ -153,6 +155,7 @@ def _graph(args: argparse.Namespace) -> int:
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
                 save_model=model_folder(args.save_model, cfg.model, len(configs)),
+                save_predictions=predictions_file(args.save_predictions, cfg.model, len(configs)),
                 on_step=None if progress.disable else progress.step,
             )
         finally:
@@ -189,6 +192,9 @@ def add_graph_parser(sub: Any) -> None:
     add_runner_flags(graph)
     add_save_model_flag(
         graph, "the model of every run's selected epoch (per fold), for 'graphpair predict'"
+    )
+    add_save_predictions_flag(
+        graph, "validation and test metrics", "graph (or node) indices and labels"
     )
     graph.add_argument(
         "--quiet",

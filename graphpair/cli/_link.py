@@ -8,7 +8,6 @@ import functools
 import io
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from graphpair.cli._common import (
@@ -16,9 +15,11 @@ from graphpair.cli._common import (
     add_config_file_flags,
     add_runner_flags,
     add_save_model_flag,
+    add_save_predictions_flag,
     model_folder,
     names,
     percent,
+    predictions_file,
     print_configs,
     printer,
     render_table,
@@ -160,7 +161,9 @@ def _link(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 on_step=None if progress.disable else progress.step,
                 save_model=model_folder(args.save_model, cfg.predictor, len(configs)),
-                save_predictions=_predictions_file(args.save_predictions, cfg, len(configs)),
+                save_predictions=predictions_file(
+                    args.save_predictions, cfg.predictor, len(configs)
+                ),
             )
         finally:
             progress.close()
@@ -169,15 +172,6 @@ def _link(args: argparse.Namespace) -> int:
     print(_link_table(results), file=out)
     write_summary(args.output, results, say)
     return 0
-
-
-def _predictions_file(path: str | None, cfg: LinkConfig, count: int) -> Path | None:
-    """``--save-predictions`` of one configuration: the file itself, or one per predictor
-    (``scores.ncnc.npz``) when several are trained."""
-    if path is None:
-        return None
-    target = Path(path)
-    return target if count == 1 else target.with_suffix(f".{cfg.predictor}{target.suffix}")
 
 
 def add_link_parser(sub: Any) -> None:
@@ -207,14 +201,7 @@ def add_link_parser(sub: Any) -> None:
         "the model of every run's selected epoch, with its training graph, for 'graphpair "
         "predict' / 'recommend'",
     )
-    link.add_argument(
-        "--save-predictions",
-        default=None,
-        metavar="FILE",
-        help="write the scores behind every run's validation and test metrics (selected "
-        "epoch), with the pair ids, to FILE.npz or FILE.csv (one file per predictor when "
-        "several), to ensemble runs or test significance without retraining",
-    )
+    add_save_predictions_flag(link, "validation and test metrics", "pair ids")
     link.add_argument(
         "--quiet",
         action="store_true",

@@ -14,9 +14,11 @@ from graphpair.cli._common import (
     add_config_file_flags,
     add_runner_flags,
     add_save_model_flag,
+    add_save_predictions_flag,
     model_folder,
     names,
     percent,
+    predictions_file,
     print_configs,
     printer,
     render_table,
@@ -101,6 +103,7 @@ def _node(args: argparse.Namespace) -> int:
                 checkpoint_dir=args.checkpoint_dir,
                 resume=args.resume,
                 save_model=model_folder(args.save_model, cfg.conv, len(configs)),
+                save_predictions=predictions_file(args.save_predictions, cfg.conv, len(configs)),
             )
         finally:
             progress.close()
@@ -146,6 +149,7 @@ def add_node_parser(sub: Any) -> None:
     add_save_model_flag(
         node, "the model of every run's selected epoch, with its graph, for 'graphpair predict'"
     )
+    add_save_predictions_flag(node, "validation and test accuracies", "node indices and labels")
     node.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     aliases = {"hidden_channels": ("--hidden",)}
     add_config_flags(node, NodeConfig, skip=("dataset", "conv"), aliases=aliases)

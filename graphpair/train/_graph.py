@@ -49,8 +49,15 @@ from graphpair.train._graph_task import (
     infer_task,
     task_loss,
 )
-from graphpair.train._model_saving import check_finished_run, restore_best, save_graph_model
+from graphpair.train._model_saving import (
+    add_graph_outputs,
+    check_finished_run,
+    kept_outputs,
+    restore_best,
+    save_graph_model,
+)
 from graphpair.train._precise_bn import precise_batch_norm
+from graphpair.train._predictions import PredictionTable, check_predictions_path
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
@@ -196,12 +203,17 @@ def _run(
     checkpoints: RunCheckpoints | None = None,
     on_step: StepCallback | None = None,
     save_model: str | os.PathLike[str] | None = None,
+    predictions: PredictionTable | None = None,
 ) -> GraphRun:
     start = time.perf_counter()
     saved = checkpoints.load(seed, fold) if checkpoints is not None else None
     if saved is not None and saved.get("result") is not None:
         log.info("run %d seed %d fold %s: finished in a checkpoint", run_index, seed, fold)
         check_finished_run(save_model, seed, fold)
+        if predictions is not None:
+            kept = BestState(higher_is_better=task.higher_is_better, enabled=False)
+            kept.load(kept_outputs(saved, seed, fold))
+            add_graph_outputs(predictions, graphs, split, kept, seed, fold)
         return GraphRun.from_state(saved["result"])
     device = torch.device(config.device)
     torch.manual_seed(seed)
@@ -236,6 +248,7 @@ def _run(
     # The selected epoch's weights, kept only for save_model (the selection itself is
     # select_graph_best's, below; the two rules agree).
     best = BestState(higher_is_better=task.higher_is_better, enabled=save_model is not None)
+    keep_best = save_model is not None or predictions is not None
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue after the last saved epoch, random states included
         history, first_epoch, earlier_seconds = restore_run(
@@ -249,6 +262,8 @@ def _run(
             for record in history:
                 stopping.update(record.valid[task.metric])
         restore_best(best, saved, save_model=save_model, seed=seed, fold=fold)
+        if predictions is not None and history:
+            best.load(kept_outputs(saved, seed, fold))
 
     def state(epoch: int) -> dict[str, Any]:
         extra: dict[str, Any] = {
@@ -256,7 +271,7 @@ def _run(
             for scheduler, name in ((cosine, "cosine"), (plateau, "plateau"))
             if scheduler is not None
         }
-        if save_model is not None:
+        if keep_best:
             extra["best"] = best.state()
         return run_state(
             epoch,
@@ -292,8 +307,10 @@ def _run(
             train_batches = _loader(graphs, split["train"], config.batch_size, None)
             precise_batch_norm(model, train_batches, device)
         values = {}
+        outputs: dict[str, list[tuple[Tensor, Tensor]]] | None = None if predictions is None else {}
         for name, loader in stages.items():
-            metric, stage_loss = evaluate_graph(model, loader, task, device)
+            keep = None if outputs is None else outputs.setdefault(name, [])
+            metric, stage_loss = evaluate_graph(model, loader, task, device, keep=keep)
             values[name] = {task.metric: metric, "loss": stage_loss}
         if plateau is not None:
             plateau.step(values["valid"]["loss"] if "valid" in values else loss)
@@ -316,7 +333,12 @@ def _run(
             record.valid.get(task.metric),
             record.test.get(task.metric),
         )
-        best.consider(epoch, record.valid.get(task.metric), {"model": model})
+        best.consider(
+            epoch,
+            record.valid.get(task.metric),
+            {"model": model},
+            None if outputs is None else functools.partial(dict, outputs=outputs),
+        )
         if on_epoch is not None:
             on_epoch(run_index, record)
         stop = config.patience is not None and stopping.update(record.valid[task.metric])
@@ -358,8 +380,13 @@ def _run(
             seed=seed,
             fold=fold,
         )
+    if predictions is not None:
+        add_graph_outputs(predictions, graphs, split, best, seed, fold)
     if checkpoints is not None:  # finished: a resume returns this result, trains nothing
-        checkpoints.save(seed, {"epoch": history[-1].epoch, "result": result.to_state()}, fold)
+        done = {"epoch": history[-1].epoch, "result": result.to_state()}
+        if predictions is not None:  # a resumed command writes the same rows
+            done["best"] = {**best.state(), "weights": {}}
+        checkpoints.save(seed, done, fold)
     return result
 
 
@@ -418,6 +445,7 @@ def train_graph(
     resume: bool = False,
     on_step: StepCallback | None = None,
     save_model: str | os.PathLike[str] | None = None,
+    save_predictions: str | os.PathLike[str] | None = None,
 ) -> GraphResult:
     """Train and evaluate ``config.runs`` seeds on every fold of a graph-set dataset.
 
@@ -445,6 +473,10 @@ def train_graph(
             :func:`graphpair.load_model` (:class:`~graphpair.train.SavedGraphModel`). With
             checkpoints, the selected weights are checkpointed too, so a resumed run saves
             the model an uninterrupted one would.
+        save_predictions: write the validation and test outputs of every run's selected
+            epoch with the labels to this ``.npz`` or ``.csv`` file, rewritten after every
+            run (columns ``seed``, ``fold``, ``epoch``, ``stage``, ``item``, ``pred_*``,
+            ``true_*``: :func:`~graphpair.train._predictions.output_rows`).
 
     Returns:
         A :class:`GraphResult`; ``result.summary()`` is mean ± std over folds and seeds.
@@ -469,6 +501,8 @@ def train_graph(
     if not isinstance(config, GraphConfig):
         raise TypeError(f"config must be a GraphConfig; got {type(config).__name__}")
     check_output_folder("save_model", save_model)
+    check_predictions_path(save_predictions)
+    table = None if save_predictions is None else PredictionTable()
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
@@ -525,8 +559,11 @@ def train_graph(
                 checkpoints,
                 on_step,
                 save_model,
+                table,
             )
             runs.append(run)
+            if table is not None and save_predictions is not None:
+                table.write(save_predictions)  # after every run: nothing finished is lost
             if on_run is not None:
                 on_run(run_index, run)
             if on_result is not None:

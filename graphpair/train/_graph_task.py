@@ -176,7 +176,11 @@ def count_items(task: GraphTask, batch: Data) -> int:
 
 @torch.no_grad()
 def evaluate_graph(
-    model: torch.nn.Module, loader: DataLoader, task: GraphTask, device: torch.device | str
+    model: torch.nn.Module,
+    loader: DataLoader,
+    task: GraphTask,
+    device: torch.device | str,
+    keep: list[tuple[Tensor, Tensor]] | None = None,
 ) -> tuple[float, float]:
     """``(metric, loss)`` of ``model`` over every graph of ``loader``, in eval mode.
 
@@ -189,6 +193,7 @@ def evaluate_graph(
         loader: Batches of labelled graphs.
         task: What is predicted and how it is scored (:func:`infer_task`).
         device: Where the batches go.
+        keep: When given, receives ``(outputs, labels)`` of every graph (or node), in order.
 
     Example:
         >>> from torch_geometric.loader import DataLoader
@@ -212,6 +217,8 @@ def evaluate_graph(
         ys.append(batch.y.view(out.size(0), -1).cpu())
     out = torch.cat(outs)
     y = torch.cat(ys)
+    if keep is not None:
+        keep.append((out, y))
     loss = float(task_loss(task, out, y))
     if not bool(torch.isfinite(out).all()):
         log.warning("non-finite predictions in evaluation; the metric is NaN")

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from graphpair.data import GraphSet
 from graphpair.data._io import fingerprint
 from graphpair.nn import GraphInputs
 from graphpair.ops import CSR
@@ -44,10 +45,13 @@ from graphpair.train._artifact import (
 from graphpair.train._config import ConfigError
 from graphpair.train._config_key import config_key
 from graphpair.train._graph_task import GraphTask
+from graphpair.train._predictions import PredictionTable, output_rows
 from graphpair.train._results import Selection
 
 __all__ = [
+    "add_graph_outputs",
     "check_finished_run",
+    "kept_outputs",
     "node_graph",
     "node_graph_print",
     "restore_best",
@@ -243,3 +247,41 @@ def save_encoder(
         graph=graph,
         graph_print=graph_print,
     )
+
+
+def kept_outputs(saved: dict[str, Any], seed: int, fold: int | None) -> dict[str, Any]:
+    """The selected epoch's outputs a checkpoint kept for ``save_predictions``.
+
+    Raises:
+        ConfigError: it kept none (``field='save_predictions'``).
+    """
+    best = saved.get("best")
+    if best is None or "outputs" not in best.get("extra", {}):
+        raise ConfigError(
+            "save_predictions",
+            f"the checkpoint of run {_run_name(seed, fold)} was written without "
+            "save_predictions, so its outputs were not kept; train afresh in another "
+            "checkpoint folder",
+        )
+    return dict(best)
+
+
+def add_graph_outputs(
+    table: PredictionTable,
+    graphs: GraphSet,
+    split: dict[str, Tensor],
+    best: BestState,
+    seed: int,
+    fold: int | None,
+) -> None:
+    """The valid and test outputs of the selected epoch, as rows of ``table``: one per
+    graph (``item`` = its dataset index), or per node of node-level sets (``item`` = the
+    node's index in its graph)."""
+    assert best.epoch is not None
+    for stage, kept in best.extra["outputs"].items():
+        out, y = kept[0]
+        index = split[stage]
+        if out.size(0) != index.numel():  # node-level: the nodes of every graph, in order
+            sizes = [int(graphs[int(i)].num_nodes) for i in index]
+            index = torch.cat([torch.arange(n) for n in sizes]) if sizes else index
+        table.append(output_rows(seed, fold, best.epoch, stage, index, out, y))

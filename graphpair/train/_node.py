@@ -11,6 +11,7 @@ selected, several seeds, early stopping, and the same JSON records as the other 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import statistics
@@ -36,8 +37,14 @@ from graphpair.train._checkpoint import (
 from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._grace import _probe_split
-from graphpair.train._model_saving import check_finished_run, restore_best, save_node_model
+from graphpair.train._model_saving import (
+    check_finished_run,
+    kept_outputs,
+    restore_best,
+    save_node_model,
+)
 from graphpair.train._node_config import NodeConfig, node_config
+from graphpair.train._predictions import PredictionTable, check_predictions_path, output_rows
 from graphpair.train._results import (
     EarlyStopping,
     EpochRecord,
@@ -199,6 +206,7 @@ def _node_run(
     on_epoch: EpochCallback | None,
     checkpoints: RunCheckpoints | None,
     save_model: str | os.PathLike[str] | None = None,
+    predictions: PredictionTable | None = None,
 ) -> NodeRun:
     x, y, edge_index = tensors
     device = x.device
@@ -208,6 +216,10 @@ def _node_run(
     if saved is not None and saved.get("result") is not None:
         log.info("run %d seed %d: finished in a checkpoint", index, seed)
         check_finished_run(save_model, seed)
+        if predictions is not None:
+            kept = BestState(higher_is_better=True, enabled=False)
+            kept.load(kept_outputs(saved, seed, None))
+            _add_outputs(predictions, kept, seed)
         return NodeRun.from_state(saved["result"])
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -219,6 +231,7 @@ def _node_run(
     # The selected epoch's weights, for save_model: BestState's rule (strictly better
     # validation accuracy) is the selection below (best accuracy, earliest on ties).
     best = BestState(higher_is_better=True, enabled=save_model is not None)
+    keep_best = save_model is not None or predictions is not None
     history: list[EpochRecord] = []
     first_epoch, earlier_seconds = 1, 0.0
     if saved is not None:  # continue after the last saved epoch, random states included
@@ -229,9 +242,11 @@ def _node_run(
             for record in history:
                 stopping.update(record.valid["acc"])
         restore_best(best, saved, save_model=save_model, seed=seed)
+        if predictions is not None and history:
+            best.load(kept_outputs(saved, seed, None))
 
     def state(epoch: int) -> dict[str, Any]:
-        extra = {"best": best.state()} if save_model is not None else {}
+        extra = {"best": best.state()} if keep_best else {}
         return run_state(
             epoch,
             modules={"model": model},
@@ -269,7 +284,18 @@ def _node_run(
             time.perf_counter() - step,
         )
         history.append(record)
-        best.consider(epoch, record.valid["acc"], {"model": model})
+        outputs = None
+        if predictions is not None:  # the scores behind the accuracies, with the labels
+            outputs = {
+                stage: [(mask.nonzero().view(-1).cpu(), logits[mask].cpu(), y[mask].cpu())]
+                for stage, mask in (("valid", valid), ("test", test))
+            }
+        best.consider(
+            epoch,
+            record.valid["acc"],
+            {"model": model},
+            None if outputs is None else functools.partial(dict, outputs=outputs),
+        )
         if on_epoch is not None:
             on_epoch(index, record)
         stop = config.patience is not None and stopping.update(record.valid["acc"])
@@ -298,9 +324,21 @@ def _node_run(
             edge_index=edge_index,
             num_classes=num_classes,
         )
+    if predictions is not None:
+        _add_outputs(predictions, best, seed)
     if checkpoints is not None:  # finished: a resume returns this result, trains nothing
-        checkpoints.save(seed, {"epoch": history[-1].epoch, "result": run.to_state()})
+        done = {"epoch": history[-1].epoch, "result": run.to_state()}
+        if predictions is not None:  # a resumed command writes the same rows
+            done["best"] = {**best.state(), "weights": {}}
+        checkpoints.save(seed, done)
     return run
+
+
+def _add_outputs(table: PredictionTable, best: BestState, seed: int) -> None:
+    """The validation and test logits of the selected epoch, one row per node."""
+    assert best.epoch is not None
+    for stage, ((nodes, logits, labels),) in best.extra["outputs"].items():
+        table.append(output_rows(seed, None, best.epoch, stage, nodes, logits, labels))
 
 
 @honour_deterministic
@@ -312,6 +350,7 @@ def train_node(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
     save_model: str | os.PathLike[str] | None = None,
+    save_predictions: str | os.PathLike[str] | None = None,
 ) -> NodeResult:
     """Train ``config.runs`` seeds of an encoder + linear head for node classification.
 
@@ -334,6 +373,10 @@ def train_node(
             (:class:`~graphpair.train.SavedNodeModel`). With checkpoints, the selected
             weights are checkpointed too, so a resumed run saves the model an
             uninterrupted one would.
+        save_predictions: write the validation and test logits of every run's selected
+            epoch with the labels to this ``.npz`` or ``.csv`` file, one row per node
+            (columns ``seed``, ``fold`` -1, ``epoch``, ``stage``, ``item`` the node,
+            ``pred_*``, ``true_0``), rewritten after every run.
 
     Raises:
         ConfigError: the dataset is not one graph with node features and labels, the device
@@ -354,6 +397,8 @@ def train_node(
     if not isinstance(config, NodeConfig):
         raise TypeError(f"config must be a NodeConfig; got {type(config).__name__}")
     check_output_folder("save_model", save_model)
+    check_predictions_path(save_predictions)
+    table = None if save_predictions is None else PredictionTable()
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"device {config.device!r} is not available here")
@@ -374,8 +419,10 @@ def train_node(
     tensors = (x, y.long().to(device), data.edge_index.to(device))
     runs = []
     for index in range(config.runs):
-        run = _node_run(config, dataset, tensors, index, on_epoch, checkpoints, save_model)
+        run = _node_run(config, dataset, tensors, index, on_epoch, checkpoints, save_model, table)
         runs.append(run)
+        if table is not None and save_predictions is not None:
+            table.write(save_predictions)  # after every run: nothing finished is lost
         if on_run is not None:
             on_run(index, run)
     return NodeResult(config=config, runs=tuple(runs), seconds=time.perf_counter() - start)

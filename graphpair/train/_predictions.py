@@ -15,7 +15,13 @@ from torch import Tensor
 from graphpair.data._io import atomic_write_bytes
 from graphpair.train._fields import ConfigError
 
-__all__ = ["PREDICTION_FORMATS", "PredictionTable", "check_predictions_path", "link_rows"]
+__all__ = [
+    "PREDICTION_FORMATS",
+    "PredictionTable",
+    "check_predictions_path",
+    "link_rows",
+    "output_rows",
+]
 
 #: File suffixes :class:`PredictionTable` writes: compressed numpy columns, or CSV.
 PREDICTION_FORMATS = (".npz", ".csv")
@@ -113,3 +119,31 @@ def link_rows(
         "target": torch.cat([pos_pairs[1], neg_flat[1]]).cpu(),
         "score": torch.cat([pos.reshape(-1), neg.reshape(-1)]).float(),
     }
+
+
+def output_rows(
+    seed: int,
+    fold: int | None,
+    epoch: int,
+    stage: str,
+    item: Tensor,
+    out: Tensor,
+    y: Tensor,
+) -> dict[str, Tensor]:
+    """The rows of one stage of a graph or node run: ``seed``, ``fold`` (-1 without),
+    ``epoch``, ``stage`` (0 valid, 1 test), ``item`` (the graph's index in the dataset, or the
+    node's in the graph), ``pred_0 .. pred_{C-1}`` (the model's raw outputs, logits for
+    classification, as the metrics received them) and ``true_0 ..`` (the labels)."""
+    count = out.size(0)
+    rows = {
+        "seed": torch.full((count,), seed),
+        "fold": torch.full((count,), -1 if fold is None else fold),
+        "epoch": torch.full((count,), epoch),
+        "stage": torch.full((count,), 0 if stage == "valid" else 1),
+        "item": item.cpu().long(),
+    }
+    predictions = out.reshape(count, -1).float().cpu()
+    labels = y.reshape(count, -1).cpu()
+    rows.update({f"pred_{c}": predictions[:, c] for c in range(predictions.size(1))})
+    rows.update({f"true_{c}": labels[:, c] for c in range(labels.size(1))})
+    return rows

@@ -168,10 +168,13 @@ def test_graph_node_and_pretrain_models_are_saved_and_predicted(
                 "--quiet",
                 "--save-model",
                 str(tmp_path / "n"),
+                "--save-predictions",
+                str(tmp_path / "n.npz"),
             ]
         )
         == 0
     )
+    assert (tmp_path / "n.npz").is_file()
     assert (
         main(
             [

@@ -457,7 +457,7 @@ def test_csl_evaluates_with_the_batchnorm_statistics_of_the_training_graphs(
 
     checked = []
 
-    def evaluate(model: torch.nn.Module, *args: Any) -> Any:
+    def evaluate(model: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
         # Oracle (bench_csl.py's recipe): a copy in training mode, statistics reset to a
         # cumulative average, one pass over the training graphs.
         reference = copy.deepcopy(model)
@@ -475,7 +475,7 @@ def test_csl_evaluates_with_the_batchnorm_statistics_of_the_training_graphs(
             torch.testing.assert_close(mine.running_mean, theirs.running_mean)
             torch.testing.assert_close(mine.running_var, theirs.running_var)
         checked.append(True)
-        return real_evaluate(model, *args)
+        return real_evaluate(model, *args, **kwargs)
 
     monkeypatch.setattr(graph_module, "_loader", loader)
     monkeypatch.setattr(graph_module, "evaluate_graph", evaluate)

@@ -94,3 +94,41 @@ def test_table_columns_must_agree(tmp_path: Path) -> None:
         table.append({"a": torch.tensor([1])})
     table.write(tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text() == "a,b\n1,0.5\n2,0.25\n"
+
+
+def test_graph_outputs_give_the_runs_test_accuracy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphpair.train import graph_config, train_graph
+
+    monkeypatch.delenv("GRAPHPAIR_DATA", raising=False)
+    path = tmp_path / "outputs.npz"
+    config = graph_config("CSL", "gin", epochs=3, folds=2, hidden_channels=8)
+    result = train_graph(config, save_predictions=path)
+    columns = {k: torch.from_numpy(v) for k, v in np.load(path).items()}
+    assert {f"pred_{c}" for c in range(10)} <= set(columns)
+    for run in result.runs:
+        mine = (columns["fold"] == run.fold) & (columns["stage"] == 1)
+        assert set(columns["epoch"][mine].tolist()) == {run.best.epoch}
+        logits = torch.stack([columns[f"pred_{c}"][mine] for c in range(10)], dim=1)
+        accuracy = (logits.argmax(1) == columns["true_0"][mine]).double().mean().item()
+        assert accuracy == pytest.approx(run.best.test, abs=1e-12)
+        assert columns["item"][mine].numel() == 30  # CSL's test graphs of the fold
+
+
+def test_node_outputs_give_the_runs_test_accuracy(tmp_path: Path) -> None:
+    from graphpair.train import node_config, train_node
+
+    path = tmp_path / "nodes.csv"
+    result = train_node(node_config("default", epochs=4, runs=2), save_predictions=path)
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    classes = sum(1 for key in rows[0] if key.startswith("pred_"))
+    for run in result.runs:
+        mine = [r for r in rows if int(r["seed"]) == run.seed and r["stage"] == "1"]
+        assert {int(r["epoch"]) for r in mine} == {run.best.epoch}
+        right = sum(
+            max(range(classes), key=lambda c, r=r: float(r[f"pred_{c}"])) == int(r["true_0"])
+            for r in mine
+        )
+        assert right / len(mine) == pytest.approx(run.best.test, abs=1e-6)  # float32 mean

@@ -109,7 +109,7 @@ def test_the_selected_epoch_is_saved_not_the_last(
     states: list[dict[str, Tensor]] = []
     calls = []
 
-    def evaluate(model: Any, loader: Any, task: Any, device: Any) -> tuple[float, float]:
+    def evaluate(model: Any, loader: Any, task: Any, device: Any, **_: Any) -> tuple[float, float]:
         calls.append(1)
         metric, loss = real(model, loader, task, device)
         if len(calls) % 2:  # valid, then test, every epoch
