@@ -78,6 +78,17 @@ def read_pairs(path: str, model: SavedLinkModel, *, header: bool) -> tuple[list[
     return written, pairs
 
 
+# Pairs per scoring call of 'predict' (one progress step).
+_CHUNK = 1 << 16
+
+
+def _bar(items: range, desc: str, unit: str) -> Any:
+    """``items`` with a progress bar on stderr when there is more than one step."""
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, unit=unit, disable=len(items) < 2 or None, file=sys.stderr)
+
+
 def _write(rows: list[list[Any]], columns: list[str], output: str | None) -> None:
     """CSV to ``output`` (atomically) or to stdout."""
     buffer = io.StringIO()
@@ -149,7 +160,11 @@ def _predict(args: argparse.Namespace) -> int:
     if args.pairs is None:
         raise ValueError("--pairs: a file of (source, target) pairs is needed for a link model")
     written, pairs = read_pairs(args.pairs, model, header=args.header)
-    scores = model.score(pairs, batch_size=args.batch_size).tolist()
+    scores: list[float] = []
+    chunks = range(0, pairs.size(1), _CHUNK)
+    for start in _bar(chunks, "scoring", unit=f"x{_CHUNK} pairs"):
+        part = pairs[:, start : start + _CHUNK]
+        scores += model.score(part, batch_size=args.batch_size).tolist()
     rows = [
         [source, target, f"{score:.6g}"]
         for (source, target), score in zip(written, scores, strict=True)
@@ -167,13 +182,20 @@ def _recommend(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--nodes: expected node names or indices separated by commas; got {args.nodes!r}"
         )
-    found = model.recommend(
-        nodes, args.k, exclude_known=args.exclude_known, batch_size=args.batch_size
-    )
+    model.node_index(nodes)  # every node checked before any scoring
+    # Progress on stderr for long lists (tqdm turns itself off when it is not a terminal).
+    parts = [
+        model.recommend(
+            nodes[i : i + 16], args.k, exclude_known=args.exclude_known, batch_size=args.batch_size
+        )
+        for i in _bar(range(0, len(nodes), 16), "recommending", unit="x16 nodes")
+    ]
+    found_targets = torch.cat([p.target for p in parts])
+    found_scores = torch.cat([p.score for p in parts])
     name = (lambda i: model.node_ids[i]) if model.node_ids is not None else (lambda i: i)
     rows = []
     for query, targets, scores in zip(
-        nodes, found.target.tolist(), found.score.tolist(), strict=True
+        nodes, found_targets.tolist(), found_scores.tolist(), strict=True
     ):
         for rank, (target, score) in enumerate(zip(targets, scores, strict=True), 1):
             if target >= 0:
