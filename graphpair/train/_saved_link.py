@@ -282,9 +282,14 @@ class SavedLinkModel:
             pool = torch.arange(self.num_nodes, device=adj.device)
         else:
             first = adj.col[adj.rowptr[node] : adj.rowptr[node + 1]]
-            starts, ends = adj.rowptr[first], adj.rowptr[first + 1]
-            second = [adj.col[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-            pool = torch.unique(torch.cat([first, *second]))
+            starts, counts = adj.rowptr[first], adj.rowptr[first + 1] - adj.rowptr[first]
+            # Every neighbour's row of col, gathered at once: entry j of row r sits at
+            # starts[r] + j.
+            total = int(counts.sum())
+            begin = torch.cumsum(counts, 0) - counts  # [deg] where each row starts in the out
+            within = torch.arange(total, device=adj.device) - begin.repeat_interleave(counts)
+            second = adj.col[starts.repeat_interleave(counts) + within]
+            pool = torch.unique(torch.cat([first, second]))
         keep = pool != node
         if exclude_known:
             pairs = torch.stack([torch.full_like(pool, node), pool])
