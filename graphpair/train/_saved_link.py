@@ -317,15 +317,35 @@ class SavedLinkModel:
         index = self.node_index(nodes)
         targets = torch.full((index.numel(), k), -1, dtype=torch.long)
         scores = torch.full((index.numel(), k), float("nan"))
+        size = check_int("batch_size", batch_size or self.config.test_batch_size, minimum=1)
+        # The candidates of several nodes share one scoring call of about ``size`` pairs, so
+        # the per-call costs (input checks over h, CSR lookups) are paid once per batch.
+        pending: list[tuple[int, Tensor, Tensor]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            pairs = torch.cat([pairs for _, _, pairs in pending], dim=1)
+            probs = self.score(pairs, batch_size=size).cpu()
+            for (row, pool, _), part in zip(
+                pending, torch.split(probs, [p.numel() for _, p, _ in pending]), strict=True
+            ):
+                order = torch.sort(part, descending=True, stable=True).indices[:k]
+                targets[row, : order.numel()] = pool.cpu()[order]
+                scores[row, : order.numel()] = part[order]
+            pending.clear()
+
+        waiting = 0
         for row, node in enumerate(index.tolist()):
             pool = self.candidates(node, exclude_known=exclude_known)
             if pool.numel() == 0:
                 continue
-            pairs = torch.stack([torch.full_like(pool, node), pool])
-            probs = self.score(pairs, batch_size=batch_size).cpu()
-            order = torch.sort(probs, descending=True, stable=True).indices[:k]
-            targets[row, : order.numel()] = pool.cpu()[order]
-            scores[row, : order.numel()] = probs[order]
+            pending.append((row, pool, torch.stack([torch.full_like(pool, node), pool])))
+            waiting += pool.numel()
+            if waiting >= size:
+                flush()
+                waiting = 0
+        flush()
         return Recommendations(index, targets, scores)
 
     def __repr__(self) -> str:

@@ -149,6 +149,12 @@ def test_recommendations_are_the_brute_force_top_k_of_the_non_edges(saved: Path)
         assert all((node, v) not in train_edges for v in rec.target[0].tolist())
         assert rec.score[0].tolist() == sorted(rec.score[0].tolist(), reverse=True)
     assert graph.number_of_nodes() == model.num_nodes
+    # Several nodes share scoring calls (here all in one, and one node per call): same answer.
+    together = model.recommend([0, 5, 33], k=4)
+    apart = model.recommend([0, 5, 33], k=4, batch_size=1)
+    assert together.target.tolist() == apart.target.tolist()
+    for row, node in enumerate((0, 5, 33)):
+        assert together.target[row].tolist() == model.recommend([node], k=4).target[0].tolist()
     known = model.recommend([0], k=40, exclude_known=False)
     assert (known.target[0] == -1).sum() == 40 - 33  # every other node, then padding
     assert torch.isnan(known.score[0, 33:]).all()
