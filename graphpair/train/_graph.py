@@ -476,7 +476,7 @@ def train_graph(
         save_predictions: write the validation and test outputs of every run's selected
             epoch with the labels to this ``.npz`` or ``.csv`` file, rewritten after every
             run (columns ``seed``, ``fold``, ``epoch``, ``stage``, ``item``, ``pred_*``,
-            ``true_*``: :func:`~graphpair.train._predictions.output_rows`).
+            ``true_*``: the raw outputs and the labels).
 
     Returns:
         A :class:`GraphResult`; ``result.summary()`` is mean ± std over folds and seeds.
