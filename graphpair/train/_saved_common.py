@@ -28,14 +28,21 @@ def check_kind(folder: Path, manifest: Mapping[str, Any], kind: str, loader: str
 
 
 def rebuild_config(
-    cls: Any, folder: Path, manifest: Mapping[str, Any], *, keep_data_root: bool = False
+    cls: Any,
+    folder: Path,
+    manifest: Mapping[str, Any],
+    *,
+    keep_data_root: bool = False,
+    drop: tuple[str, ...] = (),
 ) -> Any:
     """The run configuration of the manifest, on the CPU. The training machine's
     ``data_root`` is kept only with ``keep_data_root`` and where it exists here (a
-    configuration checks that its data root exists); ``cache`` is dropped."""
+    configuration checks that its data root exists); ``cache`` and the fields of ``drop``
+    (other paths of the training machine) are dropped."""
     values = dict(manifest["config"])
     values["device"] = "cpu"  # the model goes where load() says; the config only describes
     values["cache"] = None
+    values.update(dict.fromkeys(drop))
     root = values.get("data_root")
     if not (keep_data_root and isinstance(root, str) and os.path.isdir(root)):
         values["data_root"] = None

@@ -14,14 +14,10 @@ from torch_geometric.data import Data
 from graphpair._validation import check_int
 from graphpair.nn import LinkModel
 from graphpair.ops import CSR
-from graphpair.train._artifact import (
-    ModelFileError,
-    graph_fingerprint,
-    read_graph,
-    read_weights,
-)
+from graphpair.train._artifact import ModelFileError, graph_fingerprint, read_graph
 from graphpair.train._config import LinkConfig
 from graphpair.train._link_builder import build_encoder, build_predictor, node_input
+from graphpair.train._saved_common import build_quietly, check_kind, load_parts, rebuild_config
 
 __all__ = ["ALL_PAIRS_BELOW", "Recommendations", "SavedLinkModel"]
 
@@ -123,14 +119,9 @@ class SavedLinkModel:
         """Rebuild the model of ``folder`` from its manifest (read by
         :func:`graphpair.load_model`)."""
         where = Path(folder)
-        if manifest["kind"] != "link":
-            raise ModelFileError(f"{str(where)!r} holds a {manifest['kind']} model, not a link one")
-        # Paths of the training machine are not needed to score (and may not exist here).
-        paths = {"device": device, "data_root": None, "cache": None, "edge_list": None}
-        try:
-            config = LinkConfig.from_mapping({**manifest["config"], **paths})
-        except ValueError as err:
-            raise ModelFileError(f"{str(where / 'manifest.json')!r}: {err}") from None
+        check_kind(where, manifest, "link", "SavedLinkModel")
+        # The edge list is a path of the training machine: scoring reads the stored graph.
+        config = rebuild_config(LinkConfig, where, manifest, drop=("edge_list",))
         graph = read_graph(where)
         num_nodes = int(graph["num_nodes"])
         x = graph.get("x")
@@ -143,18 +134,12 @@ class SavedLinkModel:
                 f"{(in_channels, num_embeddings)}; the manifest expects "
                 f"{(build['in_channels'], build['num_embeddings'])}"
             )
-        with torch.random.fork_rng(devices=[]):  # the caller's random stream is left alone
-            model = LinkModel(
+        model = build_quietly(
+            lambda: LinkModel(
                 build_encoder(config, in_channels, num_embeddings), build_predictor(config)
             )
-        weights = read_weights(where, manifest)
-        try:
-            model.encoder.load_state_dict(weights["encoder"])
-            model.predictor.load_state_dict(weights["predictor"])
-        except (KeyError, RuntimeError) as err:
-            raise ModelFileError(
-                f"{str(where / 'weights.gpw')!r} does not fit the configured model: {err}"
-            ) from None
+        )
+        load_parts(where, manifest, {"encoder": model.encoder, "predictor": model.predictor})
         dev = torch.device(device)
         adj = CSR.from_edge_index(graph["edge_index"], num_nodes)
         expected = manifest.get("graph")
