@@ -56,6 +56,7 @@ from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._link_builder import Predictor, build_encoder, build_predictor, node_input
 from graphpair.train._link_eval import link_scores, metric_values
 from graphpair.train._link_saving import add_predictions, save_finished, save_link_model
+from graphpair.train._model_saving import kept_outputs
 from graphpair.train._predictions import PredictionTable, check_predictions_path
 from graphpair.train._results import (
     EarlyStopping,
@@ -255,14 +256,7 @@ def _run(
             save_finished(save_to, config, data, split, finished, saved.get("best"))
         if predictions is not None and shard.rank == 0:
             kept = BestState(higher_is_better=True, enabled=False)
-            kept.load(saved.get("best"))
-            if "scores" not in kept.extra:
-                raise ConfigError(
-                    "save_predictions",
-                    f"run seed {seed} finished in a checkpoint written without "
-                    "save_predictions, so its scores were not kept; resume into a new "
-                    "checkpoint_dir to retrain it",
-                )
+            kept.load(kept_outputs(saved, seed, None))
             add_predictions(predictions, split, kept, seed)
         return finished
     device = torch.device(config.device)
@@ -315,6 +309,9 @@ def _run(
         for record in history:
             stopping.update(record.valid[config.metric])
         best.load(saved.get("best"))
+        if predictions is not None and shard.rank == 0 and history:
+            # The scores of an epoch selected before the interruption must be in it.
+            best.load(kept_outputs(saved, seed, None))
         log.info("run %d seed %d: resumed after epoch %d", run_index, seed, first_epoch - 1)
 
     def state(epoch: int) -> dict[str, Any]:
@@ -380,7 +377,7 @@ def _run(
         )
         if on_epoch is not None:
             on_epoch(run_index, record)
-        selected = {"scores": scores} if scores is not None else None
+        selected = {"outputs": scores} if scores is not None else None
         best.consider(
             epoch,
             valid[config.metric],

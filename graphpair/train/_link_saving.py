@@ -24,7 +24,7 @@ def add_predictions(table: PredictionTable, split: LinkSplit, best: BestState, s
     """The valid and test scores of the selected epoch, as rows of ``table``."""
     assert best.epoch is not None
     for stage in ("valid", "test"):
-        pos, neg = best.extra["scores"][stage]
+        pos, neg = best.extra["outputs"][stage]
         table.append(
             link_rows(seed, best.epoch, stage, split.pos(stage), split.neg(stage), pos, neg)
         )

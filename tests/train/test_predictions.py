@@ -132,3 +132,25 @@ def test_node_outputs_give_the_runs_test_accuracy(tmp_path: Path) -> None:
             for r in mine
         )
         assert right / len(mine) == pytest.approx(run.best.test, abs=1e-6)  # float32 mean
+
+
+def test_resuming_an_unfinished_run_without_its_kept_scores_is_named(tmp_path: Path) -> None:
+    """The selected epoch may lie before the interruption: its scores must be in the
+    checkpoint, or the resumed run could not write them."""
+    config = link_config("karate", "gae", epochs=3, hidden_channels=16)
+    calls = []
+
+    def stop(*_: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_link(config, checkpoint_dir=tmp_path / "ckpt", on_epoch=stop)
+    with pytest.raises(ValueError, match="written without save_predictions"):
+        train_link(
+            config,
+            checkpoint_dir=tmp_path / "ckpt",
+            resume=True,
+            save_predictions=tmp_path / "p.npz",
+        )
