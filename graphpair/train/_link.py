@@ -56,7 +56,7 @@ from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._link_builder import Predictor, build_encoder, build_predictor, node_input
 from graphpair.train._link_eval import link_scores, metric_values
 from graphpair.train._link_saving import add_predictions, save_finished, save_link_model
-from graphpair.train._model_saving import kept_outputs
+from graphpair.train._model_saving import kept_outputs, restore_best
 from graphpair.train._predictions import PredictionTable, check_predictions_path
 from graphpair.train._results import (
     EarlyStopping,
@@ -308,7 +308,8 @@ def _run(
         )
         for record in history:
             stopping.update(record.valid[config.metric])
-        best.load(saved.get("best"))
+        if best.enabled:  # the selected weights may be from before the interruption
+            restore_best(best, saved, save_model=save_to, seed=seed)
         if predictions is not None and shard.rank == 0 and history:
             # The scores of an epoch selected before the interruption must be in it.
             best.load(kept_outputs(saved, seed, None))

@@ -267,3 +267,18 @@ def test_a_fresh_process_reproduces_the_test_metric(saved: Path) -> None:
     epoch = manifest["metrics"]["epoch"]
     assert fresh[manifest["metrics"]["metric"]] == manifest["metrics"]["test"]
     assert epoch >= 1
+
+
+def test_resuming_a_checkpoint_without_the_selected_weights_is_named(tmp_path: Path) -> None:
+    config = _config("gae", epochs=3)
+    calls = []
+
+    def stop(*_: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_link(config, checkpoint_dir=tmp_path / "ckpt", on_epoch=stop)
+    with pytest.raises(ValueError, match="written without save_model"):
+        train_link(config, checkpoint_dir=tmp_path / "ckpt", resume=True, save_model=tmp_path)
