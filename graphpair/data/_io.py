@@ -21,7 +21,7 @@ import io
 import json
 import logging
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -129,11 +129,46 @@ def require_files(folder: Path, names: Iterable[str], *, dataset: str, hint: str
         )
 
 
+def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
+    """A new file beside the target, opened for writing, with the mode a plain ``open(path,
+    'w')`` gives (``0o666`` less the process umask: the kernel applies it at creation).
+
+    ``tempfile.mkstemp`` would create it ``0o600``, and the rename would hand that mode to the
+    final file; reading the umask instead (``os.umask`` sets it to read it) races with other
+    threads, so the file is created with ``os.open`` and a random name, retried on a clash.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {str(folder / name)!r}")
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so that readers never see a partial file."""
+    """Write ``payload`` to ``path`` so that readers never see a partial file.
+
+    The bytes go to a temporary file in the same folder, are flushed and ``fsync``-ed, and the
+    temporary file is renamed over ``path``. The final file gets the mode of any newly created
+    file, ``0o666 & ~umask`` (``0o644`` under the usual umask ``022``), whatever mode an older
+    file at ``path`` had.
+
+    Example:
+        >>> import os, stat, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = os.path.join(tmp, "report.md")
+        ...     atomic_write_bytes(path, b"# results\\n")
+        ...     mode = stat.S_IMODE(os.stat(path).st_mode)
+        >>> old = os.umask(0); _ = os.umask(old)
+        >>> mode == 0o666 & ~old
+        True
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = _create_temporary(target.parent, target.name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -141,7 +176,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], payload: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

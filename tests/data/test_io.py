@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,66 @@ def test_checked_files_hold_nested_state_and_read_the_older_cache_layout(
     digest = hashlib.sha256(payload).hexdigest().encode()
     (tmp_path / "old").write_bytes(_MAGIC + digest + b"\n" + payload)
     assert torch.equal(load_cache(tmp_path / "old", meta={})["x"], torch.arange(3))
+
+
+@pytest.fixture
+def umask_027() -> Iterator[int]:
+    """A umask other than the usual 022, restored afterwards (it is process-wide)."""
+    old = os.umask(0o027)
+    try:
+        yield 0o027
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002, 0o077])
+def test_atomic_writes_follow_the_umask(tmp_path: Path, mask: int) -> None:
+    # The oracle: a file created the ordinary way under the same umask.
+    old = os.umask(mask)
+    try:
+        plain = tmp_path / "plain.txt"
+        plain.write_bytes(b"x")
+        written = tmp_path / "report.md"
+        atomic_write_bytes(written, b"# results\n")
+        stale = tmp_path / "stale.csv"  # an older file's 0o600 is not kept
+        stale.write_bytes(b"old")
+        stale.chmod(0o600)
+        atomic_write_bytes(stale, b"new")
+        cache = tmp_path / "cache.pt"
+        save_cache(cache, {"a": torch.arange(3)}, {"v": 1})
+    finally:
+        os.umask(old)
+    expected = 0o666 & ~mask
+    assert stat.S_IMODE(plain.stat().st_mode) == expected
+    for path in (written, stale, cache):
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path.name
+    assert stale.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cache.pt",
+        "plain.txt",
+        "report.md",
+        "stale.csv",
+    ]
+
+
+def test_checkpoints_follow_the_umask(tmp_path: Path, umask_027: int) -> None:
+    from graphpair.train import link_config
+    from graphpair.train._checkpoint import RunCheckpoints
+
+    checkpoints = RunCheckpoints(tmp_path, link_config("karate", epochs=1), resume=False)
+    checkpoints.save(0, {"epoch": 1})
+    assert stat.S_IMODE(checkpoints.path(0).stat().st_mode) == 0o666 & ~umask_027
+
+
+def test_temporary_name_clashes_are_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first two random names are taken by files that must survive untouched.
+    names = iter(["aaaa", "aaaa", "bbbb", "cccc"])
+    monkeypatch.setattr("graphpair.data._io.secrets.token_hex", lambda n: next(names))
+    for taken in ("aaaa", "bbbb"):
+        (tmp_path / f".f.bin.{taken}.tmp").write_bytes(b"someone else's")
+    atomic_write_bytes(tmp_path / "f.bin", b"mine")
+    assert (tmp_path / "f.bin").read_bytes() == b"mine"
+    assert (tmp_path / ".f.bin.aaaa.tmp").read_bytes() == b"someone else's"
+    assert not (tmp_path / ".f.bin.cccc.tmp").exists()
