@@ -35,7 +35,10 @@ from graphpair.train._fields import (
     deterministic_option,
     device_option,
     download_option,
+    fanout_option,
+    memory_check_option,
     option,
+    sampler_option,
 )
 from graphpair.train._link_tables import (
     GRIT_PAIR_OVERRIDES,
@@ -210,7 +213,20 @@ class LinkConfig(Config):
     )
     chunk_size: int | None = option(
         None,
-        "completion pairs scored at once [``splitsize``]; ``None`` = all at once.",
+        "completion pairs scored at once [``splitsize``]: bounds NCNC's memory; ``None`` = "
+        "chunks of at most :data:`graphpair.nn.NCNC_CHUNK` pairs.",
+        Int(minimum=1, optional=True),
+    )
+    train_degree_cap: int | None = option(
+        None,
+        "NCNC in training: an endpoint's one-sided neighbours (the completion candidates) are "
+        "subsampled to at most this many, uniformly with replacement and reweighted by "
+        "``count / cap`` (an unbiased sum) [``--trndeg``]; ``None`` = all.",
+        Int(minimum=1, optional=True),
+    )
+    test_degree_cap: int | None = option(
+        None,
+        "the same in evaluation [``--tstdeg``]; ``None`` = all.",
         Int(minimum=1, optional=True),
     )
     official_recursion: bool = option(
@@ -291,6 +307,9 @@ class LinkConfig(Config):
         "rule.",
         Bool(optional=True),
     )
+    sampler: str = sampler_option()
+    fanout: tuple[int, ...] = fanout_option()
+    memory_check: bool = memory_check_option()
     device: str = device_option()
     data_root: str | None = data_root_option()
     cache: str | None = cache_option()
@@ -306,6 +325,12 @@ class LinkConfig(Config):
         "the file's training positives when they are fewer (unless ``batch_size`` is given), "
         "so a small graph trains one full batch per epoch.",
         Path(exists="file", what="a path to an edge list file"),
+    )
+    header: bool | None = option(
+        None,
+        "whether the edge list file's first line is a header (``True``), is not "
+        "(``False``), or is detected (``None``, :func:`graphpair.data.read_edge_list`).",
+        Bool(optional=True),
     )
 
     def check_together(self) -> None:

@@ -14,10 +14,32 @@ __all__ = ["ADDED_FIELDS", "config_key"]
 #: how many seeds are asked for, whether torch must use its deterministic algorithms): a
 #: checkpoint stays valid when only these differ. Keys of configurations written before a
 #: bookkeeping field existed stay the same.
-_BOOKKEEPING = frozenset({"runs", "device", "data_root", "cache", "download", "deterministic"})
+_BOOKKEEPING = frozenset(
+    {"runs", "device", "data_root", "cache", "download", "deterministic", "memory_check"}
+)
 #: Fields added after records and checkpoints existed, with the value that means "as before":
 #: left out of the key at that value, so older keys stay valid.
-ADDED_FIELDS: dict[str, Any] = {"edge_list": None, "precise_bn": False}
+ADDED_FIELDS: dict[str, Any] = {
+    "edge_list": None,
+    "precise_bn": False,
+    "header": None,
+    "sampler": "full",
+    "fanout": [15, 10, 5],  # as records hold it (JSON)
+    "memory_check": True,
+    "train_degree_cap": None,
+    "test_degree_cap": None,
+    "batch_size": None,  # graphpair node's (a link batch size is never None)
+}
+
+
+def _as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def added_at_default(name: str, value: Any) -> bool:
+    """Whether ``name`` is an :data:`ADDED_FIELDS` field at its "as before" value (tuples and
+    lists compare alike, as a record's JSON holds them)."""
+    return name in ADDED_FIELDS and _as_json(value) == _as_json(ADDED_FIELDS[name])
 
 
 def config_key(config: Any) -> str:
@@ -43,7 +65,6 @@ def config_key(config: Any) -> str:
     fields = {
         f.name: getattr(config, f.name)
         for f in dataclasses.fields(config)
-        if f.name not in _BOOKKEEPING
-        and not (f.name in ADDED_FIELDS and getattr(config, f.name) == ADDED_FIELDS[f.name])
+        if f.name not in _BOOKKEEPING and not added_at_default(f.name, getattr(config, f.name))
     }
     return fingerprint(type(config).__name__, json.loads(json.dumps(fields, default=str)))

@@ -45,7 +45,9 @@ __all__ = [
     "Config",
     "ConfigError",
     "Dataset",
+    "SAMPLERS",
     "Device",
+    "Fanout",
     "FieldCheck",
     "Int",
     "Number",
@@ -56,7 +58,10 @@ __all__ = [
     "deterministic_option",
     "device_option",
     "download_option",
+    "fanout_option",
     "field_help",
+    "memory_check_option",
+    "sampler_option",
     "option",
 ]
 
@@ -279,6 +284,31 @@ class Device(Check):
             raise self.fail(field, requirement, value) from None
 
 
+class Fanout(Check):
+    """Neighbours sampled per node and layer: a non-empty tuple of ints >= 1 (``-1`` = every
+    neighbour), one per layer, or one value for every layer; stored as a tuple of ints. The
+    command line gives ``15,10``."""
+
+    def check(self, field: str, value: Any) -> tuple[int, ...]:
+        requirement = "a non-empty tuple of neighbour counts >= 1 (or -1 for all)"
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = (value,)
+        if isinstance(value, str) or not isinstance(value, (tuple, list)) or not value:
+            raise self.fail(field, requirement, value)
+        out = []
+        for item in value:
+            if isinstance(item, str) and item.strip().lstrip("-").isdigit():
+                item = int(item)
+            if isinstance(item, bool) or not isinstance(item, int) or (item < 1 and item != -1):
+                raise self.fail(field, requirement, value)
+            out.append(item)
+        return tuple(out)
+
+    @property
+    def hint(self) -> str:
+        return "separated by commas, one per layer or one for all"
+
+
 class Dataset(Check):
     """A registered dataset name (case- and separator-insensitive), stored as registered;
     ``rule(spec)`` returns why the runner cannot take that dataset, or ``None``."""
@@ -315,6 +345,43 @@ def device_option() -> str:
         "torch device, ``'cpu'``, ``'cuda[:i]'``, or ``'auto'`` (CUDA when available, else "
         "CPU; resolved when the config is built).",
         Device(),
+    )
+
+
+#: How a training step sees the graph: ``'full'`` = the encoder runs on the whole graph every
+#: step; ``'neighbor'`` = on the sampled computation subgraph of the step's nodes (``fanout``
+#: neighbours per node and layer), and evaluation by layer-wise inference over node chunks.
+SAMPLERS = ("full", "neighbor")
+
+
+def sampler_option() -> str:
+    """The ``sampler`` field."""
+    return option(
+        "full",
+        "``'full'``: the encoder runs on the whole graph every step; ``'neighbor'``: on the "
+        "sampled computation subgraph of the step's nodes (``fanout`` neighbours per node "
+        "and layer), for graphs whose full-batch pass does not fit or is too slow.",
+        Choice(SAMPLERS),
+    )
+
+
+def fanout_option() -> tuple[int, ...]:
+    """The ``fanout`` field."""
+    return option(
+        (15, 10, 5),
+        "neighbours sampled per node for each encoder layer with ``sampler='neighbor'`` "
+        "(first layer first; the last value repeats for deeper encoders, ``-1`` = all).",
+        Fanout(),
+    )
+
+
+def memory_check_option() -> bool:
+    """The ``memory_check`` field."""
+    return option(
+        True,
+        "estimate the run's peak memory before training and refuse, naming the flag that "
+        "helps, when it exceeds the memory available.",
+        Bool(),
     )
 
 

@@ -21,7 +21,10 @@ from graphpair.train._fields import (
     deterministic_option,
     device_option,
     download_option,
+    fanout_option,
+    memory_check_option,
     option,
+    sampler_option,
 )
 
 __all__ = ["NodeConfig", "node_config"]
@@ -70,6 +73,15 @@ class NodeConfig(Config):
         "early stopping on validation accuracy; ``None`` = every epoch.",
         Int(minimum=1, optional=True),
     )
+    sampler: str = sampler_option()
+    fanout: tuple[int, ...] = fanout_option()
+    batch_size: int | None = option(
+        None,
+        "target nodes per step with ``sampler='neighbor'`` (``None`` = 1024); ``'full'`` "
+        "takes one full-batch step per epoch.",
+        Int(minimum=1, optional=True),
+    )
+    memory_check: bool = memory_check_option()
     device: str = device_option()
     data_root: str | None = data_root_option()
     cache: str | None = cache_option()
