@@ -4,6 +4,13 @@ Scatter / segment / softmax reductions, CSR adjacency with an edge mask, common-
 neighbour-difference sets for batches of pairs, and sparse random-walk powers.
 """
 
+from graphpair.ops._as_csr import (
+    as_csr,
+    csr_from_data,
+    csr_from_sparse,
+    csr_from_sparse_tensor,
+    is_sparse_tensor,
+)
 from graphpair.ops._backend import (
     BACKENDS,
     get_backend,
@@ -49,9 +56,14 @@ __all__ = [
     "NeighborOverlap",
     "PairNodeSet",
     "RandomWalkPowers",
+    "as_csr",
     "common_neighbors",
     "common_neighbors_method",
+    "csr_from_data",
+    "csr_from_sparse",
+    "csr_from_sparse_tensor",
     "get_backend",
+    "is_sparse_tensor",
     "neighbor_difference",
     "neighbor_overlap",
     "random_walk_powers",
