@@ -2,8 +2,15 @@
 
 Each check raises a :class:`ValueError` (or :class:`TypeError` for a wrong Python type) whose
 message names the argument, shows the offending value and says what was expected, *before* any
-expensive work starts. The checks that need a reduction over a tensor (index ranges, finiteness)
-cost one pass over that tensor, which is small next to the work of the ops that call them.
+expensive work starts. The checks that need a reduction over a tensor (index ranges, pointer
+order, finiteness) cost one pass over that tensor, which is small next to the work of the ops
+that call them, and read their result back to the host once per check (one device sync on CUDA).
+
+Under ``torch.compile`` (:func:`compiling`) only the checks of types, shapes and dtypes run:
+the data-dependent ones (index ranges, pointer order and ends, finiteness) would read a tensor
+value on the host, which breaks the compiled graph (``Tensor.item()``) and, on CUDA, waits for
+the device on every call. A compiled model is meant to be checked in eager mode first; its
+inputs are then trusted.
 """
 
 from __future__ import annotations
@@ -24,9 +31,17 @@ __all__ = [
     "check_memory",
     "check_ptr",
     "check_tensor",
+    "compiling",
     "describe",
+    "index_range",
     "normalize_name",
 ]
+
+
+def compiling() -> bool:
+    """Whether ``torch.compile`` is tracing the caller: the data-dependent checks are skipped
+    then (see the module docstring), and :mod:`graphpair.ops` runs its native kernels."""
+    return bool(torch.compiler.is_compiling())
 
 
 def describe(value: Any) -> str:
@@ -100,22 +115,32 @@ def check_tensor(
     return value
 
 
+def index_range(index: Tensor) -> tuple[int, int] | None:
+    """``(min, max)`` of an integer tensor read back in one transfer (one sync on CUDA), or
+    ``None`` for an empty tensor and under ``torch.compile`` (a data-dependent check, skipped
+    there: see the module docstring)."""
+    if index.numel() == 0 or compiling():
+        return None
+    lo, hi = torch.stack(torch.aminmax(index.reshape(-1))).tolist()
+    return int(lo), int(hi)
+
+
 def _check_range(name: str, index: Tensor, size: int | None) -> None:
-    if index.numel() == 0:
+    bounds = index_range(index)
+    if bounds is None:
         return
-    lo = int(index.min())
+    lo, hi = bounds
     if lo < 0:
         raise ValueError(f"{name} must be non-negative; found the entry {lo}")
-    if size is not None:
-        hi = int(index.max())
-        if hi >= size:
-            raise ValueError(f"{name} entries must be < {size}; found the entry {hi}")
+    if size is not None and hi >= size:
+        raise ValueError(f"{name} entries must be < {size}; found the entry {hi}")
 
 
 def check_index(
     name: str, index: Any, *, size: int | None = None, length: int | None = None
 ) -> Tensor:
-    """Check a 1-D integer index tensor with entries in ``[0, size)`` and ``length`` entries."""
+    """Check a 1-D integer index tensor with entries in ``[0, size)`` and ``length`` entries
+    (the range is not checked under ``torch.compile``)."""
     out = check_tensor(name, index, dim=1, integer=True)
     if length is not None and out.numel() != length:
         raise ValueError(f"{name} must have {length} entries; got {out.numel()}")
@@ -124,7 +149,8 @@ def check_index(
 
 
 def check_edge_index(name: str, edge_index: Any, *, num_nodes: int | None = None) -> Tensor:
-    """Check a ``[2, E]`` integer tensor of node pairs with entries in ``[0, num_nodes)``."""
+    """Check a ``[2, E]`` integer tensor of node pairs with entries in ``[0, num_nodes)`` (the
+    range is not checked under ``torch.compile``)."""
     out = check_tensor(name, edge_index, dim=2, integer=True)
     if out.size(0) != 2:
         raise ValueError(f"{name} must have shape [2, E]; got shape {tuple(out.shape)}")
@@ -133,18 +159,23 @@ def check_edge_index(name: str, edge_index: Any, *, num_nodes: int | None = None
 
 
 def check_ptr(name: str, ptr: Any, *, total: int) -> Tensor:
-    """Check a CSR pointer: 1-D integer, starts at 0, non-decreasing, ends at ``total``."""
+    """Check a CSR pointer: 1-D integer, starts at 0, non-decreasing, ends at ``total`` (the
+    values are not checked under ``torch.compile``, only the type, shape and dtype)."""
     out = check_tensor(name, ptr, dim=1, integer=True)
     if out.numel() == 0:
         raise ValueError(
             f"{name} must have at least one entry (a pointer [S + 1]); got an empty tensor"
         )
-    first, last = int(out[0]), int(out[-1])
+    if compiling():
+        return out
+    # One read-back for the three facts: first entry, last entry, whether any step decreases.
+    decreasing = (out[1:] < out[:-1]).any().to(out.dtype)
+    first, last, bad = torch.stack([out[0], out[-1], decreasing]).tolist()
     if first != 0:
         raise ValueError(f"{name} must start at 0; got {first}")
     if last != total:
         raise ValueError(f"{name} must end at the input size {total}; got {last}")
-    if out.numel() > 1 and bool((out[1:] < out[:-1]).any()):
+    if bad:
         raise ValueError(f"{name} must be non-decreasing")
     return out
 
@@ -155,9 +186,9 @@ def check_finite(name: str, value: Tensor) -> Tensor:
     A finite sum proves every entry finite (a NaN or an infinity makes the sum NaN or
     infinite), at a third of the memory traffic of ``isfinite(value).all()``: this check runs
     on every embedding a link predictor scores. Only a non-finite sum, which an overflow of
-    finite entries can also give, is looked at entry by entry.
+    finite entries can also give, is looked at entry by entry. Skipped under ``torch.compile``.
     """
-    if not value.is_floating_point() or value.numel() == 0:
+    if not value.is_floating_point() or value.numel() == 0 or compiling():
         return value
     if bool(torch.isfinite(value.sum())) or bool(torch.isfinite(value).all()):
         return value

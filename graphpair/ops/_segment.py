@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from graphpair._validation import check_ptr, check_tensor
+from graphpair._validation import check_ptr, check_tensor, compiling
 from graphpair.ops._backend import resolve_backend, torch_scatter
 from graphpair.ops._scatter import _scatter_native, canonical_reduce, empty_value
 
@@ -74,7 +74,9 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum", *, backend: str | Non
 
     out = torch.segment_reduce(src, _SEGMENT_REDUCE_NAME[reduce], offsets=ptr, axis=0)
     lengths = ptr[1:] - ptr[:-1]
-    if bool((lengths == 0).any()):
+    # Under torch.compile the fix-up runs unconditionally (a no-op without empty segments)
+    # rather than reading back whether one is empty, which would break the graph.
+    if compiling() or bool((lengths == 0).any()):
         # segment_reduce gives -inf/inf/nan for empty max/min/mean segments; use torch-scatter's
         # convention instead. `where` routes no gradient into the discarded entries.
         empty = (lengths == 0).view([-1] + [1] * (src.dim() - 1))

@@ -7,7 +7,13 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from graphpair._validation import check_choice, check_edge_index, check_int, check_tensor
+from graphpair._validation import (
+    check_choice,
+    check_edge_index,
+    check_int,
+    check_tensor,
+    index_range,
+)
 from graphpair.nn._checks import check_probability
 from graphpair.nn._dropout import dropout
 from graphpair.nn.conv._grit_conv import GRITConv, PairLayout, pair_layout
@@ -402,10 +408,10 @@ class GRIT(torch.nn.Module):
                     f"{tuple(ids.shape)}"
                 )
             ids = ids.view(-1)
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= size):
+        bounds = index_range(ids)  # None under torch.compile (a data-dependent check)
+        if bounds is not None and (bounds[0] < 0 or bounds[1] >= size):
             raise ValueError(
-                f"{name} type ids must be in [0, {size}); got the range "
-                f"[{int(ids.min())}, {int(ids.max())}]"
+                f"{name} type ids must be in [0, {size}); got the range [{bounds[0]}, {bounds[1]}]"
             )
         return ids
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphpair._validation import check_choice, check_int, check_tensor
+from graphpair._validation import check_choice, check_int, check_tensor, index_range
 from graphpair.nn._checks import check_probability
 from graphpair.nn._layers import ACTIVATIONS
 from graphpair.nn.conv._sinc_conv import SINCConv, check_aggregation
@@ -224,10 +224,11 @@ class SINC(torch.nn.Module):
                     )
                 ids = ids.view(-1)
             size = self.embedding.num_embeddings
-            if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= size):
+            bounds = index_range(ids)  # None under torch.compile (a data-dependent check)
+            if bounds is not None and (bounds[0] < 0 or bounds[1] >= size):
                 raise ValueError(
                     f"x type ids must be in [0, num_embeddings={size}); "
-                    f"got the range [{int(ids.min())}, {int(ids.max())}]"
+                    f"got the range [{bounds[0]}, {bounds[1]}]"
                 )
             out: Tensor = self.embedding(ids)
             return out
