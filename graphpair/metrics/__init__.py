@@ -9,8 +9,9 @@ rules (``ogb.linkproppred.Evaluator``, ``ogb.graphproppred.Evaluator``, scikit-l
 - per-task graph/node metrics with NaN labels: :func:`roc_auc`, :func:`average_precision`,
   :func:`rmse`, :func:`mae`, :func:`accuracy`, :func:`balanced_accuracy`; sequences:
   :func:`subtoken_f1`;
-- :class:`Evaluator`, OGB's dict-in, dict-out interface keyed by metric name, and
-  :data:`OGB_METRICS`, the metric of every OGB dataset.
+- :class:`Evaluator`, OGB's dict-in, dict-out interface, constructed from a dataset name (as
+  OGB's) or a metric name; :data:`OGB_METRICS`, the metric of every OGB dataset; and
+  :class:`SmallPoolWarning`, raised when Hits@K has fewer than K negatives.
 
 See ``docs/metrics.md`` for the definitions and tie rules.
 """
@@ -23,7 +24,7 @@ from graphpair.metrics._classification import (
     rmse,
     roc_auc,
 )
-from graphpair.metrics._evaluator import METRICS, OGB_METRICS, Evaluator
+from graphpair.metrics._evaluator import METRICS, OGB_METRICS, Evaluator, SmallPoolWarning
 from graphpair.metrics._link import hits_at_k, mrr, ranked_hits_at_k, ranks
 from graphpair.metrics._sequence import SubtokenF1, subtoken_f1
 
@@ -31,6 +32,7 @@ __all__ = [
     "METRICS",
     "OGB_METRICS",
     "Evaluator",
+    "SmallPoolWarning",
     "SubtokenF1",
     "accuracy",
     "average_precision",

@@ -3,6 +3,8 @@ metrics."""
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,12 +12,14 @@ import torch
 from torch import Tensor
 
 from graphpair.data import LinkSplit
-from graphpair.metrics import Evaluator, ranked_hits_at_k
+from graphpair.metrics import Evaluator, hits_at_k, ranked_hits_at_k
 from graphpair.nn import LinkModel
 from graphpair.ops import CSR
 from graphpair.train._link_builder import Predictor
 
 __all__ = ["evaluate_link", "link_scores", "metric_values"]
+
+log = logging.getLogger(__name__)
 
 
 def _score(predictor: Predictor, h: Tensor, adj: Any, pairs: Tensor, batch_size: int) -> Tensor:
@@ -29,13 +33,41 @@ def _score(predictor: Predictor, h: Tensor, adj: Any, pairs: Tensor, batch_size:
     return scores.view(pairs.shape[1:])
 
 
+@functools.cache
+def _warn_small_pool(metric: str, num_negatives: int) -> None:
+    """Log once per process and (metric, pool size), not at every evaluation."""
+    log.warning(
+        "%s: only %d negatives, fewer than K, so every positive counts as a hit and %s = 1.0 "
+        "whatever the scores (OGB's rule); choose a K well below the number of negatives, or "
+        "'rocauc'",
+        metric,
+        num_negatives,
+        metric,
+    )
+
+
 def metric_values(metrics: Sequence[str], pos: Tensor, neg: Tensor) -> dict[str, float]:
-    """OGB-identical metric values; ``neg`` is a shared pool ``[Q]`` or per positive ``[P, K]``."""
+    """OGB-identical metric values; ``neg`` is a shared pool ``[Q]`` or per positive ``[P, K]``.
+
+    ``'hits@K'`` of a shared pool of fewer than K negatives is 1.0 (OGB's rule, as
+    :class:`~graphpair.metrics.Evaluator`); the runner logs that once as a warning instead of
+    :class:`~graphpair.metrics.SmallPoolWarning` at every evaluation.
+
+    Example:
+        >>> pos, neg = torch.tensor([3.0, 1.0]), torch.tensor([[2.0, 0.0], [2.0, 0.0]])
+        >>> metric_values(["mrr", "hits@1"], pos, neg)
+        {'mrr': 0.75, 'hits@1': 0.5}
+    """
     pos, neg = pos.cpu(), neg.cpu()
     out: dict[str, float] = {}
     for name in metrics:
         if name.startswith("hits@") and neg.dim() == 2:
             out[name] = ranked_hits_at_k(pos, neg, int(name[5:]))
+        elif name.startswith("hits@"):
+            k = int(name[5:])
+            if neg.numel() < k:
+                _warn_small_pool(name, neg.numel())
+            out[name] = hits_at_k(pos, neg, k)  # Evaluator(name)'s value, without the warning
         elif name == "rocauc":
             out[name] = Evaluator(name)({"y_pred_pos": pos, "y_pred_neg": neg.reshape(-1)})[name]
         else:
@@ -80,9 +112,9 @@ def evaluate_link(
         >>> split = link_split(load_dataset("karate"), seed=0)
         >>> adj = CSR.from_edge_index(split.edge_index("train"), num_nodes=34)
         >>> valid, test = evaluate_link(encoder, predictor, None, adj, adj, split,
-        ...                             ["hits@20", "rocauc"], batch_size=1024)
+        ...                             ["hits@3", "rocauc"], batch_size=1024)
         >>> sorted(test)
-        ['hits@20', 'rocauc']
+        ['hits@3', 'rocauc']
     """
     scores = link_scores(encoder, predictor, x, adj, adj_test, split, batch_size)
     return metric_values(metrics, *scores["valid"]), metric_values(metrics, *scores["test"])

@@ -179,18 +179,39 @@ def test_evaluator_equals_ogb_on_each_dataset(numpy: bool) -> None:
             assert close(ours[key], value), (name, key, ours[key], value)
 
 
-def test_evaluator_mrr_equals_means_of_ogb_lists() -> None:
+def test_evaluator_mrr_returns_ogbs_lists_and_their_means() -> None:
     gen = torch.Generator().manual_seed(0)
     inputs = {"y_pred_pos": tied(gen, 400), "y_pred_neg": tied(gen, 400, 50)}
     expected = LinkEvaluator("ogbl-citation2").eval(inputs)
     ours = Evaluator("mrr")(inputs)
-    assert set(ours) == {"mrr", "hits@1", "hits@3", "hits@10"}
+    lists = {"mrr_list", "hits@1_list", "hits@3_list", "hits@10_list"}
+    assert set(ours) == {"mrr", "hits@1", "hits@3", "hits@10"} | lists
+    assert set(expected) == lists
+    for key in lists:  # OGB's per-positive lists, bit for bit (float32)
+        assert ours[key].dtype == expected[key].dtype == torch.float32
+        assert torch.equal(ours[key], expected[key]), key
     # OGB's lists are float32, so their mean agrees to float32 precision only.
     assert ours["mrr"] == pytest.approx(float(expected["mrr_list"].double().mean()), rel=1e-6)
     for k in (1, 3, 10):
+        assert type(ours[f"hits@{k}"]) is float
         assert ours[f"hits@{k}"] == int(expected[f"hits@{k}_list"].sum()) / 400
+    # numpy in, numpy lists out (OGB's own numpy path fails on MRR: it calls .sum(dim=1)).
     numpy_inputs = {key: value.numpy() for key, value in inputs.items()}
-    assert Evaluator("mrr")(numpy_inputs) == ours
+    from_numpy = Evaluator("mrr")(numpy_inputs)
+    for key in ours:
+        if key in lists:
+            assert isinstance(from_numpy[key], np.ndarray)
+            assert from_numpy[key].dtype == np.float32
+            assert np.array_equal(from_numpy[key], expected[key].numpy()), key
+        else:
+            assert from_numpy[key] == ours[key]
+    # OGB's idiom: average the concatenated lists of several batches.
+    halves = [
+        Evaluator("ogbl-citation2").eval({k: v[i : i + 200] for k, v in inputs.items()})
+        for i in (0, 200)
+    ]
+    merged = torch.cat([half["mrr_list"] for half in halves])
+    assert torch.equal(merged, expected["mrr_list"])
 
 
 def test_evaluator_takes_read_only_and_strided_numpy_arrays() -> None:
@@ -239,3 +260,102 @@ def test_every_registered_dataset_has_an_evaluator() -> None:
     assert Evaluator.from_dataset("OGBL-DDI").metric == "hits@20"
     with pytest.raises(ValueError, match="unknown dataset"):
         Evaluator.from_dataset("cora3")
+
+
+@pytest.mark.parametrize("name", ["ogbl-ddi", "ogbl-collab", "ogbl-ppa"])
+@pytest.mark.parametrize("k", [1, 20, 50, 100, 300])
+def test_setting_k_works_as_in_ogbs_link_examples(name: str, k: int) -> None:
+    gen = torch.Generator().manual_seed(k)
+    inputs = {"y_pred_pos": tied(gen, 200) + 1, "y_pred_neg": tied(gen, 1000)}
+    reference, ours = LinkEvaluator(name), Evaluator(name)
+    assert ours.K == reference.K
+    reference.K = k
+    ours.K = k
+    expected = reference.eval(inputs)
+    result = ours.eval(inputs)
+    assert result == expected == {f"hits@{k}": expected[f"hits@{k}"]}
+    assert (ours.metric, ours.k, repr(ours)) == (
+        f"hits@{k}",
+        k,
+        f"Evaluator(name={name!r}, metric='hits@{k}')",
+    )
+    assert f"hits@{k}" in ours.expected_output_format
+
+
+def test_k_is_checked_and_belongs_to_hits_evaluators() -> None:
+    evaluator = Evaluator("hits@20")
+    evaluator.k = 3  # the lower-case spelling is the same attribute
+    assert (evaluator.K, evaluator.metric) == (3, "hits@3")
+    with pytest.raises(ValueError, match="K must be >= 1; got 0"):
+        evaluator.K = 0
+    with pytest.raises(TypeError, match="K must be an int; got"):
+        evaluator.K = 2.5  # type: ignore[assignment]
+    assert evaluator.K == 3
+    with pytest.raises(ValueError, match="K applies to a 'hits@K' evaluator; this one is 'mrr'"):
+        Evaluator("ogbl-citation2").K = 50
+    assert Evaluator("rocauc").K is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ogbl-ddi", "ogbl-collab", "ogbl-ppa", "ogbl-citation2", "ogbl-vessel", "ogbg-molhiv"],
+)
+def test_dataset_names_construct_the_datasets_evaluator_as_ogb_does(name: str) -> None:
+    reference = (GraphEvaluator if name.startswith("ogbg") else LinkEvaluator)(name)
+    for evaluator in (Evaluator(name), Evaluator(name=name), Evaluator(name.upper())):
+        assert evaluator.name == name
+        assert evaluator.metric == evaluator.eval_metric == reference.eval_metric
+        assert getattr(reference, "K", None) == evaluator.K
+    gen = torch.Generator().manual_seed(len(name))
+    if name.startswith("ogbg"):
+        inputs: dict[str, Any] = {"y_true": binary_labels(gen, 50, 1), "y_pred": tied(gen, 50, 1)}
+    elif name == "ogbl-citation2":
+        inputs = {"y_pred_pos": tied(gen, 60), "y_pred_neg": tied(gen, 60, 30)}
+    else:
+        inputs = {"y_pred_pos": tied(gen, 60), "y_pred_neg": tied(gen, 500)}
+    expected, ours = reference.eval(inputs), Evaluator(name).eval(inputs)
+    assert set(expected) <= set(ours)  # the same output keys (MRR adds the lists' means)
+    for key, value in expected.items():
+        if isinstance(value, torch.Tensor):
+            assert torch.equal(ours[key], value), key
+        else:
+            assert close(ours[key], value), key
+
+
+def test_dataset_names_set_the_task_count_and_graphpair_names_work() -> None:
+    assert Evaluator("ogbg-molpcba").num_tasks == 128
+    assert repr(Evaluator("ogbg-molpcba")) == (
+        "Evaluator(name='ogbg-molpcba', metric='ap', num_tasks=128)"
+    )
+    assert Evaluator("ogbg-molpcba", num_tasks=3).num_tasks == 3  # an explicit count wins
+    assert Evaluator("ogbl-ddi").num_tasks is None
+    assert (Evaluator("karate").name, Evaluator("karate").metric) == ("karate", "rocauc")
+    assert Evaluator("cora").metric == "hits@100"
+    with pytest.raises(ValueError, match=r"or a dataset name: OGB's .*got 'ogbl-nope'"):
+        Evaluator("ogbl-nope")
+    with pytest.raises(TypeError, match="Evaluator takes a metric or a dataset name"):
+        Evaluator()
+    with pytest.raises(TypeError, match="Evaluator takes a metric or a dataset name"):
+        Evaluator("mrr", name="ogbl-citation2")
+
+
+@pytest.mark.parametrize("numpy", [False, True], ids=["torch", "numpy"])
+def test_fewer_negatives_than_k_keeps_ogbs_value_and_warns(numpy: bool) -> None:
+    from graphpair.metrics import SmallPoolWarning
+
+    gen = torch.Generator().manual_seed(3)
+    inputs: dict[str, Any] = {"y_pred_pos": tied(gen, 40), "y_pred_neg": tied(gen, 49)}
+    if numpy:
+        inputs = {key: value.numpy() for key, value in inputs.items()}
+    reference = LinkEvaluator("ogbl-ppa")  # K = 100
+    with pytest.warns(SmallPoolWarning) as caught:
+        ours = Evaluator("ogbl-ppa").eval(inputs)
+    assert ours == reference.eval(inputs) == {"hits@100": 1.0}
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "only 49 negatives, fewer than K = 100" in message
+    assert "'rocauc'" in message
+    # K at most the pool size: no warning (the filter turns any warning into an error).
+    evaluator = Evaluator("hits@49")
+    reference.K = 49
+    assert evaluator.eval(inputs) == reference.eval(inputs)
