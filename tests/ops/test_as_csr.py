@@ -98,6 +98,17 @@ def test_a_symmetric_sorted_input_keeps_its_structure() -> None:
     assert out.rowptr.data_ptr() == matrix.crow_indices().data_ptr()
     stand_in = StandInSparseTensor(out.row, out.col, (30, 30))
     assert as_csr(stand_in).col.data_ptr() == stand_in.csr()[1].data_ptr()
+    # A coalesced, symmetric edge_index (PyG's to_undirected output) is not sorted again.
+    edge_index = out.to_edge_index()
+    assert as_csr(edge_index).col.data_ptr() == edge_index[1].data_ptr()
+
+
+def test_a_directed_cycle_is_not_taken_for_symmetric() -> None:
+    # In- and out-degrees agree (the cheap check passes) but the graph is not symmetric.
+    cycle = torch.tensor([[0, 1, 2], [1, 2, 0]])
+    assert csr_sets(as_csr(cycle)) == [{1, 2}, {0, 2}, {0, 1}]
+    forms = adjacency_forms(cycle, 3)
+    assert csr_sets(as_csr(forms["csr"][0])) == [{1, 2}, {0, 2}, {0, 1}]
 
 
 def test_asymmetric_or_unsorted_inputs_fall_back_to_a_sort() -> None:
