@@ -71,9 +71,27 @@ class MissingDataError(FileNotFoundError):
     """Dataset files are absent and cannot be downloaded (offline, or no download exists).
 
     Raised by the loaders (:func:`~graphpair.data.load_dataset`) with a message naming every
-    missing file and the folder it belongs in; a :class:`FileNotFoundError`, so code that
-    already catches that keeps working.
+    missing file, the folder it belongs in, where to download it, and how to point graphpair
+    at a copy (``root=`` in Python, ``--data-root`` on the command line, ``$GRAPHPAIR_DATA``);
+    a :class:`FileNotFoundError`, so code that already catches that keeps working. The facts
+    are attributes too: ``dataset``, ``missing`` (paths relative to ``folder``), ``folder``
+    and ``url`` (``None`` where unknown).
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        dataset: str | None = None,
+        missing: Iterable[str] = (),
+        folder: str | os.PathLike[str] | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.missing = tuple(missing)
+        self.folder = None if folder is None else Path(folder)
+        self.url = url
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path | None:
@@ -118,15 +136,67 @@ def cache_dir(cache: str | os.PathLike[str] | None = None) -> Path:
     return base / "graphpair"
 
 
-def require_files(folder: Path, names: Iterable[str], *, dataset: str, hint: str = "") -> None:
-    """Raise :class:`MissingDataError` naming every missing file and the folder they belong in."""
+def require_files(
+    folder: Path,
+    names: Iterable[str],
+    *,
+    dataset: str,
+    hint: str = "",
+    url: str | None = None,
+    reason: str | None = None,
+    relative_folder: str | None = None,
+) -> None:
+    """Raise :class:`MissingDataError` when any of ``names`` is not a file in ``folder``.
+
+    The message names every missing file and the folder, says why they are missing
+    (``reason``, e.g. ``'downloading is off'``), where to get them (``url``), and how to point
+    graphpair at a copy: ``root=`` in Python, ``--data-root`` on the command line, or
+    ``$GRAPHPAIR_DATA``, a data root under which the dataset's folder is ``relative_folder``.
+
+    Args:
+        folder: Where the files belong.
+        names: Their paths relative to ``folder``.
+        dataset: The dataset's name, for the message.
+        hint: A sentence after the download's (how to unpack it, say).
+        url: Where the files can be downloaded (an archive or a folder of files).
+        reason: Why they are missing.
+        relative_folder: ``folder`` relative to the data root (``'ogb/ogbl_ddi'``).
+
+    Raises:
+        MissingDataError: A file is missing.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> try:
+        ...     require_files(folder, ["raw/edge.csv.gz"], dataset="ogbl-ddi",
+        ...                   url="http://snap.stanford.edu/ogb/data/linkproppred/ddi.zip",
+        ...                   reason="downloading is off")
+        ... except MissingDataError as err:
+        ...     print(err.missing, err.url)
+        ('raw/edge.csv.gz',) http://snap.stanford.edu/ogb/data/linkproppred/ddi.zip
+    """
     missing = [name for name in names if not (folder / name).is_file()]
-    if missing:
-        extra = f" {hint}" if hint else ""
-        raise MissingDataError(
-            f"dataset {dataset!r}: missing {len(missing)} file(s) {missing} in folder "
-            f"{str(folder)!r}.{extra}"
-        )
+    if not missing:
+        return
+    why = f" and {reason}" if reason else ""
+    parts = [
+        f"dataset {dataset!r}: missing {len(missing)} file(s) {missing} in folder "
+        f"{str(folder)!r}{why}."
+    ]
+    if url:
+        parts.append(f"Download them from {url}.")
+    if hint:
+        parts.append(hint)
+    where = f" under which {relative_folder!r} holds them" if relative_folder else ""
+    parts.append(
+        f"Then point graphpair at a data root{where}: root=... in Python "
+        f"(load_dataset(..., root=...)), --data-root DIR on the command line, or "
+        f"${DATA_ENV_VAR}."
+    )
+    raise MissingDataError(
+        " ".join(parts), dataset=dataset, missing=missing, folder=folder, url=url
+    )
 
 
 def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:

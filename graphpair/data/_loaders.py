@@ -10,7 +10,7 @@ of that source is loaded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import torch
 from graphpair._validation import check_int, normalize_name
 from graphpair.data._dataset import DatasetSpec, GraphSet, LoadedDataset, Loader, LoadOptions
 from graphpair.data._download import ensure_files
-from graphpair.data._io import cache_dir, cached, fingerprint
+from graphpair.data._io import MissingDataError, cache_dir, cached, fingerprint, require_files
 
 __all__ = [
     "load_csl",
@@ -62,31 +62,103 @@ def _cached_graph_set(
     return GraphSet.from_storage(storage)
 
 
+def _why_missing(download: bool, downloadable: bool, cause: BaseException | None) -> str:
+    if not downloadable:
+        return "no public download exists"
+    if not download:
+        return "downloading is off (download=False, --no-download)"
+    if cause is not None:
+        return f"the download failed ({type(cause).__name__}: {cause})"
+    return "the download did not hold them"
+
+
+def _ensure(
+    folder: Path,
+    files: Sequence[str],
+    spec: DatasetSpec,
+    *,
+    url: str | None,
+    download: bool,
+    urls: Sequence[tuple[str, str]] = (),
+    archive: str | None = None,
+    archive_subdir: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """:func:`ensure_files`, with a message that says where to get what is missing: the
+    files, their folder, why they are missing, ``url`` (the dataset's public source: OGB's
+    ``master.csv`` URL, Planetoid's raw folder), and ``root=`` / ``--data-root`` /
+    ``$GRAPHPAIR_DATA`` with the dataset's folder under the data root."""
+    try:
+        ensure_files(
+            folder,
+            files,
+            dataset=spec.name,
+            urls=urls,
+            archive=archive,
+            archive_subdir=archive_subdir,
+            download=download,
+        )
+    except MissingDataError as err:
+        if reason is None:
+            reason = _why_missing(download, bool(urls or archive), err.__cause__)
+        unpack = ""
+        if archive is not None:
+            inner = f"its {archive_subdir!r} folder" if archive_subdir else "its content"
+            unpack = f"Unpack the archive: {inner} is that folder."
+        require_files(
+            folder,
+            files,
+            dataset=spec.name,
+            url=url,
+            reason=reason,
+            relative_folder=spec.folder,
+            hint=unpack,
+        )
+        raise  # require_files found them all after all (a concurrent download): the original
+
+
 def load_planetoid(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
     from graphpair.data._planetoid import PLANETOID_URL, read_planetoid
 
     folder = opts.folder(spec)
-    ensure_files(
+    _ensure(
         folder,
         spec.files,
-        dataset=spec.name,
+        spec,
+        url=f"{PLANETOID_URL}/ (one file per name)",
         urls=[(f"{PLANETOID_URL}/{name}", name) for name in spec.files],
         download=opts.download,
     )
     return LoadedDataset(spec, (read_planetoid(folder, spec.name),), info={"folder": str(folder)})
 
 
-def _ogb_files(spec: DatasetSpec, opts: LoadOptions) -> tuple[Path, dict[str, str]]:
+def _ogb_extra_files(meta: dict[str, str]) -> list[str]:
+    """The raw files OGB's ``master.csv`` says a dataset has beyond the edge lists: node
+    features (``has_node_attr``) and its additional node and edge files (collab's
+    ``edge_weight`` / ``edge_year``, citation2's ``node_year``)."""
+    files = ["raw/node-feat.csv.gz"] if meta.get("has_node_attr") == "True" else []
+    for key in ("additional node files", "additional edge files"):
+        value = meta.get(key, "None")
+        if value not in ("None", ""):
+            files += [f"raw/{name}.csv.gz" for name in value.split(",")]
+    return files
+
+
+def _ogb_files(
+    spec: DatasetSpec, opts: LoadOptions, extra: tuple[str, ...] = ()
+) -> tuple[Path, dict[str, str]]:
     """The folder of an OGB dataset with its files present (downloaded if allowed), and
-    OGB's facts about it."""
+    OGB's facts about it. ``extra`` files are required beside the registry's."""
     from graphpair.data._ogb import ogb_meta
 
     meta = ogb_meta(spec.name)
     folder = opts.folder(spec)
-    ensure_files(
+    files = [*spec.files, *(name for name in extra if name not in spec.files)]
+    _ensure(
         folder,
-        spec.files,
-        dataset=spec.name,
+        files,
+        spec,
+        url=meta["url"],
         archive=meta["url"],
         archive_subdir=meta["download_name"],
         download=opts.download,
@@ -95,9 +167,13 @@ def _ogb_files(spec: DatasetSpec, opts: LoadOptions) -> tuple[Path, dict[str, st
 
 
 def load_ogb_link(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
-    from graphpair.data._ogb import read_ogb_graphs, read_ogb_link_split, single_graph
+    """An OGB link dataset: the raw training graph (symmetrised, deduplicated: NCN's binary
+    adjacency, ``specs/ncn.md`` §4.2), its node features and extra node files (citation2's
+    ``node_year``), and the official split (collab's training ``weight`` kept as
+    ``train_weight``; its repeated pairs kept as OGB lists them, quirk Q7)."""
+    from graphpair.data._ogb import ogb_meta, read_ogb_graphs, read_ogb_link_split, single_graph
 
-    folder, meta = _ogb_files(spec, opts)
+    folder, meta = _ogb_files(spec, opts, tuple(_ogb_extra_files(ogb_meta(spec.name))))
     storage, _ = read_ogb_graphs(folder / "raw", {**meta, "add_inverse_edge": "False"})
     data = single_graph(storage)
     split = read_ogb_link_split(
@@ -151,10 +227,11 @@ def load_tu(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
     from graphpair.data._files import read_errica_folds, read_tu
 
     folder = opts.folder(spec)
-    ensure_files(
+    _ensure(
         folder,
         spec.files,
-        dataset=spec.name,
+        spec,
+        url=f"{_TU_URL}/{spec.name}.zip",
         archive=f"{_TU_URL}/{spec.name}.zip",
         archive_subdir=spec.name,
         download=opts.download,
@@ -187,7 +264,8 @@ def load_zinc(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
     folder = opts.folder(spec)
     if all((folder / name).is_file() for name in spec.files) or not opts.download:
         # The text layout (../shared/data); offline this names the missing text files.
-        ensure_files(folder, spec.files, dataset=spec.name, download=False)
+        off = "downloading is off (download=False, --no-download)"
+        _ensure(folder, spec.files, spec, url=ZINC_URL, download=False, reason=off)
         graphs, split = read_zinc_subset(folder)
         return LoadedDataset(spec, graphs, split=split, info={"folder": str(folder)})
     # Online: PyG's source, the 'Benchmarking GNNs' pickles plus the subset's index files.
@@ -213,7 +291,7 @@ def load_peptides(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
     from graphpair.data._files import read_peptides_func, read_split_json
 
     folder = opts.folder(spec)
-    ensure_files(folder, spec.files, dataset=spec.name, download=False)
+    _ensure(folder, spec.files, spec, url=None, download=False)
     graphs = _cached_graph_set(spec, opts, folder, lambda: read_peptides_func(folder))
     split = read_split_json(folder / "splits.json", len(graphs))
     return LoadedDataset(spec, graphs, split=split, info={"folder": str(folder)})

@@ -39,3 +39,31 @@ def test_every_entry_loads_or_gives_the_documented_error(
             assert parts is not None, spec.name
             for index in parts.values():
                 assert index.numel() == 0 or int(index.max()) < len(ds)
+
+
+def test_missing_planetoid_files_give_planetoids_url_and_the_flags(tmp_path: Path) -> None:
+    from graphpair.data._planetoid import PLANETOID_URL
+
+    with pytest.raises(MissingDataError) as caught:
+        load_dataset("CiteSeer", root=tmp_path, download=False)
+    message = str(caught.value)
+    assert "missing 8 file(s) ['ind.citeseer.x'" in message
+    assert str(tmp_path / "planetoid" / "CiteSeer" / "raw") in message
+    assert f"Download them from {PLANETOID_URL}/" in message
+    assert PLANETOID_URL.startswith("https://github.com/kimiyoung/planetoid")
+    for how in ("root=...", "--data-root DIR", "$GRAPHPAIR_DATA", "'planetoid/CiteSeer/raw'"):
+        assert how in message, how
+    assert caught.value.missing[0] == "ind.citeseer.x"
+
+
+def test_a_failed_download_is_named_in_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graphpair.data._download as download
+
+    def offline(url: str, target: Path) -> None:
+        raise OSError(f"no network for {url}")
+
+    monkeypatch.setattr(download, "_fetch", offline)
+    with pytest.raises(MissingDataError, match=r"the download failed \(OSError: no network"):
+        load_dataset("ogbl-ppa", root=tmp_path, download=True)

@@ -95,3 +95,40 @@ def test_ogb_graph_labels_rule() -> None:
     assert ogb_meta("ogbg-molhiv")["eval metric"] == "rocauc"
     assert ogb_meta("ogbl-collab")["eval metric"] == "hits@50"
     assert np.isclose(float(ogb_meta("ogbg-molpcba")["num tasks"]), 128)
+
+
+@pytest.mark.parametrize("name", ["ogbl-collab", "ogbl-ppa", "ogbl-citation2", "ogbl-ddi"])
+def test_missing_ogb_data_says_what_where_from_where_and_how(name: str, tmp_path: Path) -> None:
+    import ogb.linkproppred
+    import pandas as pd
+
+    # The oracle for the URL: ogb's own master.csv, read here directly.
+    master = pd.read_csv(
+        Path(ogb.linkproppred.__file__).parent / "master.csv", index_col=0, keep_default_na=False
+    )
+    url, inner = master[name]["url"], master[name]["download_name"]
+    with pytest.raises(MissingDataError) as caught:
+        load_dataset(name, root=tmp_path, download=False)
+    err = caught.value
+    folder = tmp_path / "ogb" / name.replace("-", "_")
+    message = str(err)
+    assert f"missing {len(err.missing)} file(s)" in message
+    assert "raw/edge.csv.gz" in err.missing
+    assert all(f"'{file}'" in message for file in err.missing)
+    assert str(folder) in message
+    assert "downloading is off" in message
+    assert f"Download them from {url}." in message
+    assert f"its {inner!r} folder is that folder" in message
+    for how in ("root=...", "--data-root DIR", "$GRAPHPAIR_DATA", f"'ogb/{folder.name}'"):
+        assert how in message, how
+    assert (err.dataset, err.url, err.folder) == (name, url, folder)
+    assert isinstance(err, FileNotFoundError)
+
+
+def test_missing_extra_ogb_files_are_named(tmp_path: Path) -> None:
+    from tests.data.ogb_fixtures import write_collab
+
+    folder = write_collab(tmp_path / "ogb")
+    (folder / "raw" / "edge_year.csv.gz").unlink()
+    with pytest.raises(MissingDataError, match=r"missing 1 file\(s\) \['raw/edge_year\.csv\.gz'\]"):
+        load_dataset("ogbl-collab", root=tmp_path, download=False)
