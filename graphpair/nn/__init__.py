@@ -27,6 +27,7 @@ from graphpair.nn.encoders import (
     pure_propagate,
 )
 from graphpair.nn.link import (
+    NCNC_CHUNK,
     GAEPredictor,
     GRITLinkEncoder,
     GRITPairPredictor,
@@ -34,6 +35,7 @@ from graphpair.nn.link import (
     NCNCPredictor,
     NCNDiffPredictor,
     NCNPredictor,
+    cap_members,
     rrwp_pair_bound,
 )
 from graphpair.nn.models import (
@@ -53,6 +55,7 @@ from graphpair.nn.models import (
 __all__ = [
     "CONVS",
     "GRIT",
+    "NCNC_CHUNK",
     "SINC",
     "ConvBackbone",
     "ConvStack",
@@ -77,6 +80,7 @@ __all__ = [
     "RRWPPairEncoder",
     "SINCConv",
     "SIRConv",
+    "cap_members",
     "conv",
     "models",
     "pure_propagate",

@@ -23,9 +23,10 @@ from graphpair.nn.link._grit_pair import GRITLinkEncoder, GRITPairPredictor, rrw
 from graphpair.nn.link._link_model import LinkModel
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.nn.link._ncn_diff import NCNDiffPredictor
-from graphpair.nn.link._ncnc import NCNCPredictor
+from graphpair.nn.link._ncnc import NCNC_CHUNK, NCNCPredictor, cap_members
 
 __all__ = [
+    "NCNC_CHUNK",
     "GAEPredictor",
     "GRITLinkEncoder",
     "GRITPairPredictor",
@@ -33,5 +34,6 @@ __all__ = [
     "NCNCPredictor",
     "NCNDiffPredictor",
     "NCNPredictor",
+    "cap_members",
     "rrwp_pair_bound",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -11,9 +12,115 @@ from torch import Tensor
 from graphpair._validation import check_int, describe
 from graphpair.nn.link._common import Stack, check_link_inputs, endpoint_product, pair_sum
 from graphpair.nn.link._ncn import NCNPredictor
-from graphpair.ops import CSR, neighbor_overlap
+from graphpair.ops import CSR, PairNodeSet, common_neighbors, neighbor_overlap
+from graphpair.ops._segment import counts_to_ptr
 
-__all__ = ["NCNCPredictor"]
+__all__ = ["NCNC_CHUNK", "NCNCPredictor", "cap_members"]
+
+#: Completion pairs scored at once when ``chunk_size`` is ``None``: the peak memory of a
+#: completion level is that of one chunk (its common-neighbour entries and ``[chunk, hidden]``
+#: activations), not of every completion pair of the batch. On a ppa-sized stand-in, scoring
+#: every completion pair of an 8,192-pair batch at once took 19.5 GiB.
+NCNC_CHUNK = 65536
+
+
+class _Rows:
+    """:math:`h' = f(h)` (XLIN's residual, row-wise) read only where the sums need it.
+
+    Sums over pair member sets read :math:`h'` at the member rows. While the distinct rows
+    computed so far are fewer than the ``N`` rows, :math:`h'` is computed on the distinct
+    member rows of each request; from then on on all ``N`` rows, once. Without ``fn`` it is
+    ``h`` itself.
+    (Row-wise, with dropout independent per entry: the same values, or the same distribution
+    in training, as computing every row.)
+    """
+
+    def __init__(self, h: Tensor, fn: Callable[[Tensor], Tensor] | None) -> None:
+        self.h = h
+        self.fn = fn
+        self.full: Tensor | None = h if fn is None else None
+        self.spent = 0
+
+    def materialize(self) -> Tensor:
+        """:math:`h'` on all ``N`` rows ``[N, D]``."""
+        if self.full is None:
+            assert self.fn is not None
+            self.full = self.fn(self.h)
+        return self.full
+
+    def sums(self, sets: list[tuple[PairNodeSet, Tensor | None]], num_pairs: int) -> list[Tensor]:
+        """``pair_sum(h', members, num_pairs, weight)`` for each ``(members, weight)``."""
+        if self.full is None:
+            nodes, local = torch.unique(
+                torch.cat([members.node_idx for members, _ in sets]), return_inverse=True
+            )
+            self.spent += nodes.numel()
+            if self.spent >= self.h.size(0):
+                self.materialize()
+        if self.full is not None:
+            return [pair_sum(self.full, members, num_pairs, w) for members, w in sets]
+        assert self.fn is not None
+        if nodes.numel() == 0:
+            return [self.h.new_zeros(num_pairs, self.h.size(1)) for _ in sets]
+        rows = self.fn(self.h[nodes])
+        out = []
+        start = 0
+        for members, weight in sets:
+            end = start + members.node_idx.numel()
+            out.append(
+                pair_sum(rows, PairNodeSet(members.pair_idx, local[start:end]), num_pairs, weight)
+            )
+            start = end
+        return out
+
+
+def cap_members(members: PairNodeSet, num_pairs: int, cap: int) -> tuple[PairNodeSet, Tensor]:
+    r"""At most ``cap`` members per pair, drawn uniformly with replacement and reweighted.
+
+    NCN's ``sparsesample_reweight`` (``specs/ncn.md`` §1.4, ``--trndeg`` / ``--tstdeg``): a
+    pair with :math:`c > \text{cap}` members gets ``cap`` uniform draws (with replacement) of
+    its members, each of weight :math:`c / \text{cap}`, repeated draws merged by adding their
+    weights, so :math:`\sum_k w_k x_k` is an unbiased estimate of the full sum; a pair with
+    :math:`c \le \text{cap}` keeps its members at weight 1. Draws use torch's global
+    generator.
+
+    Args:
+        members: A set sorted by pair (:class:`~graphpair.ops.PairNodeSet`).
+        num_pairs: ``P``.
+        cap: The most members a pair keeps (>= 1).
+
+    Returns:
+        The kept members (still sorted by pair) and their weights ``[M']``.
+
+    Example:
+        >>> members = PairNodeSet(torch.tensor([0, 0, 0, 1]), torch.tensor([4, 5, 6, 7]))
+        >>> kept, weight = cap_members(members, 2, 1)
+        >>> kept.pair_idx.tolist(), weight.tolist()
+        ([0, 1], [3.0, 1.0])
+    """
+    check_int("cap", cap, minimum=1)
+    pair_idx, node_idx = members
+    counts = torch.bincount(pair_idx, minlength=num_pairs)
+    over = counts > cap
+    weight_dtype = torch.get_default_dtype()
+    if not bool(over.any()):
+        return members, torch.ones(node_idx.numel(), dtype=weight_dtype, device=node_idx.device)
+    ptr = counts_to_ptr(counts)
+    keep = (~over[pair_idx]).nonzero().view(-1)  # members of pairs within the cap
+    heavy = over.nonzero().view(-1).repeat_interleave(cap)  # `cap` draws per heavy pair
+    span = counts[heavy]
+    offset = (torch.rand(heavy.numel(), device=span.device) * span).long()
+    drawn, times = torch.unique(ptr[heavy] + torch.minimum(offset, span - 1), return_counts=True)
+    position = torch.cat([keep, drawn])
+    weight = torch.cat(
+        [
+            torch.ones(keep.numel(), dtype=weight_dtype, device=keep.device),
+            (times * counts[pair_idx[drawn]]).to(weight_dtype) / cap,
+        ]
+    )
+    order = torch.argsort(position)  # positions are distinct; their order is the pair order
+    position, weight = position[order], weight[order]
+    return PairNodeSet(pair_idx[position], node_idx[position]), weight
 
 
 def _check_float(name: str, value: float, *, positive: bool = False) -> float:
@@ -65,7 +172,12 @@ class NCNCPredictor(NCNPredictor):
         pt: :math:`\pi` (``pt``), a prior odds factor > 0; 1 leaves the odds alone.
         alpha: :math:`\alpha` (``alpha``), an overall factor on the completion weights.
         learn_pt: Predict :math:`\pi` per target pair with PTMLP: Lin > ReLU > Lin(hidden, 1).
-        chunk_size: Completion pairs scored at once (memory only; ``None``: all at once).
+        chunk_size: Completion pairs scored at once (memory only; ``None``:
+            :data:`NCNC_CHUNK`).
+        train_degree_cap: In training, each target pair's one-sided neighbour sets
+            (completion candidates) are subsampled to at most this many members with
+            :func:`cap_members` (``--trndeg``); ``None``: all.
+        test_degree_cap: The same in evaluation (``--tstdeg``).
         official_recursion: Reproduce the reference recursion (see above).
         dropout, edge_dropout, ln, use_xlin, tailact, twolayerlin, beta, cn_method: As in
             :class:`NCNPredictor`.
@@ -94,6 +206,8 @@ class NCNCPredictor(NCNPredictor):
         learn_pt: bool = False,
         chunk_size: int | None = None,
         official_recursion: bool = False,
+        train_degree_cap: int | None = None,
+        test_degree_cap: int | None = None,
         dropout: float = 0.0,
         edge_dropout: float = 0.0,
         ln: bool = False,
@@ -113,6 +227,16 @@ class NCNCPredictor(NCNPredictor):
             None if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1)
         )
         self.official_recursion = bool(official_recursion)
+        self.train_degree_cap = (
+            None
+            if train_degree_cap is None
+            else check_int("train_degree_cap", train_degree_cap, minimum=1)
+        )
+        self.test_degree_cap = (
+            None
+            if test_degree_cap is None
+            else check_int("test_degree_cap", test_degree_cap, minimum=1)
+        )
         # Set before Module.__init__ runs reset_parameters (plain attributes are allowed then).
         self.pt_mlp: Stack | None = None
         super().__init__(
@@ -151,22 +275,36 @@ class NCNCPredictor(NCNPredictor):
         logit = self.pt_mlp(endpoint_product(h, pairs), dropout_active=False).view(-1)  # [P]
         return F.logsigmoid(logit)[entry_pair]
 
+    def _rows(self, h: Tensor, dropout_active: bool) -> _Rows:
+        """:math:`h' = h + \\mathrm{XLIN}(h)` (or ``h``), computed where it is read."""
+        if self.xlin is None:
+            return _Rows(h, None)
+        return _Rows(h, lambda rows: self._xlin(rows, dropout_active))
+
     def _completion_scores(
-        self, h: Tensor, hx: Tensor, adj: CSR, pairs: Tensor, depth: int, dropout_active: bool
+        self,
+        h: Tensor,
+        rows: _Rows,
+        adj: CSR,
+        pairs: Tensor,
+        depth: int,
+        dropout_active: bool,
     ) -> Tensor:
-        """Logits :math:`f_{depth}` of the (distinct) completion pairs ``[U]``, no gradient."""
+        """Logits :math:`f_{depth}` of the (distinct) completion pairs ``[U]``, no gradient,
+        ``chunk_size`` (default :data:`NCNC_CHUNK`) pairs at a time."""
         if self.official_recursion:
             # Reference: the inner call gets h' as its embeddings and re-drops the edges.
-            inner_h, inner_active = hx, dropout_active
-            inner_hx = self._xlin(hx, dropout_active)
+            inner_h = rows.materialize()
+            inner_rows, inner_active = self._rows(inner_h, dropout_active), dropout_active
             inner_adj = self._adjacency(adj, dropout_active)
         else:
             inner_h, inner_active, inner_adj = h, False, adj
-            inner_hx = self._xlin(h, False) if dropout_active else hx
-        size = pairs.size(1) if self.chunk_size is None else self.chunk_size
+            # Its own rows: the outer ones keep their gradient (these are made under no_grad).
+            inner_rows = self._rows(h, False)
+        size = NCNC_CHUNK if self.chunk_size is None else self.chunk_size
         scores = [
             self._logits(
-                self._embedding(inner_h, inner_hx, inner_adj, chunk, depth, inner_active),
+                self._embedding(inner_h, inner_rows, inner_adj, chunk, depth, inner_active),
                 inner_active,
             )
             for chunk in torch.split(pairs, max(size, 1), dim=1)
@@ -174,13 +312,20 @@ class NCNCPredictor(NCNPredictor):
         return torch.cat(scores) if scores else h.new_empty(0)
 
     def _embedding(
-        self, h: Tensor, hx: Tensor, adj: CSR, pairs: Tensor, depth: int, dropout_active: bool
+        self, h: Tensor, rows: _Rows, adj: CSR, pairs: Tensor, depth: int, dropout_active: bool
     ) -> Tensor:
         """Pair embedding at completion depth ``depth`` ``[P, hidden]``."""
-        if depth == 0:
-            return self._ncn_embedding(h, hx, adj, pairs, dropout_active)
         num_pairs = pairs.size(1)
+        if depth == 0:
+            members = common_neighbors(adj, pairs, method=self.cn_method)
+            (z,) = rows.sums([(members, None)], num_pairs)
+            return self._combine(h, z, pairs, dropout_active)
         common, i_only, j_only = neighbor_overlap(adj, pairs, method=self.cn_method)
+        cap = self.train_degree_cap if self.training else self.test_degree_cap
+        i_weight = j_weight = None
+        if cap is not None:
+            i_only, i_weight = cap_members(i_only, num_pairs, cap)
+            j_only, j_weight = cap_members(j_only, num_pairs, cap)
         # k in N(i) - N(j) misses the link (j, k); k in N(j) - N(i) misses (i, k).
         anchor = torch.cat([pairs[1][i_only.pair_idx], pairs[0][j_only.pair_idx]])  # [R]
         candidate = torch.cat([i_only.node_idx, j_only.node_idx])  # [R]
@@ -190,16 +335,19 @@ class NCNCPredictor(NCNPredictor):
             [unique_keys // max(adj.num_nodes, 1), unique_keys % max(adj.num_nodes, 1)]
         )  # [2, U]
         with torch.no_grad():
-            scores = self._completion_scores(h, hx, adj, unique_pairs, depth - 1, dropout_active)
+            scores = self._completion_scores(h, rows, adj, unique_pairs, depth - 1, dropout_active)
         entry_pair = torch.cat([i_only.pair_idx, j_only.pair_idx])  # [R]
         log_pt = self._log_pt(h, pairs, entry_pair)
         prob = self.alpha * torch.sigmoid(self.scale * (scores[inverse] - self.offset) + log_pt)
         split = i_only.pair_idx.numel()
-        z = (
-            pair_sum(hx, common, num_pairs)
-            + pair_sum(hx, i_only, num_pairs, prob[:split])
-            + pair_sum(hx, j_only, num_pairs, prob[split:])
-        )  # [P, D]
+        i_prob, j_prob = prob[:split], prob[split:]
+        if i_weight is not None and j_weight is not None:
+            i_prob = i_prob * i_weight.to(prob.dtype)
+            j_prob = j_prob * j_weight.to(prob.dtype)
+        z_common, z_i, z_j = rows.sums(
+            [(common, None), (i_only, i_prob), (j_only, j_prob)], num_pairs
+        )
+        z = z_common + z_i + z_j  # [P, D]
         return self._combine(h, z, pairs, dropout_active)
 
     # ------------------------------------------------------------------ public
@@ -209,11 +357,12 @@ class NCNCPredictor(NCNPredictor):
         pairs = check_link_inputs(h, adj, pairs)
         active = self.training
         adj = self._adjacency(adj, active)
-        return self._embedding(h, self._xlin(h, active), adj, pairs, self.depth, active)
+        return self._embedding(h, self._rows(h, active), adj, pairs, self.depth, active)
 
     def _repr_args(self) -> str:
         return (
             f"{super()._repr_args()}, depth={self.depth}, scale={self.scale}, "
             f"offset={self.offset}, pt={self.pt}, alpha={self.alpha}, "
-            f"learn_pt={self.learn_pt}, official_recursion={self.official_recursion}"
+            f"learn_pt={self.learn_pt}, official_recursion={self.official_recursion}, "
+            f"train_degree_cap={self.train_degree_cap}, test_degree_cap={self.test_degree_cap}"
         )

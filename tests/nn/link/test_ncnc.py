@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import Tensor
 
-import graphpair.nn.link._ncn as ncn_module
+import graphpair.nn.link._ncnc as ncn_module
 from graphpair.nn.link import NCNCPredictor, NCNPredictor
 from graphpair.ops import CSR, PairNodeSet
 from tests.nn.link.reference import (
@@ -174,7 +174,7 @@ def test_shapes_repr_reset_and_parameters() -> None:
     assert pred(h, adjacency(), torch.empty(2, 0, dtype=torch.long)).shape == (0,)
     assert repr(pred).endswith(
         "depth=2, scale=4.3, offset=2.8, pt=0.75, alpha=1.0, learn_pt=True, "
-        "official_recursion=False)"
+        "official_recursion=False, train_degree_cap=None, test_degree_cap=None)"
     )
     plain = NCNCPredictor(4, 8)
     ncn = NCNPredictor(4, 8)
