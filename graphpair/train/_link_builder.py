@@ -160,5 +160,7 @@ def build_predictor(config: LinkConfig) -> Predictor:
         alpha=config.alpha,
         chunk_size=config.chunk_size,
         official_recursion=config.official_recursion,
+        train_degree_cap=config.train_degree_cap,
+        test_degree_cap=config.test_degree_cap,
         **common,
     )
