@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -132,3 +133,89 @@ def test_missing_extra_ogb_files_are_named(tmp_path: Path) -> None:
     (folder / "raw" / "edge_year.csv.gz").unlink()
     with pytest.raises(MissingDataError, match=r"missing 1 file\(s\) \['raw/edge_year\.csv\.gz'\]"):
         load_dataset("ogbl-collab", root=tmp_path, download=False)
+
+
+def ogb_reference(root: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """ogb 1.3.6's own ``LinkPropPredDataset`` on a fixture: the graph dict and the split.
+
+    ogb loads the split files with a bare ``torch.load``, which torch >= 2.6 runs with
+    ``weights_only=True``; the numpy allowlist lets it read our fixture's arrays, and a test
+    must never reach ``input()`` (ogb asks there when a folder lacks its release file)."""
+    from ogb.linkproppred import LinkPropPredDataset
+
+    from graphpair.data._io import NUMPY_SAFE_GLOBALS
+
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("ogb called input()"))
+    (root / name.replace("-", "_") / "processed").mkdir(exist_ok=True)  # ogb saves there
+    with torch.serialization.safe_globals(NUMPY_SAFE_GLOBALS):
+        dataset = LinkPropPredDataset(name, root=str(root))
+        return dataset[0], dataset.get_edge_split()
+
+
+@pytest.mark.parametrize("name", ["ogbl-collab", "ogbl-ppa", "ogbl-citation2"])
+def test_link_fixtures_load_as_ogb_reads_them(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphpair.data._split import symmetrize
+    from tests.data.ogb_fixtures import write_link_fixture
+
+    write_link_fixture(tmp_path / "ogb", name)
+    loads: list[dict[str, object]] = []
+    real_load = torch.load
+
+    def spy(*args: object, **kwargs: object) -> object:
+        loads.append(kwargs)
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(torch, "load", spy)
+    ds = load_dataset(name, root=tmp_path, cache=tmp_path / "cache", download=False)
+    assert loads
+    assert all(kw.get("weights_only") is True for kw in loads)  # never an unsafe unpickle
+    monkeypatch.setattr(torch, "load", real_load)
+    graph, edges = ogb_reference(tmp_path / "ogb", name, monkeypatch)
+    data, split = ds.data, ds.link_split
+    assert split is not None
+    n = graph["num_nodes"]
+    assert data.num_nodes == split.num_nodes == n
+    # Nodes: features as ogb reads them (ppa's one-hot species stay integers).
+    assert torch.equal(data.x, torch.from_numpy(graph["node_feat"]))
+    assert data.x.dtype == (torch.long if name == "ogbl-ppa" else torch.float32)
+    if name == "ogbl-citation2":
+        assert torch.equal(data.node_year, torch.from_numpy(graph["node_year"]))
+    # The message-passing graph: ogb's edges (collab, ppa: both directions; citation2:
+    # directed), symmetrised and deduplicated, i.e. NCN's binary adjacency (spec §4.2).
+    reference = symmetrize(torch.from_numpy(graph["edge_index"]), n)
+    assert torch.equal(data.edge_index, reference)
+    assert torch.equal(split.edge_index("train"), reference)
+    # The split, as ogb hands it out.
+    if name == "ogbl-citation2":
+        assert split.directed
+        for stage in ("train", "valid", "test"):
+            part = edges[stage]
+            pairs = np.stack([part["source_node"], part["target_node"]])
+            assert torch.equal(split.pos(stage), torch.from_numpy(pairs))
+        for stage in ("valid", "test"):
+            neg = split.neg(stage)  # [2, P, 1000]: each positive's source with its negatives
+            targets = edges[stage]["target_node_neg"]
+            assert neg.shape == (2, *targets.shape)
+            assert targets.shape[1] == 1000
+            assert torch.equal(neg[1], torch.from_numpy(targets))
+            assert torch.equal(neg[0], split.pos(stage)[0].unsqueeze(1).expand_as(neg[1]))
+    else:
+        assert not split.directed
+        for stage in ("train", "valid", "test"):
+            assert torch.equal(split.pos(stage), torch.from_numpy(edges[stage]["edge"]).t())
+        for stage in ("valid", "test"):
+            assert torch.equal(split.neg(stage), torch.from_numpy(edges[stage]["edge_neg"]).t())
+    assert split.valid_as_input == (name == "ogbl-collab")
+    if name == "ogbl-collab":
+        # OGB's training list as given: repeated collaborations stay repeated positives (Q7),
+        # their weights kept for users; ogb's graph carries the same weights per raw edge.
+        assert torch.equal(split.train_weight, torch.from_numpy(edges["train"]["weight"]).float())
+        assert np.array_equal(graph["edge_weight"][::2, 0], edges["train"]["weight"])
+        keys = torch.minimum(*split.train_pos) * n + torch.maximum(*split.train_pos)
+        assert keys.unique().numel() < keys.numel()
+        # Test-time graph = train + validation edges (valid_as_input), symmetrised.
+        both = np.concatenate([edges["train"]["edge"], edges["valid"]["edge"]]).T
+        assert torch.equal(split.edge_index("test"), symmetrize(torch.from_numpy(both), n))
+    assert audit_split(split, allow_train_duplicates=name == "ogbl-collab").ok
