@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -18,19 +19,22 @@ from torch import Tensor
 
 from graphpair._validation import check_edge_index, check_finite, check_tensor, describe
 from graphpair.nn._dropout import dropout
-from graphpair.ops import CSR, PairNodeSet, segment
+from graphpair.ops import CSR, PairNodeSet, as_csr, is_sparse_tensor, segment
 from graphpair.ops._segment import counts_to_ptr
 from graphpair.ops._spmm import csr_matrix
 
 __all__ = [
     "Stack",
+    "check_adjacency_type",
     "check_link_inputs",
     "cn_steps",
     "drop_edges",
     "endpoint_product",
     "head_steps",
     "ij_steps",
+    "link_inputs",
     "pair_sum",
+    "to_csr",
     "xlin_steps",
 ]
 
@@ -128,18 +132,60 @@ def head_steps(hidden: int, out: int, *, twolayerlin: bool) -> list[Step]:
     return [*block, *(block if twolayerlin else []), ("lin", out)]
 
 
-def check_link_inputs(h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
+def to_csr(adj: Any, num_nodes: int | None) -> CSR:
+    """``adj`` in any form :func:`~graphpair.ops.as_csr` accepts, as an undirected CSR (a
+    :class:`~graphpair.ops.CSR` is kept as it is, mask and direction included).
+
+    ``num_nodes`` bounds (and sizes) an ``edge_index``; a matrix, a CSR or a ``Data`` brings
+    its own size, which the caller compares with its node count to say which side is off.
+    """
+    if isinstance(adj, CSR):
+        return adj
+    if isinstance(adj, Tensor) and adj.layout == torch.strided:
+        return as_csr(adj, num_nodes)
+    return as_csr(adj)
+
+
+def check_adjacency_type(adj: Any) -> None:
+    """Raise ``TypeError`` unless ``adj`` is ``None`` or of a type :func:`~graphpair.ops.as_csr`
+    accepts (for a predictor that ignores ``adj`` and so does not convert it)."""
+    if adj is None or isinstance(adj, (CSR, Tensor)) or is_sparse_tensor(adj):
+        return
+    if hasattr(adj, "edge_stores"):  # a PyG Data
+        return
+    raise TypeError(
+        "adj must be a graphpair.ops.CSR, an edge_index [2, E], a torch.sparse adjacency, "
+        f"a torch_sparse.SparseTensor, a torch_geometric Data or None; got {describe(adj)}"
+    )
+
+
+def link_inputs(h: Tensor, adj: Any, pairs: Tensor) -> tuple[CSR, Tensor]:
     """Check ``h [N, D]`` (floating and finite: a NaN or infinite embedding, e.g. from a
-    diverged encoder, is an error rather than silently scored), the adjacency and
-    ``pairs [2, P]``; return the pairs as long."""
+    diverged encoder, is an error rather than silently scored), the adjacency (required) and
+    ``pairs [2, P]``; return the adjacency as a CSR (converted once, see :func:`to_csr`) and
+    the pairs as long."""
     check_tensor("h", h, dim=2, floating=True)
     check_finite("h", h)
+    csr = to_csr(adj, h.size(0))
+    pairs = _check_link_adj_and_pairs(h, csr, pairs)
+    return csr, pairs
+
+
+def check_link_inputs(h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
+    """:func:`link_inputs` for a caller that holds a CSR already: ``adj`` must be a
+    :class:`~graphpair.ops.CSR` (or ``None``); return the pairs as long."""
+    check_tensor("h", h, dim=2, floating=True)
+    check_finite("h", h)
+    if adj is not None and not isinstance(adj, CSR):
+        raise TypeError(
+            "adj must be a graphpair.ops.CSR (build one with graphpair.ops.as_csr); "
+            f"got {describe(adj)}"
+        )
+    return _check_link_adj_and_pairs(h, adj, pairs)
+
+
+def _check_link_adj_and_pairs(h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
     if adj is not None:
-        if not isinstance(adj, CSR):
-            raise TypeError(
-                "adj must be a graphpair.ops.CSR (build one with CSR.from_edge_index); "
-                f"got {describe(adj)}"
-            )
         if adj.num_nodes != h.size(0):
             raise ValueError(
                 f"adj has num_nodes={adj.num_nodes} but h has {h.size(0)} rows; "

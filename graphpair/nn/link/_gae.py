@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -9,6 +11,7 @@ from graphpair._validation import check_choice, check_int
 from graphpair.nn._checks import check_probability
 from graphpair.nn.link._common import (
     Stack,
+    check_adjacency_type,
     check_link_inputs,
     endpoint_product,
     head_steps,
@@ -37,7 +40,8 @@ class GAEPredictor(torch.nn.Module):
     parameters: :math:`e_{ij} = h_i \odot h_j` and :math:`\mathrm{logit}_{ij} = \sum_d e_{ij,d}`,
     the inner product :math:`h_i^\top h_j`.
 
-    ``adj`` is accepted for the common predictor interface and ignored.
+    ``adj`` is accepted for the common predictor interface, in any form
+    :func:`~graphpair.ops.as_csr` takes (or ``None``), and ignored: it is not converted.
 
     Args:
         in_channels: Size ``D`` of the node embeddings.
@@ -101,15 +105,16 @@ class GAEPredictor(torch.nn.Module):
             self.ij_mlp.reset_parameters()
             self.head.reset_parameters()
 
-    def pair_embedding(self, h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
+    def pair_embedding(self, h: Tensor, adj: CSR | Tensor | Any, pairs: Tensor) -> Tensor:
         """The pair representation fed to the output head ``[P, D']``."""
-        pairs = check_link_inputs(h, adj, pairs)
+        check_adjacency_type(adj)
+        pairs = check_link_inputs(h, adj if isinstance(adj, CSR) else None, pairs)
         product = endpoint_product(h, pairs)  # [P, D]
         if self.ij_mlp is None:
             return product
         return self.ij_mlp(product, dropout_active=self.training)
 
-    def forward(self, h: Tensor, adj: CSR | None, pairs: Tensor) -> Tensor:
+    def forward(self, h: Tensor, adj: CSR | Tensor | Any, pairs: Tensor) -> Tensor:
         """Logits of the pairs ``[P]``."""
         embedding = self.pair_embedding(h, adj, pairs)
         if self.head is None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
 from graphpair._validation import check_edge_index, check_int, check_tensor, describe
 from graphpair.nn._checks import check_probability
 from graphpair.nn._dropout import dropout
-from graphpair.nn.link._common import Stack, endpoint_product, head_steps, ij_steps
+from graphpair.nn.link._common import Stack, endpoint_product, head_steps, ij_steps, to_csr
 from graphpair.nn.models._grit import GRIT, GRITPairs
 from graphpair.ops import CSR
 from graphpair.transforms import locate_pairs, rrwp
@@ -171,7 +173,7 @@ class GRITPairPredictor(torch.nn.Module):
         )
 
 
-def rrwp_pair_bound(adj: CSR, walk_length: int) -> int:
+def rrwp_pair_bound(adj: CSR | Tensor | Any, walk_length: int) -> int:
     r"""An upper bound on the sparse RRWP pair count of ``adj``, in :math:`O(E K)`.
 
     The pairs that :func:`~graphpair.transforms.rrwp` keeps without ``full_pairs`` are those
@@ -189,7 +191,8 @@ def rrwp_pair_bound(adj: CSR, walk_length: int) -> int:
     encoder.
 
     Args:
-        adj: The graph (active entries only).
+        adj: The graph (active entries only): a :class:`~graphpair.ops.CSR`, or any form
+            :func:`~graphpair.ops.as_csr` takes (read as undirected).
         walk_length: ``K >= 1``.
 
     Example:
@@ -197,8 +200,7 @@ def rrwp_pair_bound(adj: CSR, walk_length: int) -> int:
         >>> rrwp_pair_bound(adj, 2), rrwp_pair_bound(adj, 3)  # exact: 7 and 9
         (7, 9)
     """
-    if not isinstance(adj, CSR):
-        raise TypeError(f"adj must be a graphpair.ops.CSR; got {describe(adj)}")
+    adj = to_csr(adj, None)
     walk_length = check_int("walk_length", walk_length, minimum=1)
     n = adj.num_nodes
     row, col = adj.to_edge_index()
@@ -220,7 +222,8 @@ class GRITLinkEncoder(torch.nn.Module):
     r"""GRIT as a link encoder: the RRWP of the graph it is given, then :meth:`GRIT.encode`.
 
     The counterpart of :class:`~graphpair.nn.MPNNEncoder` for :class:`GRITPairPredictor`: it
-    takes the same ``(x, adj)`` with ``adj`` a :class:`~graphpair.ops.CSR` and returns the node
+    takes the same ``(x, adj)`` with ``adj`` a :class:`~graphpair.ops.CSR` (or any form
+    :func:`~graphpair.ops.as_csr` takes, read as undirected) and returns the node
     states together with the pair states, ``(h [N, D], GRITPairs)``, which is what the pair
     head reads. Per call:
 
@@ -319,10 +322,9 @@ class GRITLinkEncoder(torch.nn.Module):
             )
         return bound
 
-    def forward(self, x: Tensor | None, adj: CSR) -> tuple[Tensor, GRITPairs]:
+    def forward(self, x: Tensor | None, adj: CSR | Tensor | Any) -> tuple[Tensor, GRITPairs]:
         """Node states ``[N, D]`` and the pair states of the graph ``adj`` (active entries)."""
-        if not isinstance(adj, CSR):
-            raise TypeError(f"adj must be a graphpair.ops.CSR; got {describe(adj)}")
+        adj = to_csr(adj, None if x is None else x.size(0))
         self.check_size(adj)
         n = adj.num_nodes
         if x is None:

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from graphpair.nn.link._common import to_csr
 from graphpair.ops import CSR
 
 __all__ = ["LinkModel"]
@@ -20,7 +21,9 @@ class LinkModel(torch.nn.Module):
         s_{ij} = \mathrm{predictor}\big(\mathrm{encoder}(x, A),\, A,\, (i, j)\big)
 
     The encoder is called as ``encoder(x, adj)`` on a :class:`~graphpair.ops.CSR` (with its
-    edge mask, the masked graph of target link removal). It returns ``h [N, D]``, which the
+    edge mask, the masked graph of target link removal); ``adj`` may be given in any form
+    :func:`~graphpair.ops.as_csr` takes (``edge_index``, ``torch.sparse``, ``SparseTensor``,
+    ``Data``), converted once per call, read as undirected. It returns ``h [N, D]``, which the
     predictor reads beside ``adj``; an encoder that returns ``(h, state)``
     (:class:`~graphpair.nn.GRITLinkEncoder`: the pair states of GRIT) hands the predictor
     ``state`` in place of ``adj``.
@@ -59,9 +62,14 @@ class LinkModel(torch.nn.Module):
             if callable(reset):
                 reset()
 
-    def encode(self, x: Tensor | None, adj: CSR) -> tuple[Tensor, Any]:
-        """``(h, what the predictor reads as adj)``: ``adj`` itself for a message-passing
-        encoder, the encoder's state for one that returns ``(h, state)``."""
+    def encode(self, x: Tensor | None, adj: CSR | Tensor | Any) -> tuple[Tensor, Any]:
+        """``(h, what the predictor reads as adj)``: ``adj`` as a CSR for a message-passing
+        encoder, the encoder's state for one that returns ``(h, state)``.
+
+        ``adj`` is converted to a CSR here, once (:func:`~graphpair.ops.as_csr`, undirected;
+        an ``edge_index`` gets ``x``'s row count as ``N``), so the encoder and both scoring
+        calls share it."""
+        adj = to_csr(adj, None if x is None else x.size(0))
         out = self.encoder(x, adj)
         if isinstance(out, tuple):
             return out[0], out[1]
@@ -73,7 +81,7 @@ class LinkModel(torch.nn.Module):
         return out
 
     def forward(
-        self, x: Tensor | None, adj: CSR, pos: Tensor, neg: Tensor
+        self, x: Tensor | None, adj: CSR | Tensor | Any, pos: Tensor, neg: Tensor
     ) -> tuple[Tensor, Tensor]:
         """Logits of ``pos`` and of ``neg`` from one encoder pass over ``adj``."""
         h, state = self.encode(x, adj)

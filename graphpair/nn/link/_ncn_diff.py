@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import Tensor
 
-from graphpair.nn.link._common import Stack, check_link_inputs, cn_steps, pair_sum
+from graphpair.nn.link._common import Stack, cn_steps, link_inputs, pair_sum
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.ops import CSR, neighbor_overlap
 
@@ -39,7 +41,8 @@ class NCNDiffPredictor(NCNPredictor):
         cn_method: Path of the neighbourhood op: ``'auto'``, ``'sparse'`` or ``'dense'``.
 
     Shapes:
-        - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes; pairs: ``[2, P]``
+        - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes, or any form
+          :func:`~graphpair.ops.as_csr` takes (read as undirected); pairs: ``[2, P]``
         - output: logits ``[P]``; :meth:`pair_embedding`: ``[P, hidden_channels]``
 
     Example:
@@ -92,13 +95,13 @@ class NCNDiffPredictor(NCNPredictor):
         if "res_mlp" in self._modules:
             self.res_mlp.reset_parameters()
 
-    def pair_embedding(self, h: Tensor, adj: CSR, pairs: Tensor) -> Tensor:
+    def pair_embedding(self, h: Tensor, adj: CSR | Tensor | Any, pairs: Tensor) -> Tensor:
         """The pair representation fed to the output head LIN ``[P, hidden_channels]``."""
-        pairs = check_link_inputs(h, adj, pairs)
+        csr, pairs = link_inputs(h, adj, pairs)
         active = self.training
-        adj = self._adjacency(adj, active)
+        csr = self._adjacency(csr, active)
         hx = self._xlin(h, active)
-        common, i_only, j_only = neighbor_overlap(adj, pairs, method=self.cn_method)
+        common, i_only, j_only = neighbor_overlap(csr, pairs, method=self.cn_method)
         num_pairs = pairs.size(1)
         z_cn = pair_sum(hx, common, num_pairs)  # [P, D]
         z_diff = pair_sum(hx, i_only, num_pairs) + pair_sum(hx, j_only, num_pairs)
