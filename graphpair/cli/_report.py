@@ -14,7 +14,15 @@ __all__ = ["add_report_parser"]
 
 def _report(args: argparse.Namespace) -> int:
     out = sys.stdout
-    groups = group_records(read_records(args.results))
+    records = read_records(args.results)
+    groups = group_records(records, metric=args.metric, dedupe=args.dedupe)
+    dropped = len(records) - sum(len(g.records) for g in groups)
+    if dropped:
+        print(
+            f"report: dropped {dropped} record(s) of runs recorded again later "
+            "(--dedupe keeps the last one read)",
+            file=sys.stderr,
+        )
     if args.output_dir is None:
         text = render_csv(groups) if args.format == "csv" else render_markdown(groups, args.title)
         print(text, end="", file=out)
@@ -33,14 +41,34 @@ def add_report_parser(sub: Any) -> None:
         help="leaderboard table (and figures) from the JSON records of link and graph runs",
         description="Read the JSON records that 'graphpair link/graph --output' write, group "
         "the runs of one configuration (all fields but the seed), and print one row per group: "
-        "the headline metric on validation and test at the selected epoch, mean ± population "
-        "std over runs (x100 for scores), parameters and training seconds per epoch. With "
-        "--output-dir, also write report.md, report.csv and PNG figures (learning curves per "
-        "run, time per epoch; needs matplotlib).",
+        "the headline metric (or --metric) on validation and test at the selected epoch, mean "
+        "± population std over runs (x100 for scores, as every table graphpair prints; errors "
+        "such as MAE as they are), parameters and training seconds per epoch. Reads link, "
+        "graph, node and pretrain records. With --output-dir, also write report.md, report.csv "
+        "and PNG figures (learning curves per run with the selected epoch starred, time per "
+        "epoch; needs matplotlib).",
     )
     report.add_argument("results", nargs="+", help="JSON-lines results files")
     report.add_argument(
-        "--output-dir", default=None, help="write report.md, report.csv and figures here"
+        "--output-dir",
+        default=None,
+        metavar="DIR",
+        help="write report.md, report.csv and figures here",
+    )
+    report.add_argument(
+        "--metric",
+        default=None,
+        metavar="NAME",
+        help="report this recorded metric instead of each run's headline metric, e.g. "
+        "hits@20 or hits@50 of link runs (each at its own selected epoch); a metric some "
+        "record lacks is an error naming the metrics recorded (default: the headline metric)",
+    )
+    report.add_argument(
+        "--dedupe",
+        action="store_true",
+        help="when a run (same configuration, dataset, seed and fold) is recorded more than "
+        "once, keep the last one read (later file, then later line) instead of stopping with "
+        "an error that names both places",
     )
     report.add_argument("--title", default="graphpair results", help="report title")
     report.add_argument(

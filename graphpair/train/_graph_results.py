@@ -18,6 +18,7 @@ from graphpair.train._results import (
     epoch_from_state,
     epoch_to_state,
     single_metric_record,
+    table_scale,
 )
 
 __all__ = ["GraphResult", "GraphRun", "GraphSummary", "select_graph_best"]
@@ -124,20 +125,21 @@ class GraphRun:
 
 @dataclass(frozen=True)
 class GraphSummary:
-    """Mean ± population standard deviation (ddof = 0) over every run, in the metric's own
-    unit (fractions for accuracy and ROC-AUC, not percent). ``valid_*`` are NaN for a split
-    without a validation set.
+    """Mean ± population standard deviation (ddof = 0) over every run, on the scale of every
+    table the package prints: scores such as accuracy and ROC-AUC x100 (percent, as the OGB
+    leaderboards), errors such as MAE as they are. ``valid_*`` are NaN for a split without a
+    validation set.
 
     Attributes:
         metric: the metric summarised.
-        higher_is_better: its direction.
+        higher_is_better: its direction (scores are x100, errors are not).
         valid_mean, valid_std: over the runs' selected validation values.
         test_mean, test_std: over the runs' test values at those epochs.
         runs: number of runs (folds x seeds).
 
     Example:
-        >>> summary = GraphSummary("acc", True, 0.9, 0.01, 0.88, 0.02, runs=10)
-        >>> f"{100 * summary.test_mean:.1f} ± {100 * summary.test_std:.1f}"
+        >>> summary = GraphSummary("acc", True, 90.0, 1.0, 88.0, 2.0, runs=10)
+        >>> f"{summary.test_mean:.1f} ± {summary.test_std:.1f}"
         '88.0 ± 2.0'
     """
 
@@ -185,13 +187,15 @@ class GraphResult:
         return float(np.mean([r.seconds_per_epoch for r in self.runs]))
 
     def summary(self) -> GraphSummary:
-        """The selected validation and test values over every run (folds x seeds).
+        """The selected validation and test values over every run (folds x seeds): scores
+        x100, errors as they are (:class:`GraphSummary`).
 
         Example:
             ``result.summary().test_mean`` is the number a paper table reports.
         """
-        valid = np.array([run.best.valid for run in self.runs])
-        test = np.array([run.best.test for run in self.runs])
+        scale = table_scale(self.task.higher_is_better)
+        valid = np.array([run.best.valid for run in self.runs]) * scale
+        test = np.array([run.best.test for run in self.runs]) * scale
         return GraphSummary(
             self.task.metric,
             self.task.higher_is_better,

@@ -16,14 +16,49 @@ from graphpair.train._config import LinkConfig
 from graphpair.train._config_key import config_key
 
 __all__ = [
+    "SCORE_SCALE",
     "EarlyStopping",
     "EpochRecord",
     "LinkResult",
     "MetricSummary",
     "RunResult",
     "Selection",
+    "format_mean_std",
+    "pretrain_records",
     "select_best",
+    "table_scale",
 ]
+
+#: The factor between a recorded score (a fraction: Hits@K, MRR, accuracy, ROC-AUC) and the
+#: number every table of the package prints: percent, as the OGB leaderboards and the papers
+#: print them. Errors (MAE, RMSE: lower is better) are printed as recorded. Records always
+#: hold the raw fractions.
+SCORE_SCALE = 100.0
+
+
+def table_scale(higher_is_better: bool) -> float:
+    """The factor from a recorded value to the printed one: :data:`SCORE_SCALE` for a score
+    (higher is better), 1 for an error such as MAE.
+
+    Example:
+        >>> table_scale(True), table_scale(False)
+        (100.0, 1.0)
+    """
+    return SCORE_SCALE if higher_is_better else 1.0
+
+
+def format_mean_std(mean: float, std: float, higher_is_better: bool) -> str:
+    """A table cell for values already scaled by :func:`table_scale`: two decimals for
+    percentages, four for errors; ``'n/a'`` when there is no value (NaN).
+
+    Example:
+        >>> format_mean_std(81.2, 0.53, True), format_mean_std(0.0712, 0.0031, False)
+        ('81.20 ± 0.53', '0.0712 ± 0.0031')
+    """
+    if not math.isfinite(mean):
+        return "n/a"
+    digits = 2 if higher_is_better else 4
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def json_number(value: float) -> float | None:
@@ -69,6 +104,65 @@ def single_metric_record(
         "config": config.to_dict(),
         "config_key": config_key(config),
     }
+
+
+def pretrain_records(
+    config: Mapping[str, Any],
+    valid: Sequence[float],
+    test: Sequence[float],
+    final_loss: Sequence[float],
+    seconds_per_epoch: float,
+    num_parameters: int,
+) -> list[dict[str, Any]]:
+    """One record per GRACE pre-training run (``graphpair pretrain``), in the layout of the
+    graph runner's records so that ``graphpair report`` and the results store treat it like
+    any run: ``kind`` ``'pretrain'``, model ``'GRACE'``, metric ``'probe_acc'`` (the linear
+    probe's accuracy, a fraction), the run's seed (``config['seed'] + run``), and as the
+    selected epoch the last one (the probe scores the final encoder).
+
+    Args:
+        config: The run configuration as a dict (``GRACEConfig.to_dict()``).
+        valid, test: Probe accuracy of every run.
+        final_loss: The GRACE loss of every run's last epoch.
+        seconds_per_epoch: Mean training time of an epoch over every run.
+        num_parameters: Trainable parameters of the encoder and projection head.
+
+    Raises:
+        ValueError: ``valid``, ``test`` and ``final_loss`` differ in length.
+
+    Example:
+        >>> config = {"dataset": "cora", "seed": 3, "epochs": 200}
+        >>> records = pretrain_records(config, [0.7, 0.72], [0.69, 0.71], [5.1, 5.0], 0.5, 10)
+        >>> [(r["seed"], r["metric"], r["best"]) for r in records]  # doctest: +NORMALIZE_WHITESPACE
+        [(3, 'probe_acc', {'epoch': 200, 'valid': 0.7, 'test': 0.69}),
+         (4, 'probe_acc', {'epoch': 200, 'valid': 0.72, 'test': 0.71})]
+    """
+    if not len(valid) == len(test) == len(final_loss):
+        raise ValueError(
+            "valid, test and final_loss must hold one value per run; got lengths "
+            f"{len(valid)}, {len(test)} and {len(final_loss)}"
+        )
+    return [
+        {
+            "kind": "pretrain",
+            "dataset": config["dataset"],
+            "model": "GRACE",
+            "seed": int(config["seed"]) + run,
+            "fold": None,
+            "metric": "probe_acc",
+            "higher_is_better": True,
+            "best": {
+                "epoch": config["epochs"],
+                "valid": json_number(valid[run]),
+                "test": json_number(test[run]),
+            },
+            "final_loss": json_number(final_loss[run]),
+            "num_parameters": num_parameters,
+            "seconds_per_epoch": seconds_per_epoch,
+            "config": dict(config),
+        }
+        for run in range(len(test))
+    ]
 
 
 def epoch_to_state(record: EpochRecord) -> dict[str, Any]:

@@ -26,8 +26,17 @@ log = logging.getLogger(__name__)
 
 def record_key(record: Mapping[str, Any]) -> tuple[Any, ...]:
     """The identity of the run a record describes: kind, dataset, model, configuration key
-    (``record['config_key']``; the whole config where it is missing), seed and fold."""
-    kind = "link" if "predictor" in record else "graph"
+    (``record['config_key']``; the whole config where it is missing), seed and fold.
+
+    The kind is ``record['kind']`` where the record names it (``'pretrain'``), else
+    ``'link'`` for a record with a predictor and ``'graph'`` for the others.
+
+    Example:
+        >>> record_key({"kind": "pretrain", "dataset": "cora", "model": "GRACE", "seed": 1,
+        ...             "config": {"epochs": 2}})
+        ('pretrain', 'cora', 'GRACE', '{"epochs": 2}', 1, None)
+    """
+    kind = record.get("kind") or ("link" if "predictor" in record else "graph")
     model = record.get("predictor", record.get("model"))
     config = record.get("config_key") or json.dumps(record.get("config"), sort_keys=True)
     return (kind, record.get("dataset"), model, config, record.get("seed"), record.get("fold"))

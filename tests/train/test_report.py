@@ -191,4 +191,6 @@ def test_cli_report(
     with pytest.raises(SystemExit) as exc:
         main(["report", str(tmp_path / "missing.jsonl")])
     assert exc.value.code == 2
-    assert "report: results file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "results file" in err
+    assert "missing.jsonl' does not exist" in err
