@@ -7,11 +7,18 @@ configuration is built from them (``tests/train/test_config.py`` builds every on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["GRIT_PAIR_OVERRIDES", "LINK_CONFIGS", "NCNC_COMMON", "NCNC_OVERRIDES"]
+__all__ = [
+    "GRIT_PAIR_OVERRIDES",
+    "HITS_NEGATIVES_PER_K",
+    "LINK_CONFIGS",
+    "NCNC_COMMON",
+    "NCNC_OVERRIDES",
+    "user_graph_metrics",
+]
 
 
 # specs/ncn.md §4.4. Every paper run used --ln --lnnn and 10 runs; NCN and NCNC share a
@@ -266,3 +273,61 @@ NCNC_OVERRIDES: Mapping[str, Mapping[str, Any]] = MappingProxyType(
 GRIT_PAIR_OVERRIDES: Mapping[str, Any] = MappingProxyType(
     {"hidden_channels": 64, "num_layers": 2, "heads": 4, "walk_length": 3}
 )
+
+
+#: A user graph (an edge list, no official protocol) reports Hits@K only when each of its
+#: shared evaluation pools holds at least this many negatives per unit of K. A hit then has to
+#: beat at least the top tenth of the negatives, as Hits@100 does on Cora's 1,055 test
+#: negatives (the NCN protocol's smallest pool for that K on a Cora-sized graph). Below it
+#: Hits@K drifts towards "beats the weakest negatives", and with fewer than K negatives it is
+#: 1.0 for any model (OGB's rule: Les Misérables' ~50 test negatives give Hits@100 = 100.00 for
+#: NCNC and GAE alike).
+HITS_NEGATIVES_PER_K = 10
+
+
+def user_graph_metrics(
+    num_negatives: int, metrics: Sequence[str], metric: str
+) -> tuple[tuple[str, ...], str]:
+    """The metrics of a link run on a user graph whose smaller shared evaluation pool (the
+    validation or the test negatives, whichever is smaller) holds ``num_negatives`` pairs.
+
+    Rule: keep ``'hits@K'`` only when ``num_negatives >= HITS_NEGATIVES_PER_K * K``; when one
+    is dropped, ``'rocauc'`` (meaningful at any pool size) joins the metrics, and it is the
+    headline when ``metric`` was dropped. Other metrics are kept as they are. Per-positive
+    negatives (``[2, P, K]``, HeaRT) rank each positive against its own row and are not
+    subject to the rule.
+
+    Args:
+        num_negatives: The smaller evaluation pool, ``min(split.valid_neg[0].numel(),
+            split.test_neg[0].numel())`` of a :class:`~graphpair.data.LinkSplit`.
+        metrics: The metrics the configuration asks for.
+        metric: The configuration's headline metric, one of ``metrics``.
+
+    Returns:
+        ``(metrics, metric)`` to run with.
+
+    Raises:
+        ValueError: ``num_negatives`` is negative, or ``metric`` is not in ``metrics``.
+
+    Example:
+        >>> user_graph_metrics(1055, ("hits@20", "hits@50", "hits@100"), "hits@100")
+        (('hits@20', 'hits@50', 'hits@100'), 'hits@100')
+        >>> user_graph_metrics(600, ("hits@20", "hits@50", "hits@100"), "hits@100")
+        (('hits@20', 'hits@50', 'rocauc'), 'rocauc')
+        >>> user_graph_metrics(50, ("hits@20", "hits@50", "hits@100"), "hits@100")
+        (('rocauc',), 'rocauc')
+    """
+    if isinstance(num_negatives, bool) or not isinstance(num_negatives, int) or num_negatives < 0:
+        raise ValueError(f"num_negatives must be an int >= 0; got {num_negatives!r}")
+    if metric not in metrics:
+        raise ValueError(f"metric must be one of metrics {list(metrics)}; got {metric!r}")
+
+    def meaningful(name: str) -> bool:
+        if not name.startswith("hits@"):
+            return True
+        return num_negatives >= HITS_NEGATIVES_PER_K * int(name[5:])
+
+    kept = tuple(name for name in metrics if meaningful(name))
+    if len(kept) < len(metrics) and "rocauc" not in kept:
+        kept += ("rocauc",)
+    return kept, metric if metric in kept else "rocauc"
