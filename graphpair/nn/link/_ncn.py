@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -9,12 +11,12 @@ from graphpair._validation import check_choice, check_int, describe
 from graphpair.nn._checks import check_probability
 from graphpair.nn.link._common import (
     Stack,
-    check_link_inputs,
     cn_steps,
     drop_edges,
     endpoint_product,
     head_steps,
     ij_steps,
+    link_inputs,
     pair_sum,
     xlin_steps,
 )
@@ -61,7 +63,8 @@ class NCNPredictor(torch.nn.Module):
         cn_method: Path of the common-neighbour op: ``'auto'``, ``'sparse'`` or ``'dense'``.
 
     Shapes:
-        - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes; pairs: ``[2, P]``
+        - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes, or any form
+          :func:`~graphpair.ops.as_csr` takes (read as undirected); pairs: ``[2, P]``
         - output: logits ``[P]``; :meth:`pair_embedding`: ``[P, hidden_channels]``
 
     Example:
@@ -153,12 +156,12 @@ class NCNPredictor(torch.nn.Module):
 
     # ------------------------------------------------------------------ public
 
-    def pair_embedding(self, h: Tensor, adj: CSR, pairs: Tensor) -> Tensor:
+    def pair_embedding(self, h: Tensor, adj: CSR | Tensor | Any, pairs: Tensor) -> Tensor:
         """The pair representation fed to the output head LIN ``[P, hidden_channels]``."""
-        pairs = check_link_inputs(h, adj, pairs)
+        csr, pairs = link_inputs(h, adj, pairs)  # any form of as_csr, converted once
         active = self.training
-        adj = self._adjacency(adj, active)
-        members = common_neighbors(adj, pairs, method=self.cn_method)
+        csr = self._adjacency(csr, active)
+        members = common_neighbors(csr, pairs, method=self.cn_method)
         if self.xlin is None or members.node_idx.numel() >= h.size(0):
             # No XLIN, or more common-neighbour entries than nodes (dense graphs such as
             # ogbl-ddi): h' on all N rows costs less than finding the distinct ones.
@@ -174,7 +177,7 @@ class NCNPredictor(torch.nn.Module):
         )
         return self._combine(h, z, pairs, active)
 
-    def forward(self, h: Tensor, adj: CSR, pairs: Tensor) -> Tensor:
+    def forward(self, h: Tensor, adj: CSR | Tensor | Any, pairs: Tensor) -> Tensor:
         """Logits of the pairs ``[P]``."""
         return self._logits(self.pair_embedding(h, adj, pairs), self.training)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from graphpair._validation import check_int, describe
-from graphpair.nn.link._common import Stack, check_link_inputs, endpoint_product, pair_sum
+from graphpair.nn.link._common import Stack, endpoint_product, link_inputs, pair_sum
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.ops import CSR, PairNodeSet, common_neighbors, neighbor_overlap
 from graphpair.ops._segment import counts_to_ptr
@@ -183,7 +184,8 @@ class NCNCPredictor(NCNPredictor):
             :class:`NCNPredictor`.
 
     Shapes:
-        - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes; pairs: ``[2, P]``
+        - h: ``[N, D]``; adj: :class:`~graphpair.ops.CSR` with ``N`` nodes, or any form
+          :func:`~graphpair.ops.as_csr` takes (read as undirected); pairs: ``[2, P]``
         - output: logits ``[P]``; :meth:`pair_embedding`: ``[P, hidden_channels]``
 
     Example:
@@ -352,12 +354,12 @@ class NCNCPredictor(NCNPredictor):
 
     # ------------------------------------------------------------------ public
 
-    def pair_embedding(self, h: Tensor, adj: CSR, pairs: Tensor) -> Tensor:
+    def pair_embedding(self, h: Tensor, adj: CSR | Tensor | Any, pairs: Tensor) -> Tensor:
         """The pair representation fed to the output head LIN ``[P, hidden_channels]``."""
-        pairs = check_link_inputs(h, adj, pairs)
+        csr, pairs = link_inputs(h, adj, pairs)  # any form of as_csr, converted once
         active = self.training
-        adj = self._adjacency(adj, active)
-        return self._embedding(h, self._rows(h, active), adj, pairs, self.depth, active)
+        csr = self._adjacency(csr, active)
+        return self._embedding(h, self._rows(h, active), csr, pairs, self.depth, active)
 
     def _repr_args(self) -> str:
         return (

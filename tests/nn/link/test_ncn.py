@@ -208,5 +208,5 @@ def test_bad_arguments() -> None:
         NCNPredictor(4, 8, cn_method="bitset")
     with pytest.raises(TypeError, match="beta must be a float"):
         NCNPredictor(4, 8, beta="1")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="adj must be a graphpair.ops.CSR"):
-        NCNPredictor(4, 8)(torch.randn(NUM_NODES, 4), torch.tensor(EDGES).t(), PAIRS)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="adj must be a graphpair.ops.CSR, an edge_index"):
+        NCNPredictor(4, 8)(torch.randn(NUM_NODES, 4), EDGES, PAIRS)
