@@ -121,7 +121,7 @@ def test_link_runs_and_prints_a_table(
         (["--predictor", "seal"], "--predictor: predictor must be one of"),
         (["--dataset", "nope"], "--dataset: unknown dataset 'nope'"),
         (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
-        (["--metric", "hits@20"], "--metric: metric must be one of metrics"),
+        (["--metrics", "rocauc", "--metric", "hits@20"], "--metric: metric must be one of"),
         (["--batch-size", "500"], "--batch-size: batch_size must be at most the 56"),
         (["--model", "grit-pair", "--heads", "5"], "--heads: heads must divide hidden_chan"),
         (["--model", "grit-pair", "--max-pairs", "40"], "--max-pairs: 'karate': walk_length=3"),
@@ -232,11 +232,12 @@ def test_datasets_lists_the_registry_with_local_files(
     assert main(["datasets", "--data-root", str(tmp_path), "--task", "link"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split() == ["name", "task", "metric", "split", "size", "files"]
+    assert lines[0].split() == ["name", "task", "commands", "metric", "split", "size", "files"]
     cora = next(line for line in lines if line.startswith("Cora "))
     assert cora.split()[-1] == "present"
     assert "ZINC" not in out
     assert f"{sum(get_spec(n).task == 'link' for n in dataset_names())} dataset(s)" in out
+    assert rows["Cora"]["commands"] == ["link", "node", "pretrain"]
 
 
 def test_datasets_markdown_csv_and_bad_flags(
@@ -244,11 +245,14 @@ def test_datasets_markdown_csv_and_bad_flags(
 ) -> None:
     assert main(["datasets", "--task", "graph", "--format", "csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0] == ["name", "task", "metric", "split", "size", "files", "description"]
-    assert {row[1] for row in rows[1:]} == {"graph"}
+    header = ["name", "task", "commands", "metric", "split", "size", "files", "description"]
+    assert rows[0] == header
+    assert {row[2] for row in rows[1:]} == {"graph"}  # the sets of graphs
+    assert {row[1] for row in rows[1:]} == {"graph", "node"}  # PATTERN labels nodes
+    assert "PATTERN" in {row[0] for row in rows[1:]}
     assert main(["datasets", "--format", "markdown"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "|---|---|---|---|---|---|---|"
+    assert lines[1] == "|---|---|---|---|---|---|---|---|"
     assert len(lines) == 2 + len(dataset_names())
     with pytest.raises(SystemExit):
         main(["datasets", "--data-root", str(tmp_path / "nope")])

@@ -48,40 +48,104 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-from collections.abc import Sequence
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from graphpair._version import __version__
-from graphpair.cli._datasets import add_datasets_parser
-from graphpair.cli._demo import add_demo_parser
-from graphpair.cli._graph import add_graph_parser
-from graphpair.cli._link import add_link_parser
-from graphpair.cli._node import add_node_parser
-from graphpair.cli._predict import add_predict_parser, add_recommend_parser
-from graphpair.cli._pretrain import add_pretrain_parser
-from graphpair.cli._report import add_report_parser
-from graphpair.train import CheckpointError, ConfigError, ReportError
-from graphpair.train._config_sources import flag
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``graphpair`` command."""
+class _Command(NamedTuple):
+    module: str  # imported only when the command runs (``graphpair --help`` stays light)
+    adder: str  # its ``add_<name>_parser(sub)``
+    summary: str  # the command's line in ``graphpair --help`` (the module's ``help=``)
+
+
+#: The subcommands, in the order ``graphpair --help`` lists them. A command's module, with
+#: torch and PyG behind it, is imported only when that command is given.
+COMMANDS: dict[str, _Command] = {
+    "demo": _Command(
+        "graphpair.cli._demo",
+        "add_demo_parser",
+        "tour of the ops layer on a built-in graph (no download)",
+    ),
+    "link": _Command(
+        "graphpair.cli._link",
+        "add_link_parser",
+        "train and evaluate link predictors (NCN, NCNC, GAE) with per-dataset configs",
+    ),
+    "graph": _Command(
+        "graphpair.cli._graph",
+        "add_graph_parser",
+        "train and evaluate graph-level models (GIN, GINE, GCN, SAGE, SINC, SIR, GRIT)",
+    ),
+    "pretrain": _Command(
+        "graphpair.cli._pretrain",
+        "add_pretrain_parser",
+        "GRACE contrastive pre-training scored by a linear probe",
+    ),
+    "node": _Command(
+        "graphpair.cli._node",
+        "add_node_parser",
+        "node classification on one graph: an encoder and a linear head",
+    ),
+    "datasets": _Command(
+        "graphpair.cli._datasets",
+        "add_datasets_parser",
+        "list the registered datasets: task, metric, split, size, local files",
+    ),
+    "report": _Command(
+        "graphpair.cli._report",
+        "add_report_parser",
+        "leaderboard table (and figures) from the JSON records of link and graph runs",
+    ),
+    "predict": _Command(
+        "graphpair.cli._predict",
+        "add_predict_parser",
+        "apply a saved model: score node pairs, or predict graphs or nodes",
+    ),
+    "recommend": _Command(
+        "graphpair.cli._predict",
+        "add_recommend_parser",
+        "the top-K likely new links of nodes, with a saved link model",
+    ),
+}
+_RUNNERS = ("link", "graph", "pretrain", "node")
+# Set to 1 to see the traceback behind a one-line data error.
+_TRACEBACK_ENV = "GRAPHPAIR_TRACEBACK"
+
+
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``graphpair`` command.
+
+    Args:
+        commands: The subcommands to build in full (default: all). The others are listed
+            with their one-line summary only, so that ``graphpair --help`` and a command's
+            parser do not import what the other commands need.
+
+    Example:
+        >>> parser = build_parser(["datasets"])
+        >>> parser.parse_args(["datasets", "--task", "node"]).task
+        'node'
+    """
+    full = set(COMMANDS) if commands is None else set(commands)
     parser = argparse.ArgumentParser(
         prog="graphpair", description=__doc__.split("\n\n")[0] if __doc__ else None
     )
     parser.add_argument("--version", action="version", version=f"graphpair {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_demo_parser(sub)
-    add_link_parser(sub)
-    add_graph_parser(sub)
-    add_pretrain_parser(sub)
-    add_node_parser(sub)
-    add_datasets_parser(sub)
-    add_report_parser(sub)
-    add_predict_parser(sub)
-    add_recommend_parser(sub)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        if name in full:
+            getattr(importlib.import_module(command.module), command.adder)(sub)
+            # Errors of a command print the command's usage, not the top-level one.
+            sub.choices[name].set_defaults(command_parser=sub.choices[name])
+        else:
+            sub.add_parser(name, help=command.summary, add_help=False)
     return parser
 
 
@@ -109,42 +173,108 @@ def _close_process_group(finished: bool) -> None:
     dist.destroy_process_group()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``graphpair`` console script and ``python -m graphpair``."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _data_error(err: BaseException) -> bool:
+    """Whether ``err`` is a problem with the user's data files (missing, unreadable,
+    malformed), which the command reports as one line: a file error, a decoding error or a
+    ``ValueError`` raised while the data layer read them."""
+    from graphpair.data._io import CacheError, MissingDataError
+
+    if isinstance(err, (MissingDataError, CacheError, UnicodeError)):
+        return True
+    if not isinstance(err, (OSError, ValueError)):
+        return False
+    data_dir = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data") + os.sep
+    return any(
+        frame.f_code.co_filename.startswith(data_dir)
+        for frame, _ in traceback.walk_tb(err.__traceback__)
+    )
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (``graphpair datasets | head``): send what is left of stdout to
+    the null device, so that Python's flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # a stdout without a file descriptor
+        pass
+
+
+def _run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    args, extra = parser.parse_known_args(argv)
+    command: argparse.ArgumentParser = args.command_parser
+    if extra:
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "walk_length", 1) < 1:
-        parser.error(f"--walk-length must be >= 1; got {args.walk_length}")
+        command.error(f"--walk-length must be >= 1; got {args.walk_length}")
     root = getattr(args, "data_root", None) if args.command == "datasets" else None
     if root is not None and not os.path.isdir(root):
-        parser.error(f"--data-root: must be an existing folder; got {args.data_root!r}")
-    if args.command in ("link", "graph", "pretrain", "node"):
-        try:
-            args.configs = args.make_configs(args)  # every value checked before any work
-        except ConfigError as err:
-            parser.error(f"{flag(err.field)}: {err}")
-        had_group = _process_group_initialized()
-        finished = False
-        try:
-            code = int(args.func(args))
-            finished = True
-            return code
-        except ConfigError as err:  # data-dependent checks (batch size vs. training set ...)
-            parser.error(f"{flag(err.field)}: {err}")
-        except CheckpointError as err:  # a checkpoint to resume from is unusable
-            parser.error(f"--resume: {err}")
-        finally:
-            if not had_group:
-                _close_process_group(finished)
+        command.error(f"--data-root: must be an existing folder; got {args.data_root!r}")
+    if args.command in _RUNNERS:
+        return _run_runner(args, command)
     if args.command in ("predict", "recommend"):
         try:
             return int(args.func(args))
         except ValueError as err:  # bad model folders, pairs files, nodes, K (all named)
-            parser.error(f"{args.command}: {err}")
+            command.error(str(err))
     if args.command == "report":
+        from graphpair.train import ReportError
+
         try:
             return int(args.func(args))
         except ReportError as err:
-            parser.error(f"report: {err}")
-    result: int = args.func(args)
-    return result
+            command.error(str(err))
+    return int(args.func(args))
+
+
+def _run_runner(args: argparse.Namespace, command: argparse.ArgumentParser) -> int:
+    """A training command: configurations and output paths checked before any work, then
+    the runs; a bad value names its flag, a data problem is one line."""
+    from graphpair.cli._common import check_outputs
+    from graphpair.train import CheckpointError, ConfigError
+    from graphpair.train._config_sources import flag
+
+    try:
+        args.configs = args.make_configs(args)  # every value checked before any work
+        if not args.print_config:
+            check_outputs(args)  # before any data is loaded or any epoch trained
+    except ConfigError as err:
+        command.error(f"{flag(err.field)}: {err}")
+    had_group = _process_group_initialized()
+    finished = False
+    try:
+        code = int(args.func(args))
+        finished = True
+        return code
+    except ConfigError as err:  # data-dependent checks (batch size vs. training set ...)
+        command.error(f"{flag(err.field)}: {err}")
+    except CheckpointError as err:  # a checkpoint to resume from is unusable
+        command.error(f"--resume: {err}")
+    finally:
+        if not had_group:
+            _close_process_group(finished)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``graphpair`` console script and ``python -m graphpair``.
+
+    Only the given command's parser is built (with what it imports). A problem with data
+    files (missing, unreadable, malformed) is reported as one line, ``graphpair COMMAND:
+    error: ...``, exit status 1 (the traceback with ``GRAPHPAIR_TRACEBACK=1``); a bad flag
+    value as ``graphpair COMMAND: error: --flag: ...`` under the command's usage, status 2.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in args if not a.startswith("-")), None)
+    parser = build_parser([chosen] if chosen in COMMANDS else [])
+    try:
+        code = _run(parser, args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 1
+    except Exception as err:
+        if os.environ.get(_TRACEBACK_ENV) == "1" or not _data_error(err):
+            raise
+        print(f"graphpair {chosen}: error: {err}", file=sys.stderr)
+        return 1

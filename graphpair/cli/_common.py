@@ -8,10 +8,10 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphpair.data._io import atomic_write_bytes
-from graphpair.train import EpochRecord, group_records, render_csv, render_markdown
+if TYPE_CHECKING:  # imported when used: ``graphpair datasets`` needs no training code
+    from graphpair.train import EpochRecord
 
 __all__ = [
     "Progress",
@@ -19,6 +19,8 @@ __all__ = [
     "add_runner_flags",
     "add_save_model_flag",
     "add_save_predictions_flag",
+    "check_outputs",
+    "device_label",
     "model_folder",
     "names",
     "percent",
@@ -103,6 +105,18 @@ class Progress:
         self.bar = self.steps = None
 
 
+def device_label(device: str) -> str:
+    """The device of a run header line: ``'cpu'``, or ``'cuda:0 (NVIDIA H100 80GB HBM3)'``."""
+    if not device.startswith("cuda"):
+        return device
+    import torch
+
+    try:
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    except (AssertionError, RuntimeError):  # no CUDA here: the name as given
+        return device
+
+
 def percent(mean: float, std: float) -> str:
     """``'81.20 ± 0.53'``."""
     return f"{mean:.2f} ± {std:.2f}"
@@ -134,10 +148,34 @@ def _summary_paths(output: str) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".summary.md"), stem.with_name(stem.name + ".summary.csv")
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any data is loaded or any epoch trained, every path a runner command
+    would write: ``--output`` and the summaries beside it, ``--checkpoint-dir``,
+    ``--save-model`` and ``--save-predictions`` (a folder where a file is expected, a file
+    where a folder is, a place that cannot be created or written).
+
+    Raises:
+        ConfigError: naming the field of the flag and the path.
+    """
+    from graphpair.train._artifact import check_output_file, check_output_folder
+
+    output = getattr(args, "output", None)
+    check_output_file("output", output)
+    if output is not None and getattr(args, "command", None) != "pretrain":
+        for summary in _summary_paths(output):
+            check_output_file("output", summary, what="the summary beside output")
+    check_output_folder("checkpoint_dir", getattr(args, "checkpoint_dir", None))
+    check_output_folder("save_model", getattr(args, "save_model", None))
+    check_output_file("save_predictions", getattr(args, "save_predictions", None))
+
+
 def write_summary(output: str | None, results: Sequence[Any], say: Callable[[str], None]) -> None:
     """With ``--output``, the command's summary table (one row per configuration, mean ±
     std over its seeds, as ``graphpair report``) in markdown and CSV beside the records,
     each written atomically. A configuration asked for twice counts once."""
+    from graphpair.data._io import atomic_write_bytes
+    from graphpair.train import group_records, render_csv, render_markdown
+
     if output is None:
         return
     records, seen = [], set()
@@ -216,14 +254,18 @@ def add_runner_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output",
         default=None,
+        metavar="FILE",
         help="append one JSON record per run to this file (a locked results store: a run is "
         "never stored twice), and write the command's summary table beside it as "
         "FILE.summary.md and FILE.summary.csv",
     )
-    parser.add_argument("--verbose", action="store_true", help="print every evaluated epoch")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print every evaluated epoch (runs count from 1)"
+    )
     parser.add_argument(
         "--checkpoint-dir",
         default=None,
+        metavar="DIR",
         help="checkpoint every run after every epoch into this folder (atomic, checksummed)",
     )
     parser.add_argument(

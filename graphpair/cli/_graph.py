@@ -17,6 +17,7 @@ from graphpair.cli._common import (
     add_runner_flags,
     add_save_model_flag,
     add_save_predictions_flag,
+    device_label,
     model_folder,
     names,
     predictions_file,
@@ -25,6 +26,7 @@ from graphpair.cli._common import (
     render_table,
     write_summary,
 )
+from graphpair.data import get_spec
 from graphpair.train import (
     GRAPH_MODELS,
     ConfigError,
@@ -36,6 +38,7 @@ from graphpair.train import (
     train_graph,
 )
 from graphpair.train._config_sources import add_config_flags, blame_file, merge_sources
+from graphpair.train._graph_config import fixed_split, fold_count
 from graphpair.train._store import append_records
 
 __all__ = ["add_graph_parser"]
@@ -69,6 +72,15 @@ def _graph_configs(args: argparse.Namespace) -> list[GraphConfig]:
         blame_file(functools.partial(graph_config, dataset, m, **overrides), from_file, args.config)
         for m in models
     ]
+
+
+def _fold_count(cfg: GraphConfig) -> int | None:
+    """The folds a run of ``cfg`` goes through (``None``: one fixed split), from the
+    dataset's protocol: the runner checks ``cfg.folds`` against the dataset's own folds."""
+    protocol = get_spec(cfg.dataset).split
+    if fixed_split(protocol):
+        return None
+    return cfg.folds if cfg.folds is not None else fold_count(protocol)
 
 
 def _value(mean: float, std: float) -> str:
@@ -107,13 +119,17 @@ def _graph(args: argparse.Namespace) -> int:
     results = []
     say = printer(out, args.quiet)
     for cfg in configs:
-        per_fold = "" if cfg.folds is None else f", first {cfg.folds} fold(s)"
+        folds = _fold_count(cfg)
+        runs = cfg.runs * (folds or 1)
+        plan = f"{cfg.runs} run(s)"
+        if folds is not None:  # every seed runs every fold
+            plan = f"{folds} fold(s) x {cfg.runs} seed(s) = {runs} run(s)"
         say(
-            f"{cfg.dataset} {_MODEL_LABELS[cfg.model]}: {cfg.runs} run(s) x {cfg.epochs} "
-            f"epoch(s){per_fold}, {cfg.num_layers} layer(s) x {cfg.hidden_channels}, "
-            f"device {cfg.device}"
+            f"{cfg.dataset} {_MODEL_LABELS[cfg.model]}: {plan} x {cfg.epochs} epoch(s), "
+            f"{cfg.num_layers} layer(s) x {cfg.hidden_channels}, "
+            f"device {device_label(cfg.device)}"
         )
-        progress = Progress(args.quiet, cfg.runs, cfg.epochs, cfg.metric)
+        progress = Progress(args.quiet, runs, cfg.epochs, cfg.metric)
 
         def on_epoch(run: int, record: EpochRecord, progress: Progress = progress) -> None:
             progress.epoch(run, record)
@@ -131,13 +147,16 @@ def _graph(args: argparse.Namespace) -> int:
                     flush=True,
                 )
 
-        def on_run(run: int, result: GraphRun, progress: Progress = progress) -> None:
+        def on_run(
+            run: int, result: GraphRun, progress: Progress = progress, runs: int = runs
+        ) -> None:
             progress.close()
             fold = "" if result.fold is None else f" fold {result.fold}"
             best = result.best
             valid = "—" if math.isnan(best.valid) else f"{best.valid:.4f}"
             say(
-                f"  run {run + 1} seed {result.seed}{fold}: valid {valid} test {best.test:.4f} "
+                f"  run {run + 1}/{runs} seed {result.seed}{fold}: valid {valid} "
+                f"test {best.test:.4f} "
                 f"(epoch {best.epoch}), {result.seconds_per_epoch:.3f} s/epoch, "
                 f"{result.seconds:.1f} s"
             )
@@ -179,12 +198,14 @@ def add_graph_parser(sub: Any) -> None:
     graph.add_argument(
         "--dataset",
         default=None,
-        help="registered graph dataset, or node dataset made of graphs (default: CSL, "
-        "generated when its files are absent)",
+        metavar="NAME",
+        help="registered graph dataset, or node dataset made of graphs, see 'graphpair "
+        "datasets --task graph' (default: CSL, generated when its files are absent)",
     )
     graph.add_argument(
         "--model",
         default=None,
+        metavar="NAME[,NAME]",
         help=f"one of {list(GRAPH_MODELS)}, or several separated by commas (default: the "
         "dataset's shipped model, else gin)",
     )

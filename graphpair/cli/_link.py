@@ -16,6 +16,7 @@ from graphpair.cli._common import (
     add_runner_flags,
     add_save_model_flag,
     add_save_predictions_flag,
+    device_label,
     model_folder,
     names,
     percent,
@@ -118,7 +119,7 @@ def _link(args: argparse.Namespace) -> int:
         name = _PREDICTOR_LABELS[cfg.predictor]
         say(
             f"{cfg.data_name} {name}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
-            f"{_encoder_label(cfg)}, device {cfg.device}"
+            f"{_encoder_label(cfg)}, device {device_label(cfg.device)}"
         )
         progress = Progress(args.quiet, cfg.runs, cfg.epochs, cfg.metric)
 
@@ -128,7 +129,7 @@ def _link(args: argparse.Namespace) -> int:
             progress.epoch(run, record)
             if args.verbose and not args.quiet:
                 print(
-                    f"  run {run} epoch {record.epoch}: loss {record.loss:.4f}, {cfg.metric} "
+                    f"  run {run + 1} epoch {record.epoch}: loss {record.loss:.4f}, {cfg.metric} "
                     f"valid {100 * record.valid[cfg.metric]:.2f} "
                     f"test {100 * record.test[cfg.metric]:.2f} ({record.train_seconds:.2f} s)",
                     file=out,
@@ -185,12 +186,15 @@ def add_link_parser(sub: Any) -> None:
     link.add_argument(
         "--dataset",
         default=None,
-        help="registered link dataset (default: 'default', the embedded synthetic graph)",
+        metavar="NAME",
+        help="registered link dataset, see 'graphpair datasets --task link' (default: "
+        "'default', the embedded synthetic graph; --edge-list trains on your own file)",
     )
     link.add_argument(
         "--predictor",
         "--model",
         default=None,
+        metavar="NAME[,NAME]",
         help=f"one of {list(LINK_PREDICTORS)}, or several separated by commas (default: ncn; "
         "ncnc,gae on the embedded default graph)",
     )

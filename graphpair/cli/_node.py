@@ -15,6 +15,7 @@ from graphpair.cli._common import (
     add_runner_flags,
     add_save_model_flag,
     add_save_predictions_flag,
+    device_label,
     model_folder,
     names,
     percent,
@@ -24,6 +25,7 @@ from graphpair.cli._common import (
     render_table,
     write_summary,
 )
+from graphpair.nn import CONVS
 from graphpair.train import (
     ConfigError,
     EpochRecord,
@@ -70,7 +72,7 @@ def _node(args: argparse.Namespace) -> int:
     for cfg in configs:
         say(
             f"{cfg.dataset} {cfg.conv}: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
-            f"{cfg.num_layers} layer(s) x {cfg.hidden_channels}, device {cfg.device}"
+            f"{cfg.num_layers} layer(s) x {cfg.hidden_channels}, device {device_label(cfg.device)}"
         )
         progress = Progress(args.quiet, cfg.runs, cfg.epochs, "acc")
 
@@ -137,12 +139,20 @@ def add_node_parser(sub: Any) -> None:
         "public split; ogbn-arxiv with OGB's): an MPNNEncoder (GCN, SAGE, SINC-GCN, ...) and a "
         "Linear head, full-batch cross-entropy, validation-selected test accuracy over seeds.",
     )
-    node.add_argument("--dataset", default=None, help="single-graph dataset (default: cora)")
+    node.add_argument(
+        "--dataset",
+        default=None,
+        metavar="NAME",
+        help="single-graph dataset with node labels, see 'graphpair datasets --task node' "
+        "(default: cora)",
+    )
     node.add_argument(
         "--conv",
         "--model",
         default=None,
-        help="encoder convolution, or several separated by commas (default: gcn)",
+        metavar="NAME[,NAME]",
+        help=f"encoder convolution, one of {list(CONVS)}, or several separated by commas "
+        "(default: gcn)",
     )
     add_config_file_flags(node, shipped=False)
     add_runner_flags(node)
@@ -152,5 +162,5 @@ def add_node_parser(sub: Any) -> None:
     add_save_predictions_flag(node, "validation and test accuracies", "node indices and labels")
     node.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     aliases = {"hidden_channels": ("--hidden",)}
-    add_config_flags(node, NodeConfig, skip=("dataset", "conv"), aliases=aliases)
+    add_config_flags(node, NodeConfig, skip=("dataset", "conv"), aliases=aliases, shipped=False)
     node.set_defaults(func=_node, make_configs=_node_configs)

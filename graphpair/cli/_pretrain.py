@@ -9,7 +9,13 @@ import json
 import sys
 from typing import Any
 
-from graphpair.cli._common import add_config_file_flags, add_save_model_flag, percent, print_configs
+from graphpair.cli._common import (
+    add_config_file_flags,
+    add_save_model_flag,
+    device_label,
+    percent,
+    print_configs,
+)
 from graphpair.data._io import atomic_write_bytes
 from graphpair.train import GRACEConfig, grace_config, train_grace
 from graphpair.train._config_sources import add_config_flags, blame_file, merge_sources
@@ -33,7 +39,8 @@ def _pretrain(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{cfg.dataset} GRACE: {cfg.runs} run(s) x {cfg.epochs} epoch(s), "
-        f"{cfg.num_layers} GCN layers -> {cfg.hidden_channels}, tau {cfg.temperature}",
+        f"{cfg.num_layers} GCN layers -> {cfg.hidden_channels}, tau {cfg.temperature}, "
+        f"device {device_label(cfg.device)}",
         file=out,
         flush=True,
     )
@@ -73,10 +80,16 @@ def add_pretrain_parser(sub: Any) -> None:
         "are scored by a linear probe on the public split.",
     )
     pretrain.add_argument(
-        "--dataset", default=None, help="node-labelled graph with features (default: cora)"
+        "--dataset",
+        default=None,
+        metavar="NAME",
+        help="node-labelled graph with features, see 'graphpair datasets --task node' "
+        "(default: cora)",
     )
     add_config_file_flags(pretrain)
-    pretrain.add_argument("--output", default=None, help="write the result as one JSON line")
+    pretrain.add_argument(
+        "--output", default=None, metavar="FILE", help="write the result as one JSON line"
+    )
     add_save_model_flag(pretrain, "every run's trained encoder, with its graph")
     add_config_flags(pretrain, GRACEConfig, skip=("dataset",))
     pretrain.set_defaults(func=_pretrain, make_configs=_pretrain_configs)

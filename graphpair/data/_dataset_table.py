@@ -1,7 +1,9 @@
 """The registry table :data:`DATASETS`: every dataset graphpair knows, as a literal tuple.
 
 The table is built when this module is imported, never filled as a side effect of importing
-other modules; the helpers below only spell out the entries one family shares.
+other modules; the helpers below only spell out the entries one family shares. A spec's
+``stats`` hold ``features`` and ``classes`` for the single graphs with node features and
+labels, which node classification (``graphpair node``, ``pretrain``) can take.
 """
 
 from __future__ import annotations
@@ -137,12 +139,12 @@ DATASETS: tuple[DatasetSpec, ...] = (
         loader=load_default,
         description="embedded default: Cora-sized homophilous graph with triadic closure "
         "(generated, deterministic by seed)",
-        stats={"nodes": 2708},
+        stats={"nodes": 2708, "features": 1433, "classes": 7},
         aliases=("synthetic", "embedded-default"),
     ),
-    _planetoid("Cora", {"nodes": 2708, "edges": 10556, "features": 1433}),
-    _planetoid("CiteSeer", {"nodes": 3327, "edges": 9104, "features": 3703}),
-    _planetoid("PubMed", {"nodes": 19717, "edges": 88648, "features": 500}),
+    _planetoid("Cora", {"nodes": 2708, "edges": 10556, "features": 1433, "classes": 7}),
+    _planetoid("CiteSeer", {"nodes": 3327, "edges": 9104, "features": 3703, "classes": 6}),
+    _planetoid("PubMed", {"nodes": 19717, "edges": 88648, "features": 500, "classes": 3}),
     _ogb_link("ogbl-ddi", "target", {"nodes": 4267, "train_edges": 1067911}),
     _ogb_link(
         "ogbl-collab",
@@ -179,7 +181,7 @@ DATASETS: tuple[DatasetSpec, ...] = (
         ),
         downloadable=True,
         description="OGB ogbn-arxiv citation graph (node classification), official split",
-        stats={"nodes": 169343, "edges": 1166243},
+        stats={"nodes": 169343, "edges": 1166243, "features": 128, "classes": 40},
     ),
     _tu("MUTAG", 188, errica=False),
     _tu("PROTEINS", 1113, errica=True),

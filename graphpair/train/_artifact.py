@@ -43,6 +43,7 @@ __all__ = [
     "WEIGHTS",
     "BestState",
     "ModelFileError",
+    "check_output_file",
     "check_output_folder",
     "graph_fingerprint",
     "read_graph",
@@ -294,10 +295,85 @@ class BestState:
         self.weights, self.extra = dict(state["weights"]), dict(state["extra"])
 
 
+def _check_writable_place(name: str, target: Path, what: str) -> None:
+    """Refuse ``target`` when it cannot be created: its nearest existing ancestor must be a
+    writable folder (the writers create the missing folders in between)."""
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(
+            name, f"{what} cannot be created at {str(target)!r}: {str(ancestor)!r} is a file"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(
+            name,
+            f"{what} cannot be created at {str(target)!r}: the folder {str(ancestor)!r} is "
+            "not writable",
+        )
+
+
 def check_output_folder(name: str, folder: str | os.PathLike[str] | None) -> None:
-    """Refuse, before any work, a ``--save-model`` target that is a file."""
-    if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
-        raise ConfigError(name, f"{name} must be a folder; {str(folder)!r} is a file")
+    """Refuse, before any work, a folder a run will write into (``--save-model``,
+    ``--checkpoint-dir``) that is a file, lies under a file, or cannot be written.
+
+    Raises:
+        ConfigError: naming ``name`` and the path.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile() as file:
+        ...     try:
+        ...         check_output_folder("save_model", file.name)
+        ...     except ConfigError as err:
+        ...         print(str(err).split(";")[0])
+        save_model must be a folder
+    """
+    if folder is None:
+        return
+    target = Path(folder)
+    if target.exists():
+        if not target.is_dir():
+            raise ConfigError(name, f"{name} must be a folder; {str(target)!r} is a file")
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise ConfigError(name, f"{name} must be writable; {str(target)!r} is not")
+        return
+    _check_writable_place(name, target, name)
+
+
+def check_output_file(
+    name: str, path: str | os.PathLike[str] | None, *, what: str | None = None
+) -> None:
+    """Refuse, before any work, a file a run will write (``--output``, its summaries,
+    ``--save-predictions``) that is a folder, lies under a file, or cannot be written.
+
+    Args:
+        name: The field (or argument) the path came from; the error's ``field``.
+        path: The file; ``None`` passes.
+        what: How the message names the file when it is derived from ``name``'s path
+            (``"output's summary"``); default ``name``.
+
+    Raises:
+        ConfigError: naming ``name`` and the path.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     try:
+        ...         check_output_file("output", folder)
+        ...     except ConfigError as err:
+        ...         print(str(err).split(";")[0])
+        output must be a file, not a folder
+    """
+    if path is None:
+        return
+    what = what or name
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(name, f"{what} must be a file, not a folder; got {str(target)!r}")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise ConfigError(name, f"{what} must be writable; {str(target)!r} is not")
+    _check_writable_place(name, target, what)
 
 
 def run_folder(root: str | os.PathLike[str], seed: int, fold: int | None = None) -> Path:

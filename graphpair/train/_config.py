@@ -97,6 +97,8 @@ def _metric_name(field: str, value: Any) -> str:
 class _Metrics(Check):
     """A non-empty tuple (or list) of distinct metric names, stored as a tuple."""
 
+    metavar = "M1,M2"
+
     def check(self, field: str, value: Any) -> tuple[str, ...]:
         if isinstance(value, str) or not isinstance(value, (tuple, list)) or not value:
             raise self.fail(field, "a non-empty tuple of metric names", value)
@@ -111,6 +113,8 @@ class _Metrics(Check):
 
 
 class _Metric(Check):
+    metavar = "METRIC"
+
     def check(self, field: str, value: Any) -> str:
         return _metric_name(field, value)
 
@@ -122,7 +126,8 @@ _POSITIVE = Int(minimum=1)
 
 @dataclass(frozen=True)
 class LinkConfig(Config):
-    """Everything one link-prediction run needs (NCN's flags in brackets, ``specs/ncn.md`` §3).
+    """Everything one link-prediction run needs (``NCN: --flag`` names the reference's flag,
+    ``specs/ncn.md`` §3).
 
     Build it with :func:`link_config` to start from a dataset's shipped configuration; the
     constructor alone gives the defaults below. Names are resolved case- and
@@ -146,12 +151,12 @@ class LinkConfig(Config):
     predictor: str = option("ncn", "one of :data:`LINK_PREDICTORS`.", Choice(LINK_PREDICTORS))
     conv: str = option(
         "puregcn",
-        "encoder convolution [``--model``], one of :data:`graphpair.nn.CONVS`.",
+        "encoder convolution (NCN: ``--model``), one of :data:`graphpair.nn.CONVS`.",
         Choice(CONVS),
     )
-    num_layers: int = option(1, "encoder layers [``--mplayers``].", Int(minimum=0))
+    num_layers: int = option(1, "encoder layers (NCN: ``--mplayers``).", Int(minimum=0))
     hidden_channels: int = option(
-        256, "width of the encoder and the predictor [``--hiddim``].", _POSITIVE
+        256, "width of the encoder and the predictor (NCN: ``--hiddim``).", _POSITIVE
     )
     node_input: str = option(
         "auto",
@@ -159,22 +164,26 @@ class LinkConfig(Config):
         "node-id embedding.",
         Choice(NODE_INPUTS),
     )
-    ln: bool = option(True, "LayerNorm in the encoder [``--ln``].", _BOOL)
-    res: bool = option(False, "residual connections in the encoder [``--res``].", _BOOL)
+    ln: bool = option(True, "LayerNorm in the encoder (NCN: ``--ln``).", _BOOL)
+    res: bool = option(False, "residual connections in the encoder (NCN: ``--res``).", _BOOL)
     jk: bool = option(
         False,
         "jumping knowledge: the encoder's output is a learned sum of every layer's output "
         "[``--jk``].",
         _BOOL,
     )
-    input_dropout: float = option(0.0, "encoder dropout on the input features [``xdp``].", _DROPOUT)
-    tail_dropout: float = option(0.0, "encoder dropout after its last layer [``tdp``].", _DROPOUT)
-    dropout: float = option(0.0, "encoder dropout [``gnndp``].", _DROPOUT)
-    edge_dropout: float = option(
-        0.0, "encoder edge dropout, redrawn every layer [``gnnedp``].", _DROPOUT
+    input_dropout: float = option(
+        0.0, "encoder dropout on the input features (NCN: ``xdp``).", _DROPOUT
     )
-    predictor_ln: bool = option(True, "LayerNorm in the predictor MLPs [``--lnnn``].", _BOOL)
-    predictor_dropout: float = option(0.0, "dropout in the predictor [``predp``].", _DROPOUT)
+    tail_dropout: float = option(
+        0.0, "encoder dropout after its last layer (NCN: ``tdp``).", _DROPOUT
+    )
+    dropout: float = option(0.0, "encoder dropout (NCN: ``gnndp``).", _DROPOUT)
+    edge_dropout: float = option(
+        0.0, "encoder edge dropout, redrawn every layer (NCN: ``gnnedp``).", _DROPOUT
+    )
+    predictor_ln: bool = option(True, "LayerNorm in the predictor MLPs (NCN: ``--lnnn``).", _BOOL)
+    predictor_dropout: float = option(0.0, "dropout in the predictor (NCN: ``predp``).", _DROPOUT)
     predictor_edge_dropout: float = option(
         0.0,
         "edge dropout of the predictor's graph before the common neighbours are found "
@@ -193,27 +202,27 @@ class LinkConfig(Config):
     )
     scale: float = option(
         1.0,
-        "NCNC completion calibration [``probscale``]; ignored by the other predictors.",
+        "NCNC completion calibration (NCN: ``probscale``); ignored by the other predictors.",
         Number(),
     )
     offset: float = option(
         0.0,
-        "NCNC completion calibration [``proboffset``]; ignored by the other predictors.",
+        "NCNC completion calibration (NCN: ``proboffset``); ignored by the other predictors.",
         Number(),
     )
     pt: float = option(
         1.0,
-        "NCNC completion's prior probability [``pt``]; ignored by the other predictors.",
+        "NCNC completion's prior probability (NCN: ``pt``); ignored by the other predictors.",
         Number(above=0, note="a prior probability"),
     )
     alpha: float = option(
         1.0,
-        "NCNC completion calibration [``alpha``]; ignored by the other predictors.",
+        "NCNC completion calibration (NCN: ``alpha``); ignored by the other predictors.",
         Number(),
     )
     chunk_size: int | None = option(
         None,
-        "completion pairs scored at once [``splitsize``]: bounds NCNC's memory; ``None`` = "
+        "completion pairs scored at once (NCN: ``splitsize``): bounds NCNC's memory; ``None`` = "
         "chunks of at most :data:`graphpair.nn.NCNC_CHUNK` pairs.",
         Int(minimum=1, optional=True),
     )
@@ -221,12 +230,12 @@ class LinkConfig(Config):
         None,
         "NCNC in training: an endpoint's one-sided neighbours (the completion candidates) are "
         "subsampled to at most this many, uniformly with replacement and reweighted by "
-        "``count / cap`` (an unbiased sum) [``--trndeg``]; ``None`` = all.",
+        "``count / cap`` (an unbiased sum) (NCN: ``--trndeg``); ``None`` = all.",
         Int(minimum=1, optional=True),
     )
     test_degree_cap: int | None = option(
         None,
-        "the same in evaluation [``--tstdeg``]; ``None`` = all.",
+        "the same in evaluation (NCN: ``--tstdeg``); ``None`` = all.",
         Int(minimum=1, optional=True),
     )
     official_recursion: bool = option(
@@ -267,7 +276,7 @@ class LinkConfig(Config):
     seed: int = option(0, "the first run's seed (the reference uses 0..9).", Int(minimum=0))
     tlr: bool = option(
         True,
-        "target link removal [``--maskinput``]: each step's positives are masked out of the "
+        "target link removal (NCN: ``--maskinput``): each step's positives are masked out of the "
         "graph for that step.",
         _BOOL,
     )
@@ -300,7 +309,13 @@ class LinkConfig(Config):
         "(``'hits@K'``, ``'mrr'`` for per-positive negatives, ``'rocauc'``).",
         _Metrics(),
     )
-    metric: str = option("hits@100", "the headline metric, one of ``metrics``.", _Metric())
+    metric: str = option(
+        "hits@100",
+        "the headline metric, which selects the epoch and heads the table; it must be one of "
+        "``metrics`` (:func:`link_config` adds it to them when only ``metric`` is given, and "
+        "takes the first of ``metrics`` when only they are given and leave it out).",
+        _Metric(),
+    )
     valid_as_input: bool | None = option(
         None,
         "validation edges join the graph at test time (ogbl-collab); ``None`` = the dataset's "
@@ -406,10 +421,33 @@ def link_config(dataset: str = "default", predictor: str = "ncn", **overrides: A
     if kind == "grit-pair":
         values.update(GRIT_PAIR_OVERRIDES)
     values.update(overrides)
+    _pair_metrics(values, overrides)
     config = LinkConfig(dataset=name, predictor=kind, **values)
     if config.edge_list is not None and "batch_size" not in overrides:
         config = dataclasses.replace(config, batch_size=_edge_list_batch_size(config))
     return config
+
+
+def _pair_metrics(values: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """``metric`` and ``metrics`` agree when only one of them is given: a headline metric
+    the tracked ones lack is added to them (``--metric mrr``), and tracked metrics without
+    the shipped headline one give it their first (``--metrics mrr``). Both given and at odds
+    stays an error of :class:`LinkConfig`."""
+    metric = values.get("metric", LinkConfig.__dataclass_fields__["metric"].default)
+    metrics = values.get("metrics", LinkConfig.__dataclass_fields__["metrics"].default)
+    if not isinstance(metrics, (tuple, list)) or not isinstance(metric, str) or not metrics:
+        return  # the fields' own checks name what is wrong
+    try:
+        tracked = [_metric_name("metrics", m) for m in metrics]
+        headline = _metric_name("metric", metric)
+    except ConfigError:
+        return
+    if headline in tracked:
+        return
+    if "metric" in overrides and "metrics" not in overrides:
+        values["metrics"] = (*metrics, metric)
+    elif "metrics" in overrides and "metric" not in overrides:
+        values["metric"] = metrics[0]
 
 
 def _edge_list_batch_size(config: LinkConfig) -> int:

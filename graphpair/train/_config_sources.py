@@ -70,17 +70,23 @@ def add_config_flags(
     *,
     skip: tuple[str, ...] = (),
     aliases: Mapping[str, tuple[str, ...]] | None = None,
+    shipped: bool = True,
 ) -> None:
     """One flag per field of ``config_class`` except ``skip`` (which the command adds itself),
-    with the field's doc as help; ``aliases`` adds shorter spellings. Unset flags stay out of
-    the namespace, so the dataset's shipped values apply.
+    with the field's doc, choices and default as help (:func:`field_help`); ``aliases`` adds
+    shorter spellings. Unset flags stay out of the namespace, so the dataset's shipped values
+    apply (``shipped``: the command has shipped per-dataset values, which the group's title
+    says).
 
     Booleans get ``--name`` / ``--no-name``, tuples a comma-separated list, mappings
     ``KEY=VALUE,...``, optional fields accept ``none``.
     """
     hints = typing.get_type_hints(config_class)
     group = parser.add_argument_group(
-        "configuration overrides (default: the dataset's shipped configuration; see --print-config)"
+        "configuration (each default is the field's; a dataset's shipped configuration may "
+        "set another: --print-config shows the values a run will use)"
+        if shipped
+        else "configuration (--print-config shows the values a run will use)"
     )
     for spec in dataclasses.fields(config_class):
         if spec.name in skip:
@@ -91,17 +97,18 @@ def add_config_flags(
         optional = type(None) in args
         names = (flag(spec.name), *(aliases or {}).get(spec.name, ()))
         kwargs: dict[str, Any] = {"dest": spec.name, "default": argparse.SUPPRESS}
+        metavar = getattr(spec.metadata["check"], "metavar", None)
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif typing.get_origin(base) is tuple:
             kwargs["type"] = _name_list
-            kwargs["metavar"] = "M1,M2"
+            kwargs["metavar"] = metavar or "A,B"
         elif typing.get_origin(base) is Mapping:
             kwargs["type"] = _key_values
             kwargs["metavar"] = "KEY=VALUE,..."
         else:
             kwargs["type"] = _optional(base) if optional else base
-            kwargs["metavar"] = base.__name__.upper() + ("|none" if optional else "")
+            kwargs["metavar"] = (metavar or base.__name__.upper()) + ("|none" if optional else "")
         group.add_argument(*names, help=field_help(spec), **kwargs)
 
 

@@ -39,13 +39,13 @@ from graphpair._validation import describe, normalize_name
 from graphpair.data import DatasetSpec, get_spec
 
 __all__ = [
+    "SAMPLERS",
     "Bool",
     "Check",
     "Choice",
     "Config",
     "ConfigError",
     "Dataset",
-    "SAMPLERS",
     "Device",
     "Fanout",
     "FieldCheck",
@@ -55,14 +55,15 @@ __all__ = [
     "Probability",
     "cache_option",
     "data_root_option",
+    "default_text",
     "deterministic_option",
     "device_option",
     "download_option",
     "fanout_option",
     "field_help",
     "memory_check_option",
-    "sampler_option",
     "option",
+    "sampler_option",
 ]
 
 T = TypeVar("T")
@@ -127,6 +128,9 @@ class Check:
     """Base of the declarative checks: ``None`` passes when ``optional``, anything else goes to
     :meth:`check`. Every message reads ``"<field> must be <requirement>; got <value>"``."""
 
+    #: How the command-line help names the flag's value (``None``: from the field's type).
+    metavar: str | None = None
+
     def __init__(self, *, optional: bool = False) -> None:
         self.optional = optional
 
@@ -154,6 +158,8 @@ class Check:
 class Choice(Check):
     """One of ``choices``, matched case- and separator-insensitively (``'NCN_Diff'`` ->
     ``'ncn-diff'``); stores the canonical spelling."""
+
+    metavar = "NAME"
 
     def __init__(self, choices: Sequence[str], *, optional: bool = False) -> None:
         super().__init__(optional=optional)
@@ -250,6 +256,8 @@ class Path(Check):
     """A ``str`` or ``os.PathLike``, stored as ``str``; with ``exists='folder'`` or ``'file'``
     it must name an existing one. Optional by default (``None``: the runner's default)."""
 
+    metavar = "PATH"
+
     def __init__(
         self, *, exists: str | None = None, what: str = "a path", optional: bool = True
     ) -> None:
@@ -272,6 +280,8 @@ class Device(Check):
     """A torch device name (``'cpu'``, ``'cuda:1'``), stored as torch spells it, or
     ``'auto'``: CUDA when available, else the CPU."""
 
+    metavar = "DEVICE"
+
     def check(self, field: str, value: Any) -> str:
         requirement = "'auto' or a torch device name such as 'cpu' or 'cuda:0'"
         if value == "auto":
@@ -288,6 +298,8 @@ class Fanout(Check):
     """Neighbours sampled per node and layer: a non-empty tuple of ints >= 1 (``-1`` = every
     neighbour), one per layer, or one value for every layer; stored as a tuple of ints. The
     command line gives ``15,10``."""
+
+    metavar = "N1,N2"
 
     def check(self, field: str, value: Any) -> tuple[int, ...]:
         requirement = "a non-empty tuple of neighbour counts >= 1 (or -1 for all)"
@@ -312,6 +324,8 @@ class Fanout(Check):
 class Dataset(Check):
     """A registered dataset name (case- and separator-insensitive), stored as registered;
     ``rule(spec)`` returns why the runner cannot take that dataset, or ``None``."""
+
+    metavar = "NAME"
 
     def __init__(self, rule: Callable[[DatasetSpec], str | None] | None = None) -> None:
         super().__init__()
@@ -341,9 +355,11 @@ class Dataset(Check):
 def device_option() -> str:
     """The ``device`` field."""
     return option(
-        "cpu",
-        "torch device, ``'cpu'``, ``'cuda[:i]'``, or ``'auto'`` (CUDA when available, else "
-        "CPU; resolved when the config is built).",
+        "auto",
+        "where the run computes: ``'auto'`` (the GPU when CUDA is available, else the CPU; "
+        "resolved when the configuration is built, so records name the device that ran), "
+        "``'cpu'`` or ``'cuda[:i]'``. Bookkeeping: it does not change the configuration's "
+        "checkpoint or report identity.",
         Device(),
     )
 
@@ -541,11 +557,40 @@ def _unmark(match: re.Match[str]) -> str:
     return text
 
 
+def default_text(spec: dataclasses.Field[Any]) -> str:
+    """A field's default as the command line spells it: ``on`` / ``off`` for a bool,
+    ``none`` for ``None``, a comma-separated list for a tuple, ``KEY=VALUE,...`` for a
+    mapping.
+
+    Example:
+        >>> from graphpair.train import LinkConfig
+        >>> specs = {spec.name: spec for spec in dataclasses.fields(LinkConfig)}
+        >>> [default_text(specs[name]) for name in ("conv", "tlr", "patience", "metrics")]
+        ['puregcn', 'on', 'none', 'hits@20,hits@50,hits@100']
+    """
+    if spec.default is not dataclasses.MISSING:
+        value = spec.default
+    elif spec.default_factory is not dataclasses.MISSING:
+        value = spec.default_factory()
+    else:  # pragma: no cover - option() always gives a default
+        return "required"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None:
+        return "none"
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "none"
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def field_help(spec: dataclasses.Field[Any]) -> str:
     """A field's doc as command-line help: plain text (roles and literals unmarked, ``%``
-    escaped for argparse), then what its check adds (the choices)."""
+    escaped for argparse), then what its check adds (the choices), then its default."""
     text = _ROLE.sub(_unmark, spec.metadata[_DOC]).replace("``", "")
     hint = getattr(spec.metadata[_CHECK], "hint", "")
     if hint:
         text = f"{text.rstrip('.')}; {hint}"
+    text = f"{text.rstrip('.')} (default: {default_text(spec)})"
     return text.replace("%", "%%")

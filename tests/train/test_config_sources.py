@@ -86,14 +86,15 @@ def test_every_field_is_a_flag_typed_by_its_annotation() -> None:
 
 def test_help_comes_from_the_field_docs() -> None:
     text = _parser(Run).format_help()
-    assert "training epochs." in text
-    assert "clip norm, 100% off by default." in text  # '%' is escaped for argparse
+    assert "training epochs (default: 3)" in text
+    # '%' is escaped for argparse; the default is the field's own
+    assert "clip norm, 100% off by default (default: none)" in text
 
 
 def test_a_new_field_is_a_flag_and_a_file_key_with_no_other_edit(tmp_path: pathlib.Path) -> None:
     args = _parser(RunPlusOne).parse_args(["--warmup-steps", "7"])
     assert args.warmup_steps == 7
-    assert "linear warm-up steps." in _parser(RunPlusOne).format_help()
+    assert "linear warm-up steps (default: 0)" in _parser(RunPlusOne).format_help()
     path = tmp_path / "run.yaml"
     path.write_text("warmup-steps: 9\n")
     assert read_config_file(str(path), RunPlusOne) == {"warmup_steps": 9}
