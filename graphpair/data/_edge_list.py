@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
@@ -14,6 +13,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphpair._validation import check_int, check_tensor, describe
+from graphpair.data._edge_file import edge_index_from_chunks, read_edge_file
+from graphpair.data._edge_text import ID_LIMIT, EdgeFile
 from graphpair.data._split import symmetrize
 
 __all__ = ["from_edge_list", "read_edge_list"]
@@ -100,7 +101,12 @@ def from_edge_list(
         raise ValueError(f"x must have num_nodes={num_nodes} rows; got {x.size(0)}")
     if y is not None and y.size(0) != num_nodes:
         raise ValueError(f"y must have num_nodes={num_nodes} entries; got {y.size(0)}")
-    if directed:
+    if tensor.device.type == "cpu" and num_nodes <= ID_LIMIT:
+        # Sorted int64 keys, one per stored direction, instead of symmetrize's temporaries.
+        edge_index = edge_index_from_chunks(
+            [(tensor[0].numpy(), tensor[1].numpy())], directed=directed
+        )
+    elif directed:
         keep = tensor[0] != tensor[1]
         keys = torch.unique(tensor[0, keep] * num_nodes + tensor[1, keep])
         edge_index = torch.stack([keys // num_nodes, keys % num_nodes])
@@ -120,34 +126,58 @@ def read_edge_list(
     path: str | os.PathLike[str],
     *,
     delimiter: str | None = None,
-    comment: str = "#",
+    comment: str | Sequence[str] | None = ("#", "%"),
+    header: bool | None = None,
     directed: bool = False,
     num_nodes: int | None = None,
 ) -> Data:
     """Read an edge list file: one edge per line, the first two columns are the endpoints.
 
     ``.csv`` files are comma-separated, ``.tsv`` tab-separated, anything else is split on
-    whitespace unless ``delimiter`` is given. Lines starting with ``comment`` and a header
-    line whose first two fields are not both integers while the following lines are, are
-    skipped. Further columns (weights, times) are ignored. Ids that are all integers are kept;
-    otherwise they are relabelled as in :func:`from_edge_list`.
+    runs of whitespace unless ``delimiter`` is given; CSV quoting applies to delimited files.
+    Blank lines and comment lines (starting with ``#`` or ``%``, after optional spaces) are
+    skipped; further columns (weights, times) are ignored. Ids that are all integers are node
+    indices ``0 .. N - 1``; otherwise every id is a string, stripped of surrounding spaces and
+    relabelled in order of first appearance as in :func:`from_edge_list` (``data.node_ids``).
+
+    **The header.** The first line that is not blank or a comment is skipped as a header
+    when ``header=True``, read as an edge when ``header=False``; with ``header=None`` it is a
+    header when (1) its first two fields are not both integers while every later row's are,
+    or (2) both read as column names -- ``source``/``target``, ``src``/``dst``, ``from``/``to``,
+    ``u``/``v``, ``node1``/``node2``, ``head``/``tail``, ``FromNodeId``, ``source_id``, ... --
+    and neither is a node id on a later line (if one is, the line is ambiguous and a
+    :class:`ValueError` asks for ``header=True`` or ``header=False``). Any other first line is
+    an edge: pass ``header=True`` for other column names over string ids.
+
+    The file is parsed by pandas' C engine in blocks of 16 MiB straight into ``int32`` index
+    arrays (string ids through ``pandas.factorize``): an ogbl-ppa-sized file (30.3M edges)
+    needs a few bytes per edge beyond the ``int64`` ``edge_index`` it returns
+    (``benchmarks/results/edge_list.md``).
 
     Args:
-        path: The file.
-        delimiter: Field separator; ``None`` picks it from the suffix (``','`` for ``.csv``,
-            tab for ``.tsv``, else any whitespace).
-        comment: Prefix of the lines to skip.
+        path: The file (UTF-8 text).
+        delimiter: A one-character field separator; ``None`` picks it from the suffix
+            (``','`` for ``.csv``, tab for ``.tsv``, else any whitespace).
+        comment: Prefix(es) of comment lines; ``None`` or ``()`` for none.
+        header: ``True``: the first line is a header; ``False``: it is an edge; ``None``
+            (default): detect as described above.
         directed: Keep edges as given instead of symmetrising them.
-        num_nodes: ``N`` (must exceed every integer id); default: the largest id + 1.
+        num_nodes: ``N`` (must exceed every integer id, or be at least the number of distinct
+            string ids); default: the largest id + 1, or the number of distinct ids.
 
     Returns:
-        A :class:`~torch_geometric.data.Data` with ``edge_index`` and ``num_nodes`` (and
-        ``node_ids`` when the ids were relabelled), as :func:`from_edge_list` builds it.
+        A :class:`~torch_geometric.data.Data` with ``edge_index`` (sorted by row then column,
+        without self loops or repeated edges, both directions unless ``directed``) and
+        ``num_nodes`` (and ``node_ids`` when the ids were relabelled), as
+        :func:`from_edge_list` builds it.
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
-        ValueError: A line has fewer than two fields, or the file holds no edge and
-            ``num_nodes`` is not given.
+        ValueError: With the file name and line number: a binary file (a NUL byte or invalid
+            UTF-8), a line with fewer than two fields or an empty id, an unterminated quote, a
+            negative integer id or one not below ``num_nodes`` (or 2**31), an ambiguous
+            header. Without a line: a file that holds no edge while ``num_nodes`` is not
+            given. Also bad arguments, before the file is read.
 
     Example:
         >>> import tempfile
@@ -156,44 +186,48 @@ def read_edge_list(
         ...     path = Path(tmp) / "edges.csv"
         ...     _ = path.write_text("source,target,weight\\n0,1,0.5\\n1,2,1.0\\n")
         ...     data = read_edge_list(path)
+        ...     _ = path.write_text("source,target\\nann,bob\\nbob,cy\\n")
+        ...     named = read_edge_list(path)
         >>> data.edge_index
         tensor([[0, 1, 1, 2],
                 [1, 0, 2, 1]])
+        >>> named.node_ids
+        ['ann', 'bob', 'cy']
     """
     file = Path(path)
+    source = EdgeFile(file, _check_delimiter(delimiter, file), _check_comment(comment))
+    if header is not None and not isinstance(header, bool):
+        raise TypeError(f"header must be True, False or None; got {describe(header)}")
+    if num_nodes is not None:
+        check_int("num_nodes", num_nodes, minimum=1)
     if not file.is_file():
         raise FileNotFoundError(f"path {str(file)!r} is not a file")
+    contents = read_edge_file(source, header=header, num_nodes=num_nodes)
+    edge_index = edge_index_from_chunks(contents.chunks, directed=directed)
+    data = Data(edge_index=edge_index, num_nodes=contents.num_nodes)
+    if contents.node_ids is not None:
+        data.node_ids = contents.node_ids
+    return data
+
+
+def _check_delimiter(delimiter: Any, file: Path) -> str | None:
     if delimiter is None:
-        delimiter = {".csv": ",", ".tsv": "\t"}.get(file.suffix.lower())
-    rows: list[tuple[str, str]] = []
-    with file.open(newline="") as handle:
-        lines = (line for line in handle if line.strip() and not line.startswith(comment))
-        reader = (
-            csv.reader(lines, delimiter=delimiter)
-            if delimiter is not None
-            else (line.split() for line in lines)
+        suffix = file.with_suffix("").suffix if file.suffix.lower() == ".gz" else file.suffix
+        return {".csv": ",", ".tsv": "\t"}.get(suffix.lower())
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+        raise ValueError(
+            "delimiter must be None or one character other than a quote or a line break; "
+            f"got {describe(delimiter)}"
         )
-        for number, fields in enumerate(reader, start=1):
-            fields = [f.strip() for f in fields]
-            if len(fields) < 2:
-                raise ValueError(
-                    f"{str(file)!r}: edge {number} has {len(fields)} field(s), needs two: "
-                    f"{fields!r}"
-                )
-            rows.append((fields[0], fields[1]))
-    if rows and not _is_int_pair(rows[0]) and all(_is_int_pair(r) for r in rows[1:]):
-        rows = rows[1:]  # a header line
-    if not rows and num_nodes is None:
-        raise ValueError(f"path {str(file)!r} holds no edge (and num_nodes is not given)")
-    if all(_is_int_pair(r) for r in rows):
-        ints = [(int(u), int(v)) for u, v in rows]
-        return from_edge_list(
-            torch.tensor(ints, dtype=torch.long).view(-1, 2).t(),
-            num_nodes=num_nodes,
-            directed=directed,
-        )
-    return from_edge_list(rows, num_nodes=num_nodes, directed=directed)
+    return delimiter
 
 
-def _is_int_pair(row: tuple[str, str]) -> bool:
-    return all(field.lstrip("-").isdigit() for field in row)
+def _check_comment(comment: Any) -> tuple[bytes, ...]:
+    prefixes = (comment,) if isinstance(comment, str) else tuple(comment or ())
+    for prefix in prefixes:
+        if not isinstance(prefix, str) or not prefix or "\n" in prefix or "\r" in prefix:
+            raise ValueError(
+                "comment must be None, a non-empty prefix or a sequence of them, without line "
+                f"breaks; got {describe(comment)}"
+            )
+    return tuple(prefix.encode("utf-8") for prefix in prefixes)
