@@ -336,6 +336,10 @@ class NCNCPredictor(NCNPredictor):
         unique_pairs = torch.stack(
             [unique_keys // max(adj.num_nodes, 1), unique_keys % max(adj.num_nodes, 1)]
         )  # [2, U]
+        if self.official_recursion:
+            # The inner call reads h' on every row; made here, outside no_grad, so that the
+            # sums below keep its gradient.
+            rows.materialize()
         with torch.no_grad():
             scores = self._completion_scores(h, rows, adj, unique_pairs, depth - 1, dropout_active)
         entry_pair = torch.cat([i_only.pair_idx, j_only.pair_idx])  # [R]

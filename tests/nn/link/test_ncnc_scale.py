@@ -50,7 +50,7 @@ def test_xlin_runs_only_on_the_rows_read_on_a_sparse_graph(official: bool) -> No
         pred.xlin.register_forward_hook(hook)
         h = torch.randn(
             num_nodes, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
-        )
+        ).requires_grad_()
         out = pred(h, adj, pairs)
         if not official:  # the reference recursion reads h' of every completion pair's ends
             assert sum(rows_seen) < num_nodes, rows_seen
@@ -62,6 +62,10 @@ def test_xlin_runs_only_on_the_rows_read_on_a_sparse_graph(official: bool) -> No
             ]
         )
         torch.testing.assert_close(out, want)
+        # gradients too: h' keeps its gradient however it was computed
+        (grad,) = torch.autograd.grad(out.sum(), h)
+        (want_grad,) = torch.autograd.grad(want.sum(), h)
+        torch.testing.assert_close(grad, want_grad)
 
 
 def test_the_default_chunk_bounds_the_completion_pairs_scored_at_once(
