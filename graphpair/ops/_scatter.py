@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from graphpair._validation import check_choice, check_index, check_int, check_tensor
+from graphpair._validation import (
+    check_choice,
+    check_index,
+    check_int,
+    check_tensor,
+    compiling,
+)
 from graphpair.ops._backend import resolve_backend, torch_scatter
 
 __all__ = ["REDUCTIONS", "scatter"]
@@ -26,6 +32,18 @@ def empty_value(reduce: str) -> float:
     return 1.0 if reduce == "mul" else 0.0
 
 
+def count_index(index: Tensor, size: int) -> Tensor:
+    """How often each of ``0 .. size - 1`` occurs in ``index`` ``[size]`` (entries in range).
+
+    ``torch.bincount`` in eager mode; under ``torch.compile`` a ``scatter_add_`` into zeros,
+    whose output shape does not depend on the data (``bincount``'s does, which breaks the
+    graph)."""
+    if compiling():
+        counts = torch.zeros(size, dtype=torch.long, device=index.device)
+        return counts.scatter_add_(0, index.long(), torch.ones_like(index, dtype=torch.long))
+    return torch.bincount(index, minlength=size)
+
+
 def _broadcast(index: Tensor, src: Tensor, dim: int) -> Tensor:
     shape = [1] * src.dim()
     shape[dim] = -1
@@ -40,7 +58,7 @@ def _scatter_native(src: Tensor, index: Tensor, dim: int, dim_size: int, reduce:
         return src.new_zeros(size).scatter_add_(dim, full_index, src)
     if reduce == "mean":
         total = src.new_zeros(size).scatter_add_(dim, full_index, src)
-        count = torch.bincount(index, minlength=dim_size).clamp_(min=1)
+        count = count_index(index, dim_size).clamp_(min=1)
         shape = [1] * src.dim()
         shape[dim] = -1
         count = count.view(shape)

@@ -21,10 +21,13 @@ def counts_to_ptr(counts: Tensor) -> Tensor:
     return ptr
 
 
-def ptr_to_index(ptr: Tensor) -> Tensor:
-    """Expand a CSR pointer ``[S + 1]`` into the segment id of every row ``[ptr[-1]]``."""
+def ptr_to_index(ptr: Tensor, size: int | None = None) -> Tensor:
+    """Expand a CSR pointer ``[S + 1]`` into the segment id of every row ``[ptr[-1]]``;
+    ``size``, when given, is ``ptr[-1]`` (so the output shape is known without reading the
+    pointer back: no host sync, no graph break under ``torch.compile``)."""
     counts = ptr[1:] - ptr[:-1]
-    return torch.repeat_interleave(torch.arange(counts.numel(), device=ptr.device), counts)
+    ids = torch.arange(counts.numel(), device=ptr.device)
+    return torch.repeat_interleave(ids, counts, output_size=size)
 
 
 def segment(src: Tensor, ptr: Tensor, reduce: str = "sum", *, backend: str | None = None) -> Tensor:
@@ -70,7 +73,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum", *, backend: str | Non
 
     if not src.is_floating_point() or src.numel() == 0:
         # torch.segment_reduce only takes floating types; the scatter path covers the rest.
-        return _scatter_native(src, ptr_to_index(ptr), 0, num_segments, reduce)
+        return _scatter_native(src, ptr_to_index(ptr, src.size(0)), 0, num_segments, reduce)
 
     out = torch.segment_reduce(src, _SEGMENT_REDUCE_NAME[reduce], offsets=ptr, axis=0)
     lengths = ptr[1:] - ptr[:-1]

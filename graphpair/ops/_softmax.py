@@ -67,7 +67,7 @@ def softmax(
         if dim != 0:
             # Segments run along dim 0; move the group dimension there and back.
             return softmax(src.movedim(dim, 0), ptr=ptr, backend=chosen).movedim(0, dim)
-        index = ptr_to_index(ptr)
+        index = ptr_to_index(ptr, src.size(0))
         num_groups = ptr.numel() - 1
         group_max = segment(src.detach(), ptr, "max", backend=chosen)
     else:

@@ -26,6 +26,7 @@ from graphpair.nn.conv._grit_kernels import (
     signed_sqrt_grad,
 )
 from graphpair.ops import segment, softmax
+from graphpair.ops._scatter import count_index
 from graphpair.ops._segment import counts_to_ptr
 
 __all__ = ["GRITConv", "PairLayout", "pair_layout", "signed_sqrt", "target_ptr"]
@@ -109,7 +110,7 @@ def target_ptr(pair_index: Tensor, num_nodes: int) -> Tensor:
         raise ValueError(
             "pair_index must be sorted by target (pair_index[1]); AddRRWP writes it that way"
         )
-    return counts_to_ptr(torch.bincount(target, minlength=num_nodes))
+    return counts_to_ptr(count_index(target, num_nodes))
 
 
 def pair_layout(pair_index: Tensor, num_nodes: int) -> PairLayout:
@@ -138,7 +139,7 @@ def pair_layout(pair_index: Tensor, num_nodes: int) -> PairLayout:
     ptr = target_ptr(pair_index, num_nodes)
     src = pair_index[0]
     src_perm = torch.argsort(src, stable=True)
-    src_ptr = counts_to_ptr(torch.bincount(src, minlength=num_nodes))
+    src_ptr = counts_to_ptr(count_index(src, num_nodes))
     dst = pair_index[1]
     src_rank = torch.empty_like(src_perm)
     src_rank[src_perm] = torch.arange(src_perm.numel(), device=src_perm.device)

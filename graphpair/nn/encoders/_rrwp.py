@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from graphpair._validation import check_int, check_tensor
+from graphpair._validation import check_int, check_tensor, compiling
 from graphpair.transforms import locate_pairs
 
 __all__ = ["RRWPNodeEncoder", "RRWPPairEncoder"]
@@ -164,7 +164,9 @@ class RRWPPairEncoder(torch.nn.Module):
                 f"got {edge_attr.size(0)}"
             )
         slot = locate_pairs(rrwp_index, edge_index, num_nodes)
-        if bool((slot < 0).any()):
+        # A data-dependent check, skipped under torch.compile (see graphpair._validation): a
+        # compiled model's inputs are those it was checked on in eager mode.
+        if not compiling() and bool((slot < 0).any()):
             missing = edge_index[:, slot < 0][:, 0].tolist()
             raise ValueError(
                 f"edge (source {missing[0]}, target {missing[1]}) of edge_index is not in "
