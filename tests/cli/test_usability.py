@@ -376,3 +376,37 @@ def test_datasets_imports_no_training_code() -> None:
     assert not {
         m for m in loaded if m.split(".")[:2] in (["graphpair", "train"], ["graphpair", "nn"])
     }
+
+
+# --------------------------------------------------------------------------- run headers
+
+
+def test_verbose_numbers_runs_from_one_like_the_run_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["link", "--dataset", "karate", "--runs", "2", "--epochs", "1", "--hidden", "8"]
+    assert main([*argv, "--verbose"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    epochs = [line.split()[1] for line in lines if " epoch 1: loss" in line]
+    runs = [line.split()[1].split("/")[0] for line in lines if " seed " in line]
+    assert epochs == runs == ["1", "2"]
+    assert "device cpu" in lines[0] or "device cuda" in lines[0]
+
+
+def test_graph_header_counts_the_folds_the_runs_go_through(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["graph", "--dataset", "CSL", "--folds", "2", "--runs", "2", "--epochs", "1"]
+    assert main([*argv, "--hidden", "8", "--layers", "1", "--batch-size", "64"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "CSL GIN: 2 fold(s) x 2 seed(s) = 4 run(s) x 1 epoch(s)" in lines[0]
+    done = [line for line in lines if line.startswith("  run ")]
+    assert [line.split()[1] for line in done] == ["1/4", "2/4", "3/4", "4/4"]  # as announced
+
+
+def test_graph_header_without_folds() -> None:
+    from graphpair.cli._graph import _fold_count
+
+    assert _fold_count(GraphConfig(dataset="ZINC")) is None
+    assert _fold_count(GraphConfig(dataset="MUTAG")) == 10
+    assert _fold_count(GraphConfig(dataset="CSL", folds=3)) == 3

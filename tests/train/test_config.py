@@ -260,3 +260,43 @@ def test_edge_list_batch_size_fits_a_small_graph_unless_given(tmp_path: pathlib.
     graph = nx.powerlaw_cluster_graph(2000, 3, 0.3, seed=0)
     big.write_text("".join(f"{a},{b}\n" for a, b in graph.edges()))
     assert link_config(edge_list=big).batch_size == link_config("default").batch_size
+
+
+@pytest.mark.parametrize("dataset", ["karate", "Cora", "ogbl-ddi", "default"])
+def test_metric_alone_joins_the_tracked_metrics(dataset: str) -> None:
+    shipped = link_config(dataset)
+    for metric in ("mrr", "hits@7", shipped.metric):
+        cfg = link_config(dataset, metric=metric)
+        assert cfg.metric == metric
+        expected = shipped.metrics + (() if metric in shipped.metrics else (metric,))
+        assert cfg.metrics == expected  # the shipped ones kept, in order
+
+
+@pytest.mark.parametrize("dataset", ["karate", "Cora"])
+def test_metrics_alone_bring_their_first_as_headline(dataset: str) -> None:
+    shipped = link_config(dataset)
+    cfg = link_config(dataset, metrics=("mrr", "hits@3"))
+    assert (cfg.metrics, cfg.metric) == (("mrr", "hits@3"), "mrr")
+    # The shipped headline kept when the new list has it.
+    kept = link_config(dataset, metrics=("mrr", shipped.metric))
+    assert kept.metric == shipped.metric
+    # Both given and at odds: still the error, naming the field.
+    with pytest.raises(ConfigError, match="metric must be one of metrics") as info:
+        link_config(dataset, metrics=("mrr",), metric="hits@3")
+    assert info.value.field == "metric"
+    # A bad name is named as before, not swallowed by the pairing.
+    with pytest.raises(ConfigError, match="metric must be 'hits@K'"):
+        link_config(dataset, metric="hits@zero")
+
+
+def test_device_defaults_to_auto_and_keeps_the_key() -> None:
+    import torch
+
+    from graphpair.train import config_key
+
+    found = "cuda" if torch.cuda.is_available() else "cpu"
+    assert LinkConfig().device == found
+    assert link_config("karate").device == found
+    cpu = link_config("karate", device="cpu")
+    assert config_key(cpu) == config_key(link_config("karate"))  # bookkeeping: same key
+    assert cpu.to_dict()["device"] == "cpu"
