@@ -58,9 +58,10 @@ def curve_figure(group: ReportGroup, plt: Any) -> Any:
     """The learning curves of one group, or ``None`` when no record has a ``history``.
 
     Left, the reported metric against the epoch (validation dashed, test solid, one colour
-    per run, each run named by its seed and, for cross-validation, its fold), with a star
-    on both curves at the run's selected epoch; right, the training loss. Runs of at most
-    :data:`SHORT_RUN_EPOCHS` evaluated epochs get a marker at every point.
+    per run), with a star on both curves at the run's selected epoch; right, the training
+    loss in the same colours. The legend, below the panels, names each run by its seed and,
+    for cross-validation, its fold. Runs of at most :data:`SHORT_RUN_EPOCHS` evaluated
+    epochs get a marker at every point.
     """
     runs = [r for r in group.records if r.get("history")]
     if not runs:
@@ -71,12 +72,11 @@ def curve_figure(group: ReportGroup, plt: Any) -> Any:
         history = record["history"]
         epochs = [h["epoch"] for h in history]
         marker = "o" if len(history) <= SHORT_RUN_EPOCHS else None
-        label = run_label(record)
         for split, style in (("valid", "--"), ("test", "-")):
             values = [scaled(record, h[split].get(group.metric)) for h in history]
-            ax_metric.plot(
-                epochs, values, style, color=color, marker=marker, ms=3, label=f"{label} {split}"
-            )
+            # One legend entry per run (its colour); the line styles have their own entries.
+            label = run_label(record) if split == "test" else "_nolegend_"
+            ax_metric.plot(epochs, values, style, color=color, marker=marker, ms=3, label=label)
         chosen = group.selected(record)
         ax_metric.plot(
             [chosen["epoch"]] * 2,
@@ -86,16 +86,31 @@ def curve_figure(group: ReportGroup, plt: Any) -> Any:
             ms=11,
             color=color,
             markeredgecolor="black",
-            label="selected epoch" if index == 0 else "_nolegend_",
+            label="_nolegend_",
         )
         losses = [math.nan if h["loss"] is None else h["loss"] for h in history]
-        ax_loss.plot(epochs, losses, color=color, marker=marker, ms=3, label=label)
+        ax_loss.plot(epochs, losses, color=color, marker=marker, ms=3)
     scale = "x100" if group.higher_is_better else ""
     ax_metric.set(xlabel="epoch", ylabel=f"{group.metric} {scale}".strip())
     ax_loss.set(xlabel="epoch", ylabel="training loss")
-    ax_metric.legend(fontsize=7, ncol=2)
-    if len(runs) > 1:
-        ax_loss.legend(fontsize=7, ncol=2)
+    handles, labels = ax_metric.get_legend_handles_labels()
+    line = plt.Line2D
+    handles += [
+        line([], [], color="grey", linestyle="--", label="validation"),
+        line([], [], color="grey", linestyle="-", label="test"),
+        line([], [], color="grey", linestyle="none", marker="*", ms=11, mec="black"),
+    ]
+    labels += ["validation", "test", "selected epoch"]
+    # Below the panels: ten folds would hide the curves inside them.
+    ax_metric.legend(
+        handles,
+        labels,
+        fontsize=7,
+        ncol=min(4, len(labels)),
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.18),
+        frameon=False,
+    )
     variant = f" ({', '.join(group.variant)})" if group.variant else ""
     fig.suptitle(f"{group.dataset}, {group.model}{variant}", fontsize=10)
     return fig
@@ -108,8 +123,16 @@ def time_figure(groups: Sequence[ReportGroup], plt: Any) -> Any:
     fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(groups) + 2), 3.6))
     labels = [f"{g.dataset}\n{g.model}\n{g.config_id}" for g in groups]
     colours = [_KIND_COLOURS.get(g.kind, "C7") for g in groups]
-    ax.bar(range(len(groups)), [g.seconds_per_epoch() for g in groups], color=colours)
+    seconds = [g.seconds_per_epoch() for g in groups]
+    bars = ax.bar(range(len(groups)), seconds, color=colours)
     ax.set_yscale("log")
+    positive = [s for s in seconds if s > 0]
+    if positive:  # bars grow from the decade below the fastest group's
+        ax.set_ylim(bottom=10.0 ** (math.floor(math.log10(min(positive))) - 1))
+    ax.bar_label(bars, [f"{s:.3g} s" for s in seconds], fontsize=7)
+    plain = plt.FuncFormatter(lambda value, _: f"{value:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xticks(range(len(groups)), labels, fontsize=7)
     ax.set_ylabel("training seconds per epoch\n(median over runs, log scale)")
     kinds = list(dict.fromkeys(g.kind for g in groups))

@@ -240,10 +240,14 @@ def test_curves_name_folds_and_star_the_selected_epoch(fold_records: list[dict[s
     fig = curve_figure(group, plt)
     ax_metric, ax_loss = fig.axes
     labels = _legend(ax_metric)
-    for fold in range(3):
-        assert f"fold {fold} seed 0 valid" in labels
-        assert f"fold {fold} seed 0 test" in labels
-    assert "selected epoch" in labels
+    assert labels == [
+        "fold 0 seed 0",
+        "fold 1 seed 0",
+        "fold 2 seed 0",
+        "validation",
+        "test",
+        "selected epoch",
+    ]
     stars = [line for line in ax_metric.lines if line.get_marker() == "*"]
     assert len(stars) == 3
     for star, record in zip(stars, fold_records, strict=True):
@@ -289,3 +293,22 @@ def test_markdown_keeps_working_for_mixed_kinds(
     text = render_markdown(group_records([*link_records, *fold_records]))
     assert _row(text, "rocauc")[:2] == ["karate", "ncn"]
     assert _row(text, "acc")[:2] == ["CSL", "gin"]
+
+
+def test_pretrain_records_through_the_results_store(tmp_path: pathlib.Path) -> None:
+    # The layout `graphpair pretrain` can append through the store: one line per run, read
+    # as it is, and appended once even when the command runs twice.
+    from graphpair.train._results import pretrain_records
+    from graphpair.train._store import append_records
+
+    config = grace_config("default", epochs=3, runs=2, seed=5).to_dict()
+    records = pretrain_records(config, [0.6, 0.7], [0.55, 0.65], [4.0, 3.9], 0.1, 99)
+    path = tmp_path / "grace.jsonl"
+    assert append_records(path, records) == 2
+    assert append_records(path, records) == 0
+    (group,) = group_records(read_records([path]))
+    assert (group.kind, group.model, group.metric) == ("pretrain", "GRACE", "probe_acc")
+    assert [r["seed"] for r in group.records] == [5, 6]
+    assert group.values("test") == pytest.approx([55.0, 65.0])
+    with pytest.raises(ValueError, match="one value per run; got lengths 2, 1 and 2"):
+        pretrain_records(config, [0.6, 0.7], [0.55], [4.0, 3.9], 0.1, 99)
