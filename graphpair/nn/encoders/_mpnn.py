@@ -14,7 +14,7 @@ from graphpair.nn.conv._sinc_conv import SINCConv, SIRConv, check_aggregation
 from graphpair.ops import CSR, scatter
 from graphpair.ops._spmm import csr_matrix, to_sparse_csr, weighted_neighbor_sum
 
-__all__ = ["CONVS", "MPNNEncoder", "pure_propagate"]
+__all__ = ["CONVS", "MPNNEncoder", "gcn_conv", "pure_propagate", "sage_conv"]
 
 #: Convolutions understood by :class:`MPNNEncoder`.
 CONVS: tuple[str, ...] = (
@@ -85,6 +85,60 @@ def _neighbor_sum(x: Tensor, edge_index: Tensor, weight: Tensor, num_nodes: int)
     # index_select, not x[src]: a fixed-order backward (graphpair.nn.link endpoint_product)
     messages = torch.index_select(x, 0, edge_index[0]) * weight.unsqueeze(-1)  # [E, D]
     return scatter(messages, edge_index[1], dim_size=num_nodes)
+
+
+def gcn_conv(
+    conv: GCNConv, x: Tensor, edge_index: Tensor, edge_weight: Tensor, num_nodes: int
+) -> Tensor:
+    r"""PyG's ``GCNConv`` (its defaults: self loops of weight 1, symmetric normalisation, bias)
+    as ``Lin`` then :func:`pure_propagate` ``'gcn'``: on CPU a CSR product, so no ``[E, D]``
+    message tensor is made (PyG's edge-list path makes one per layer: 9.2 GiB at ogbl-ppa's
+    size and width 64). The graph must have no self loops (``GCNConv`` keeps an existing
+    self loop's weight instead of adding 1); :class:`MPNNEncoder` falls back to ``conv`` then.
+
+    Shapes:
+        - x: ``[N, F]``; edge_index: ``[2, E]`` (messages from row 0 to row 1); edge_weight:
+          ``[E]``
+        - output: ``[N, conv.out_channels]``
+    """
+    out = pure_propagate(conv.lin(x), edge_index, edge_weight, num_nodes, "gcn")
+    return out if conv.bias is None else out + conv.bias
+
+
+def sage_conv(conv: SAGEConv, x: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
+    r"""PyG's ``SAGEConv`` with its defaults (mean aggregation, root weight, no projection or
+    normalisation): :math:`W_l \operatorname{mean}_{j 	o i} x_j + b + W_r x_i`, the mean a CSR
+    product on CPU (no ``[E, D]`` messages). When the layer narrows (``out < in``) the mean is
+    taken after :math:`W_l` (linear maps commute with the mean), on the narrower width.
+
+    Shapes:
+        - x: ``[N, F]``; edge_index: ``[2, E]`` (messages from row 0 to row 1)
+        - output: ``[N, conv.out_channels]``
+    """
+    ones = x.new_ones(edge_index.size(1))
+    lin_l = conv.lin_l
+    if lin_l.out_channels < x.size(-1):
+        agg = pure_propagate(F.linear(x, lin_l.weight), edge_index, ones, num_nodes, "mean")
+        agg = agg if lin_l.bias is None else agg + lin_l.bias
+    else:
+        agg = lin_l(pure_propagate(x, edge_index, ones, num_nodes, "mean"))
+    return agg + conv.lin_r(x)
+
+
+def _pyg_defaults(conv: torch.nn.Module) -> bool:
+    """Whether a PyG conv has the options :func:`gcn_conv` / :func:`sage_conv` reproduce."""
+    if isinstance(conv, GCNConv):
+        return bool(
+            conv.normalize and conv.add_self_loops and not conv.improved and not conv.cached
+        )
+    if isinstance(conv, SAGEConv):
+        return bool(
+            conv.root_weight
+            and not conv.normalize
+            and not conv.project
+            and str(conv.aggr) in ("mean", "MeanAggregation()")
+        )
+    return False
 
 
 class MPNNEncoder(torch.nn.Module):
@@ -336,14 +390,21 @@ class MPNNEncoder(torch.nn.Module):
 
         h = self._input(x, num_nodes, device)
         edge_weight = edge_weight.to(h.dtype)
+        # GCNConv keeps an existing self loop's weight; gcn_conv adds 1 to every node.
+        self_loop_free = self.conv != "gcn" or not bool((edge_index[0] == edge_index[1]).any())
         outputs = []
         norms = iter(self.norms)
         for layer in range(self._layers):
             ei, ew = self._drop_edges(edge_index, edge_weight)
+            conv = self.convs[layer] if self.convs else None
             if self.conv in _PURE:
                 y = pure_propagate(h, ei, ew, num_nodes, _PURE[self.conv])
+            elif self.conv == "gcn" and self_loop_free and _pyg_defaults(conv):
+                y = gcn_conv(conv, h, ei, ew, num_nodes)  # type: ignore[arg-type]
             elif self.conv == "gcn":
                 y = self.convs[layer](h, ei, ew)
+            elif self.conv == "sage" and _pyg_defaults(conv):
+                y = sage_conv(conv, h, ei, num_nodes)  # type: ignore[arg-type]
             else:
                 y = self.convs[layer](h, ei)
             if self.conv not in _PURE and self._has_post(layer):
