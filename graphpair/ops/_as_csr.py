@@ -50,7 +50,15 @@ _SPARSE_LAYOUTS = (torch.sparse_coo, torch.sparse_csr, torch.sparse_csc)
 def is_sparse_tensor(value: Any) -> bool:
     """Whether ``value`` is a ``torch_sparse.SparseTensor`` (or an object with its
     ``csr()`` / ``coo()`` / ``sparse_sizes()`` API): duck typing, so torch-sparse is never
-    imported here."""
+    imported here.
+
+    Args:
+        value: Any object.
+
+    Example:
+        >>> is_sparse_tensor(torch.zeros(2, 2).to_sparse())  # a torch.sparse tensor is not one
+        False
+    """
     if isinstance(value, Tensor):
         return False
     return all(callable(getattr(value, name, None)) for name in ("csr", "coo", "sparse_sizes"))
@@ -244,12 +252,24 @@ def csr_from_sparse_tensor(
     sorted by row, so a duplicate-free, symmetric, loop-free one keeps its row pointer and
     columns.
 
+    Tested here against an object with ``SparseTensor``'s ``csr()`` / ``coo()`` /
+    ``sparse_sizes()`` API (torch-sparse is not installed on graphpair's test machines); a test
+    with the real class runs where torch-sparse is installed.
+
     Args:
         adj: ``SparseTensor`` of size ``[N, N]``.
         num_nodes: ``N``, checked against ``adj.sparse_sizes()`` when given.
         symmetric: Store both directions of every edge.
         self_loops: Keep the input's self loops.
         transposed: ``adj`` is a transposed adjacency (row = target), as PyG's ``adj_t``.
+
+    Example:
+        >>> class Stub:  # SparseTensor(row=[0, 1], col=[1, 2], sparse_sizes=(3, 3))
+        ...     def csr(self): return torch.tensor([0, 1, 2, 2]), torch.tensor([1, 2]), None
+        ...     def coo(self): return torch.tensor([0, 1]), torch.tensor([1, 2]), None
+        ...     def sparse_sizes(self): return (3, 3)
+        >>> csr_from_sparse_tensor(Stub()).degree()
+        tensor([1, 2, 1])
     """
     if not is_sparse_tensor(adj):
         raise TypeError(f"adj must be a torch_sparse.SparseTensor; got {describe(adj)}")
@@ -275,6 +295,11 @@ def csr_from_data(data: Any, *, symmetric: bool = True, self_loops: bool = False
     ``torch.sparse`` tensor or a ``SparseTensor``, as ``ToSparseTensor`` writes it: row =
     target, read back to source -> target). ``symmetric`` and ``self_loops`` as in
     :meth:`CSR.from_edge_index`.
+
+    Args:
+        data: A homogeneous graph with ``num_nodes`` and ``edge_index`` or ``adj_t``.
+        symmetric: Store both directions of every edge.
+        self_loops: Keep the input's self loops.
 
     Example:
         >>> from torch_geometric.data import Data

@@ -69,14 +69,25 @@ def test_property_matrix_forms_equal_edge_index(
     edge_index, num_nodes = graph
     expected = CSR.from_edge_index(edge_index, num_nodes, symmetric=symmetric)
     for name, (adj, transposed) in adjacency_forms(edge_index, num_nodes).items():
+        outs = []
         if isinstance(adj, Data):
-            out = csr_from_data(adj, symmetric=symmetric)
+            outs.append(csr_from_data(adj, symmetric=symmetric))
         elif name.startswith("edge_index"):
-            out = as_csr(adj, num_nodes, symmetric=symmetric)
+            outs.append(as_csr(adj, num_nodes, symmetric=symmetric))
         else:
-            out = as_csr(adj, num_nodes, symmetric=symmetric, transposed=transposed)
-        assert torch.equal(out.rowptr, expected.rowptr), name
-        assert torch.equal(out.col, expected.col), name
+            convert = csr_from_sparse if isinstance(adj, torch.Tensor) else csr_from_sparse_tensor
+            outs.append(convert(adj, num_nodes, symmetric=symmetric, transposed=transposed))
+        outs.append(
+            as_csr(
+                adj,
+                None if isinstance(adj, Data) else num_nodes,
+                symmetric=symmetric,
+                transposed=transposed and not isinstance(adj, Data),
+            )
+        )
+        for out in outs:
+            assert torch.equal(out.rowptr, expected.rowptr), name
+            assert torch.equal(out.col, expected.col), name
 
 
 def _symmetric_csr_tensor(num_nodes: int, seed: int) -> torch.Tensor:

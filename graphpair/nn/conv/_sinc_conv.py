@@ -18,7 +18,8 @@ from graphpair._validation import (
     describe,
 )
 from graphpair.nn._checks import check_probability
-from graphpair.ops import scatter
+from graphpair.ops import is_sparse_tensor, scatter
+from graphpair.ops._segment import ptr_to_index
 
 __all__ = [
     "ACTIVATIONS",
@@ -148,17 +149,41 @@ class SINCConv(MessagePassing):  # type: ignore[misc]  # torch_geometric is unty
         inner_bias: Learn :math:`b_Q` (the key and context maps have no bias).
         bias: Learn :math:`b_R`.
 
+    **Inputs as PyG layers take them.** The graph is an ``edge_index`` ``[2, E]`` or PyG's
+    transposed adjacency ``adj_t`` ``[N_dst, N_src]`` (row = target, what ``ToSparseTensor``
+    writes): a ``torch.sparse`` COO / CSR / CSC tensor or a ``torch_sparse.SparseTensor``.
+    Every stored entry of ``adj_t`` is an edge, read in storage order without a sort or a
+    copy of the structure (an uncoalesced COO tensor's repeated entries are repeated edges,
+    as in an ``edge_index``); its values are the edge features when the layer has
+    ``edge_dim`` and are not read otherwise. ``size=(N_src, N_dst)`` gives explicit sizes as
+    in PyG: with a single ``x`` of ``N_src`` rows, the first ``N_dst`` rows are the targets
+    (the order of PyG's neighbour samplers).
+
+    **Compilation.** ``torch.compile`` traces the layer with an ``edge_index`` as one graph
+    (``fullgraph=True`` holds; the data-dependent checks are skipped while compiling, so check
+    inputs in eager mode first). ``torch.jit.script`` is not supported: the layer dispatches
+    on Python types (``x`` pair or tensor, ``edge_index`` or ``adj_t``), takes an activation
+    module and calls graphpair's checks, which TorchScript cannot compile; use
+    ``torch.compile`` instead (``docs/reliability.md``).
+
     Shapes:
         - x: ``[N, D_in]`` or a pair ``([N_src, D_src], [N_dst, D_dst])``
-        - edge_index: ``[2, E]``, messages from ``edge_index[0]`` to ``edge_index[1]``
+        - edge_index: ``[2, E]``, messages from ``edge_index[0]`` to ``edge_index[1]``, or
+          ``adj_t`` ``[N_dst, N_src]``
         - edge_attr: ``[E, edge_dim]`` (``[E]`` allowed when ``edge_dim=1``)
-        - output: ``[N, out_channels]`` (``[N_dst, out_channels]`` for a pair)
+        - output: ``[N, out_channels]`` (``[N_dst, out_channels]`` for a pair or a ``size``)
 
     Example:
         >>> conv = SINCConv(8, 16, aggr="sum", context_aggr="mean")
         >>> edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
-        >>> conv(torch.randn(3, 8), edge_index).shape
+        >>> x = torch.randn(3, 8)
+        >>> conv(x, edge_index).shape
         torch.Size([3, 16])
+        >>> adj_t = torch.sparse_coo_tensor(
+        ...     edge_index.flip(0), torch.ones(4), (3, 3), check_invariants=True
+        ... )
+        >>> torch.allclose(conv(x, adj_t), conv(x, edge_index))
+        True
     """
 
     def __init__(
@@ -258,6 +283,79 @@ class SINCConv(MessagePassing):  # type: ignore[misc]  # torch_geometric is unty
         dst = check_index("edge_index[1]", edge_index[1], size=num_dst).long()
         return src, dst
 
+    def _sizes(
+        self,
+        x: Tensor | tuple[Tensor, Tensor],
+        x_src: Tensor,
+        x_dst: Tensor,
+        size: tuple[int, int] | None,
+    ) -> tuple[Tensor, int, int]:
+        """``(x_dst, N_src, N_dst)`` under ``size``: a pair ``x`` must match it; a single ``x``
+        has ``N_src`` rows and its first ``N_dst`` rows are the targets (PyG's samplers put
+        the target nodes first)."""
+        if size is None:
+            return x_dst, x_src.size(0), x_dst.size(0)
+        if not isinstance(size, (tuple, list)) or len(size) != 2:
+            raise ValueError(f"size must be a pair (N_src, N_dst); got {describe(size)}")
+        num_src = check_int("size[0]", size[0], minimum=0)
+        num_dst = check_int("size[1]", size[1], minimum=0)
+        if isinstance(x, (tuple, list)):
+            if (num_src, num_dst) != (x_src.size(0), x_dst.size(0)):
+                raise ValueError(
+                    f"size={(num_src, num_dst)} but x[0] has {x_src.size(0)} rows and x[1] "
+                    f"{x_dst.size(0)}; size must be (x[0].size(0), x[1].size(0))"
+                )
+            return x_dst, num_src, num_dst
+        if x_src.size(0) != num_src or num_dst > num_src:
+            raise ValueError(
+                f"size={(num_src, num_dst)} but x has {x_src.size(0)} rows; a single x must "
+                "have size[0] rows, its first size[1] rows being the targets"
+            )
+        return x_dst[:num_dst], num_src, num_dst
+
+    def _sparse_edges(
+        self, adj_t: Any, edge_attr: Tensor | None, size: tuple[int, int] | None
+    ) -> tuple[Tensor, Tensor, Tensor | None, tuple[int, int]]:
+        """``(src, dst, edge features, (N_src, N_dst))`` of a transposed sparse adjacency
+        (row = target), every stored entry an edge in storage order (no sort; duplicates of
+        an uncoalesced tensor are repeated edges, as in an ``edge_index``)."""
+        if is_sparse_tensor(adj_t):
+            dst, src, values = adj_t.coo()
+            rows, cols = (int(s) for s in adj_t.sparse_sizes())
+        else:
+            if adj_t.sparse_dim() != 2:
+                raise ValueError(
+                    f"edge_index as a sparse adj_t must be a 2-D sparse matrix; got shape "
+                    f"{tuple(adj_t.shape)}"
+                )
+            rows, cols = int(adj_t.size(0)), int(adj_t.size(1))
+            if adj_t.layout == torch.sparse_coo:
+                dst, src = adj_t._indices()
+                values = adj_t._values()
+            elif adj_t.layout == torch.sparse_csr:
+                dst = ptr_to_index(adj_t.crow_indices())
+                src, values = adj_t.col_indices(), adj_t.values()
+            elif adj_t.layout == torch.sparse_csc:
+                src = ptr_to_index(adj_t.ccol_indices())
+                dst, values = adj_t.row_indices(), adj_t.values()
+            else:
+                raise ValueError(
+                    "edge_index as a sparse adj_t must have layout sparse_coo, sparse_csr or "
+                    f"sparse_csc; got {adj_t.layout}"
+                )
+        if size is not None and tuple(size) != (cols, rows):
+            raise ValueError(
+                f"size={tuple(size)} but adj_t has size ({rows}, {cols}) = (N_dst, N_src); "
+                "size is (N_src, N_dst), or leave it out with a sparse adj_t"
+            )
+        if self.lin_edge is not None:
+            if edge_attr is not None:
+                raise ValueError(
+                    "with a sparse adj_t the edge features are its values; pass edge_attr=None"
+                )
+            edge_attr = values
+        return src.long(), dst.long(), edge_attr, (cols, rows)
+
     def _edge_term(self, edge_attr: Tensor | None, num_edges: int) -> Tensor | None:
         if self.lin_edge is None:
             if edge_attr is not None:
@@ -289,13 +387,34 @@ class SINCConv(MessagePassing):  # type: ignore[misc]  # torch_geometric is unty
     def forward(
         self,
         x: Tensor | tuple[Tensor, Tensor],
-        edge_index: Tensor,
+        edge_index: Tensor | Any,
         edge_attr: Tensor | None = None,
+        size: tuple[int, int] | None = None,
     ) -> Tensor:
-        """New node representations ``[N_dst, out_channels]`` (see the class docstring)."""
+        """New node representations ``[N_dst, out_channels]`` (see the class docstring).
+
+        Args:
+            x: Node features ``[N, D_in]``, or a ``(source, target)`` pair.
+            edge_index: Messages ``edge_index[0] -> edge_index[1]`` as ``[2, E]``, or PyG's
+                transposed adjacency ``adj_t [N_dst, N_src]`` (row = target): a
+                ``torch.sparse`` COO / CSR / CSC tensor or a ``torch_sparse.SparseTensor``.
+            edge_attr: Edge features ``[E, edge_dim]`` with an ``edge_index``; with an
+                ``adj_t`` they are its values and ``edge_attr`` must be ``None``.
+            size: ``(N_src, N_dst)`` as in PyG; with a single ``x`` of ``N_src`` rows the
+                first ``N_dst`` are the targets. Taken from ``adj_t`` when one is given.
+        """
         x_src, x_dst = self._split_x(x)
-        num_src, num_dst = x_src.size(0), x_dst.size(0)
-        src, dst = self._check_edges(edge_index, num_src, num_dst)
+        sparse = is_sparse_tensor(edge_index) or (
+            isinstance(edge_index, Tensor) and edge_index.layout != torch.strided
+        )
+        if sparse:
+            src, dst, edge_attr, size = self._sparse_edges(edge_index, edge_attr, size)
+        x_dst, num_src, num_dst = self._sizes(x, x_src, x_dst, size)
+        if sparse:
+            check_index("adj_t columns (sources)", src, size=num_src)
+            check_index("adj_t rows (targets)", dst, size=num_dst)
+        else:
+            src, dst = self._check_edges(edge_index, num_src, num_dst)
         edge_term = self._edge_term(edge_attr, src.numel())
         uses_sym = "sym" in (self.aggr, self.context_aggr)
         norm = sym_norm(src, dst, num_src, num_dst, x_src.dtype) if uses_sym else None
@@ -401,7 +520,9 @@ class SIRConv(SINCConv):
 
     (under max: :math:`\max_v (W_R \sigma(\cdot) + b_R)`). As in the authors' code after their
     2025-07 fix, the key map has no bias. Arguments, shapes, cost and the treatment of nodes
-    without in-neighbours are those of :class:`SINCConv`.
+    without in-neighbours are those of :class:`SINCConv`, and so are the accepted graph forms
+    (``edge_index``, ``adj_t``, ``size=``) and the compilation notes (``torch.compile``, not
+    ``torch.jit.script``).
 
     Args:
         in_channels: Input size, or ``(source, target)`` sizes.
