@@ -109,7 +109,9 @@ def load_dataset(
         cache: writable folder for processed caches (default ``$GRAPHPAIR_CACHE`` or
             ``~/.cache/graphpair``).
         download: fetch missing files from their public source; offline, a missing file gives
-            :class:`~graphpair.data.MissingDataError` naming the files and their folder.
+            :class:`~graphpair.data.MissingDataError` naming the files, their folder, the URL
+            to fetch them from, and how to point graphpair at a copy (``root=``,
+            ``--data-root``, ``$GRAPHPAIR_DATA``).
         **options: loader options: ``seed`` for generated datasets, ``p`` /
             ``num_features`` / ``num_graphs`` for UniqueSignature, ``num_train`` /
             ``num_valid`` / ``num_test`` for PATTERN and CLUSTER, ``cache_processed=False``.
@@ -135,30 +137,36 @@ def load_edge_list(
     directed: bool = False,
     delimiter: str | None = None,
     num_nodes: int | None = None,
+    header: bool | None = None,
 ) -> LoadedDataset:
     """Your own edge list file as a link dataset, to train on like a registered one.
 
     The file is read by :func:`graphpair.data.read_edge_list` (``.csv``, ``.tsv`` or
-    whitespace separated; comments, a header line and extra columns are skipped; self loops
-    and repeated edges are dropped; string ids are relabelled ``0 .. N - 1`` and kept in
-    ``data.node_ids``). The dataset is named after the file, its task is ``'link'``, its
-    headline metric Hits@100 (as Cora's), and its splits follow NCN's random protocol
-    (``'ncn-planetoid'``: about 70 / 10 / 20 % of the edges, a function of the seed), so
-    :func:`link_split` and the link runner (``graphpair link --edge-list FILE``) treat it
-    like Cora. The graph has no node features: the runner learns one embedding per node.
+    whitespace separated, plain or gzip-compressed; comments, a header line and extra columns
+    are skipped; self loops and repeated edges are dropped; string ids are relabelled
+    ``0 .. N - 1`` and kept in ``data.node_ids``). The dataset is named after the file, its
+    task is ``'link'``, its headline metric Hits@100 (as Cora's), and its splits follow NCN's
+    random protocol (``'ncn-planetoid'``: about 70 / 10 / 20 % of the edges, a function of
+    the seed), so :func:`link_split` and the link runner (``graphpair link --edge-list
+    FILE``) treat it like Cora. The graph has no node features: the runner learns one
+    embedding per node.
 
     Args:
         path: The edge list file.
         directed: Keep the edges as given (the NCN protocol then splits directed pairs).
         delimiter: Field separator; ``None`` picks it from the suffix.
         num_nodes: ``N`` when the ids are integers and some nodes have no edge.
+        header: Whether the first line (not blank or a comment) is a header: ``True`` skips
+            it, ``False`` reads it as an edge, ``None`` (default) detects it by the rules of
+            :func:`~graphpair.data.read_edge_list`.
 
     Returns:
         A :class:`~graphpair.data.LoadedDataset` holding the one graph.
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
-        ValueError: A line has fewer than two fields, or the file has no edge.
+        ValueError: A malformed line (named with its number, see
+            :func:`~graphpair.data.read_edge_list`), or the file has no edge.
 
     Example:
         >>> import tempfile, pathlib
@@ -171,12 +179,16 @@ def load_edge_list(
     from graphpair.data._edge_list import read_edge_list
 
     file = Path(path)
-    data = read_edge_list(file, delimiter=delimiter, directed=directed, num_nodes=num_nodes)
+    data = read_edge_list(
+        file, delimiter=delimiter, directed=directed, num_nodes=num_nodes, header=header
+    )
     if data.edge_index.size(1) == 0:  # only self loops, or num_nodes without edges
         raise ValueError(f"path {str(file)!r} holds no edge: nothing to train a link predictor on")
 
     def reload(spec: DatasetSpec, opts: LoadOptions) -> LoadedDataset:
-        return load_edge_list(file, directed=directed, delimiter=delimiter, num_nodes=num_nodes)
+        return load_edge_list(
+            file, directed=directed, delimiter=delimiter, num_nodes=num_nodes, header=header
+        )
 
     spec = DatasetSpec(
         name=file.name,

@@ -375,7 +375,7 @@ class Evaluator:
 
     @property
     def eval_metric(self) -> str:
-        """OGB's name for :attr:`metric`."""
+        """OGB's name for ``metric``."""
         return self.metric
 
     def __repr__(self) -> str:
