@@ -1,7 +1,8 @@
 """Pure tensor kernels: the only layer that chooses a backend.
 
 Scatter / segment / softmax reductions, CSR adjacency with an edge mask, common-neighbour and
-neighbour-difference sets for batches of pairs, and sparse random-walk powers.
+neighbour-difference sets for batches of pairs, sparse random-walk powers, and neighbour
+sampling.
 """
 
 from graphpair.ops._as_csr import (
@@ -38,6 +39,7 @@ from graphpair.ops._random_walk import (
     RandomWalkPowers,
     random_walk_powers,
 )
+from graphpair.ops._sampling import SampledSubgraph, check_fanout, neighbor_sample
 from graphpair.ops._scatter import REDUCTIONS, scatter
 from graphpair.ops._segment import segment
 from graphpair.ops._softmax import softmax
@@ -56,7 +58,9 @@ __all__ = [
     "NeighborOverlap",
     "PairNodeSet",
     "RandomWalkPowers",
+    "SampledSubgraph",
     "as_csr",
+    "check_fanout",
     "common_neighbors",
     "common_neighbors_method",
     "csr_from_data",
@@ -66,6 +70,7 @@ __all__ = [
     "is_sparse_tensor",
     "neighbor_difference",
     "neighbor_overlap",
+    "neighbor_sample",
     "random_walk_powers",
     "resolve_backend",
     "scatter",

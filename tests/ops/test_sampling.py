@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphpair.ops import CSR, SampledSubgraph, check_fanout, neighbor_sample
+from tests.graphs import graphs, random_edge_index
+
+
+def bfs_oracle(
+    adj: CSR, seeds: list[int], hops: int
+) -> tuple[list[int], list[tuple[int, int]], list[int], list[int]]:
+    """The L-hop computation graph by a plain loop, in PyG's order: nodes (seeds, then new
+    nodes by first appearance), edges (local source, local target), per-hop counts."""
+    local = {v: i for i, v in enumerate(seeds)}
+    nodes = list(seeds)
+    frontier = list(seeds)
+    edges: list[tuple[int, int]] = []
+    node_counts, edge_counts = [len(seeds)], []
+    for _ in range(hops):
+        new: list[int] = []
+        before = len(edges)
+        for v in frontier:
+            for u in adj.neighbors(v).tolist():
+                if u not in local:
+                    local[u] = len(nodes)
+                    nodes.append(u)
+                    new.append(u)
+                edges.append((local[u], local[v]))
+        node_counts.append(len(new))
+        edge_counts.append(len(edges) - before)
+        frontier = new
+    return nodes, edges, node_counts, edge_counts
+
+
+def edges_of(sub: SampledSubgraph) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in sub.edge_index.t().tolist()]
+
+
+def check_sample(adj: CSR, seeds: list[int], fanout: list[int], sub: SampledSubgraph) -> None:
+    """Every property of a sample, against a replay by a plain loop: each frontier node's
+    sampled neighbours are distinct active neighbours, min(fanout, degree) of them, and the
+    node order and per-hop counts are those of the loop given those choices."""
+    node = sub.node.tolist()
+    assert node[: len(seeds)] == seeds
+    assert len(set(node)) == len(node)
+    src, dst = sub.edge_index.tolist()
+    assert len(src) == len(dst) == sub.edge.numel() == sum(sub.num_sampled_edges)
+    assert sum(sub.num_sampled_nodes) == len(node)
+    assert bool(adj.mask[sub.edge].all())  # never a masked entry
+    assert adj.col[sub.edge].tolist() == [node[s] for s in src]
+    assert adj.row[sub.edge].tolist() == [node[d] for d in dst]
+    local = {v: i for i, v in enumerate(seeds)}
+    frontier, offset, edge_at = list(seeds), 0, 0
+    for hop, k in enumerate(fanout):
+        count = sub.num_sampled_edges[hop]
+        hop_src, hop_dst = src[edge_at : edge_at + count], dst[edge_at : edge_at + count]
+        edge_at += count
+        new: list[int] = []
+        for i, v in enumerate(frontier):
+            picked = [node[s] for s, d in zip(hop_src, hop_dst, strict=True) if d == offset + i]
+            true = adj.neighbors(v).tolist()
+            assert len(set(picked)) == len(picked)
+            assert set(picked) <= set(true)
+            assert len(picked) == (len(true) if k == -1 else min(k, len(true)))
+            for u in picked:
+                if u not in local:
+                    local[u] = len(local)
+                    new.append(u)
+        assert sorted(hop_dst) == hop_dst  # grouped by sampling node
+        assert node[len(local) - len(new) : len(local)] == new
+        assert sub.num_sampled_nodes[hop + 1] == len(new)
+        frontier, offset = new, len(local) - len(new)
+    assert len(local) == len(node)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_all_neighbours_is_the_bfs_computation_graph(seed: int, hops: int) -> None:
+    adj = CSR.from_edge_index(random_edge_index(40, 70, seed), 40)
+    seeds = torch.randperm(40, generator=torch.Generator().manual_seed(seed))[:5].tolist()
+    sub = neighbor_sample(adj, torch.tensor(seeds), [-1] * hops)
+    nodes, edges, node_counts, edge_counts = bfs_oracle(adj, seeds, hops)
+    assert sub.node.tolist() == nodes
+    assert edges_of(sub) == edges
+    assert list(sub.num_sampled_nodes) == node_counts
+    assert list(sub.num_sampled_edges) == edge_counts
+
+
+def test_a_fanout_at_least_the_degree_takes_everything() -> None:
+    adj = CSR.from_edge_index(random_edge_index(30, 60, 1), 30)
+    big = int(adj.degree().max())
+    seeds = torch.tensor([0, 3, 7])
+    full = neighbor_sample(adj, seeds, [-1, -1])
+    same = neighbor_sample(adj, seeds, [big, big + 5], generator=torch.Generator())
+    assert torch.equal(full.node, same.node)
+    assert torch.equal(full.edge_index, same.edge_index)
+
+
+@pytest.mark.parametrize("fanout", [[1], [2, 1], [3, 3, 2], [0, 4], [5, -1]])
+@pytest.mark.parametrize("seed", range(3))
+def test_sampled_neighbours_are_distinct_true_neighbours(fanout: list[int], seed: int) -> None:
+    adj = CSR.from_edge_index(random_edge_index(50, 150, seed), 50)
+    seeds = [4, 1, 30, 2]
+    generator = torch.Generator().manual_seed(seed)
+    sub = neighbor_sample(adj, torch.tensor(seeds), fanout, generator=generator)
+    check_sample(adj, seeds, fanout, sub)
+
+
+def test_masked_entries_are_never_sampled() -> None:
+    adj = CSR.from_edge_index(random_edge_index(30, 90, 2), 30)
+    targets = adj.to_edge_index()[:, ::3]
+    with adj.masked(targets):
+        for fanout in ([-1, -1], [2, 2]):
+            sub = neighbor_sample(adj, torch.tensor([0, 5]), fanout)
+            check_sample(adj, [0, 5], fanout, sub)
+        full = neighbor_sample(adj, torch.tensor([0, 5]), [-1, -1])
+        nodes, edges, _, _ = bfs_oracle(adj, [0, 5], 2)
+        assert full.node.tolist() == nodes
+        assert edges_of(full) == edges
+
+
+@settings(max_examples=60, deadline=None)
+@given(graphs(max_nodes=15, max_edges=50), st.data())
+def test_random_graphs(graph: tuple[torch.Tensor, int], data: st.DataObject) -> None:
+    edge_index, num_nodes = graph
+    adj = CSR.from_edge_index(edge_index, num_nodes, self_loops=data.draw(st.booleans()))
+    seeds = data.draw(
+        st.lists(st.integers(0, num_nodes - 1), min_size=1, max_size=num_nodes, unique=True)
+    )
+    fanout = data.draw(st.lists(st.integers(-1, 4), min_size=1, max_size=3))
+    generator = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31)))
+    sub = neighbor_sample(adj, torch.tensor(seeds), fanout, generator=generator)
+    check_sample(adj, seeds, fanout, sub)
+    full = neighbor_sample(adj, torch.tensor(seeds), [-1] * len(fanout))
+    nodes, edges, _, _ = bfs_oracle(adj, seeds, len(fanout))
+    assert full.node.tolist() == nodes
+    assert edges_of(full) == edges
+
+
+def test_uniform_on_a_star() -> None:
+    """Each of the 20 leaves of a star is sampled with probability 5/20 per draw: a
+    chi-square statistic (19 degrees of freedom) under 60 (p < 1e-5 for a uniform sampler to
+    exceed it), and every pair of leaves together as often as a uniform 5-subset implies."""
+    leaves, fanout, draws = 20, 5, 4000
+    adj = CSR.from_edge_index(
+        torch.stack([torch.zeros(leaves, dtype=torch.long), torch.arange(1, leaves + 1)])
+    )
+    generator = torch.Generator().manual_seed(0)
+    counts = torch.zeros(leaves + 1)
+    together = torch.zeros(leaves + 1, leaves + 1)
+    for _ in range(draws):
+        sub = neighbor_sample(adj, torch.tensor([0]), [fanout], generator=generator)
+        picked = sub.node[1:]
+        assert picked.numel() == fanout
+        counts[picked] += 1
+        together[picked.unsqueeze(1), picked.unsqueeze(0)] += 1
+    expected = draws * fanout / leaves
+    chi2 = float(((counts[1:] - expected) ** 2 / expected).sum())
+    assert chi2 < 60, chi2
+    # P(two given leaves both picked) = C(18, 3) / C(20, 5) = 5 * 4 / (20 * 19)
+    pair = draws * fanout * (fanout - 1) / (leaves * (leaves - 1))
+    off = together[1:, 1:][~torch.eye(leaves, dtype=torch.bool)]
+    assert float((off - pair).abs().max()) < 5 * pair**0.5
+
+
+def test_the_generator_makes_it_reproducible() -> None:
+    adj = CSR.from_edge_index(random_edge_index(200, 2000, 3), 200)
+    seeds = torch.arange(0, 200, 7)
+
+    def draw(seed: int) -> SampledSubgraph:
+        return neighbor_sample(adj, seeds, [3, 2], generator=torch.Generator().manual_seed(seed))
+
+    first, again, other = draw(5), draw(5), draw(6)
+    assert torch.equal(first.node, again.node)
+    assert torch.equal(first.edge_index, again.edge_index)
+    assert not torch.equal(first.edge, other.edge)
+
+
+def test_to_csr_carries_messages_from_the_sampled_neighbour() -> None:
+    adj = CSR.from_edge_index(random_edge_index(20, 40, 0), 20)
+    sub = neighbor_sample(adj, torch.tensor([1, 2]), [2, 2], generator=torch.Generator())
+    local = sub.to_csr()
+    assert local.num_nodes == sub.num_nodes
+    expected = sorted(edges_of(sub))
+    assert [tuple(e) for e in local.to_edge_index().t().tolist()] == expected
+
+
+def test_no_seeds_and_no_neighbours() -> None:
+    adj = CSR.from_edge_index(torch.tensor([[0], [1]]), 4)
+    empty = neighbor_sample(adj, torch.zeros(0, dtype=torch.long), [2, 2])
+    assert empty.node.numel() == 0
+    assert empty.edge_index.shape == (2, 0)
+    assert empty.num_sampled_nodes == (0, 0, 0)
+    lonely = neighbor_sample(adj, torch.tensor([3, 0]), [-1])
+    assert lonely.node.tolist() == [3, 0, 1]
+    assert edges_of(lonely) == [(2, 1)]
+
+
+def test_check_fanout() -> None:
+    assert check_fanout([15, 10, 5]) == (15, 10, 5)
+    assert check_fanout((5,), 3) == (5, 5, 5)
+    assert check_fanout((4, -1), 2) == (4, -1)
+    with pytest.raises(ValueError, match=r"fanout has 3 values .* num_layers=2"):
+        check_fanout((15, 10, 5), 2)
+    for bad in ([], [3, -2], [1.5], "15", [True]):
+        with pytest.raises(ValueError, match="fanout"):
+            check_fanout(bad)  # type: ignore[arg-type]
+
+
+def test_bad_input_is_named() -> None:
+    adj = CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]))
+    with pytest.raises(ValueError, match="seeds must be distinct.*1"):
+        neighbor_sample(adj, torch.tensor([1, 0, 1]), [2])
+    with pytest.raises(ValueError, match="seeds"):
+        neighbor_sample(adj, torch.tensor([5]), [2])
+    with pytest.raises(ValueError, match="fanout"):
+        neighbor_sample(adj, torch.tensor([0]), [-3])
+    with pytest.raises(TypeError, match="adj must be a graphpair.ops.CSR"):
+        neighbor_sample(torch.tensor([[0], [1]]), torch.tensor([0]), [1])  # type: ignore[arg-type]
