@@ -1,12 +1,15 @@
 """Leaderboard tables and figures from the runners' JSON records (``graphpair report``).
 
-Both runners write one JSON object per run (``graphpair link --output``, ``graphpair graph
---output``). This module reads any number of such files, groups the runs that share a
-configuration (everything but the seed and the bookkeeping fields), and renders one row per
-group: the headline metric's validation and test values at the selected epoch, mean ±
-population standard deviation over the runs (x100 for scores, as the papers; errors such as
-MAE as they are), with parameters and time per epoch. Figures (matplotlib, optional): the
-headline metric against the epoch per run for every group, and the training time per epoch.
+The runners write one JSON object per run (``graphpair link --output``, ``graphpair graph
+--output``, ``graphpair node --output``; ``graphpair pretrain --output`` one line per
+configuration). :func:`read_records` reads any number of such files (``_report_records``),
+:func:`group_records` groups the runs that share a configuration (everything but the seed
+and the bookkeeping fields; ``_report_groups``), and this module renders one row per group:
+the reported metric's validation and test values at the selected epoch, mean ± population
+standard deviation over the runs (x100 for scores, as every table of the package; errors
+such as MAE as they are), with parameters and time per epoch. Figures (matplotlib, optional;
+``_report_figures``): the metric against the epoch per run for every group, and the training
+time per epoch.
 """
 
 from __future__ import annotations

@@ -142,9 +142,11 @@ def time_figure(groups: Sequence[ReportGroup], plt: Any) -> Any:
 
 
 def write_figures(groups: Sequence[ReportGroup], folder: str | os.PathLike[str]) -> list[Path]:
-    """PNG figures in ``folder``: per group with per-epoch curves, :func:`curve_figure`; and
-    one bar chart of the training time per epoch of every group, :func:`time_figure`.
-    Returns the paths written.
+    """PNG figures in ``folder``, and the paths written: per group with per-epoch curves, the
+    reported metric against the epoch for every run (validation dashed, test solid, a star at
+    each run's selected epoch; markers at every point of runs of at most 20 evaluated
+    epochs; the legend names each run's seed and fold) beside the training loss; and one bar
+    chart of the training time per epoch of every group, on a log axis.
 
     Args:
         groups: The groups to draw (:func:`group_records`); groups whose records have no
