@@ -24,7 +24,7 @@ ADDED_FIELDS: dict[str, Any] = {
     "precise_bn": False,
     "header": None,
     "sampler": "full",
-    "fanout": [15, 10, 5],  # as records hold it (JSON)
+    "fanout": [10],  # as records hold it (JSON)
     "memory_check": True,
     "train_degree_cap": None,
     "test_degree_cap": None,

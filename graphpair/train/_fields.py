@@ -384,9 +384,10 @@ def sampler_option() -> str:
 def fanout_option() -> tuple[int, ...]:
     """The ``fanout`` field."""
     return option(
-        (15, 10, 5),
+        (10,),
         "neighbours sampled per node for each encoder layer with ``sampler='neighbor'`` "
-        "(first layer first; the last value repeats for deeper encoders, ``-1`` = all).",
+        "(first layer first; the last value repeats for deeper encoders, ``-1`` = all; more "
+        "values than layers is an error).",
         Fanout(),
     )
 
