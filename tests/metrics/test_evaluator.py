@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,18 @@ import ogb.linkproppred
 import ogb.nodeproppred
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
-from graphpair.metrics import METRICS, OGB_METRICS, Evaluator
-from tests.metrics.oracle import GraphEvaluator, LinkEvaluator, NodeEvaluator, close
+from graphpair.metrics import METRICS, OGB_METRICS, Evaluator, SmallPoolWarning
+from tests.metrics.oracle import (
+    GraphEvaluator,
+    LinkEvaluator,
+    NodeEvaluator,
+    as_tensor,
+    close,
+    score_lists,
+)
 
 
 def master_csv_metrics() -> dict[str, str]:
@@ -359,3 +369,22 @@ def test_fewer_negatives_than_k_keeps_ogbs_value_and_warns(numpy: bool) -> None:
     evaluator = Evaluator("hits@49")
     reference.K = 49
     assert evaluator.eval(inputs) == reference.eval(inputs)
+
+
+@given(
+    pos=score_lists(1, 30),
+    neg=score_lists(0, 60),
+    k=st.integers(1, 80),
+    numpy=st.booleans(),
+)
+def test_k_set_after_construction_equals_ogbs_on_any_scores(
+    pos: list[float], neg: list[float], k: int, numpy: bool
+) -> None:
+    inputs: dict[str, Any] = {"y_pred_pos": as_tensor(pos), "y_pred_neg": as_tensor(neg)}
+    if numpy:
+        inputs = {key: value.numpy() for key, value in inputs.items()}
+    reference, ours = LinkEvaluator("ogbl-ddi"), Evaluator("ogbl-ddi")
+    reference.K = ours.K = k
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallPoolWarning)  # checked in its own test
+        assert ours.eval(inputs) == reference.eval(inputs)

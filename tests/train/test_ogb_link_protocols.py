@@ -155,3 +155,26 @@ def test_ppa_embeds_the_species_category(tmp_path: Path) -> None:
     encoder = build_encoder(config, in_channels, rows)
     weights = [p for n, p in encoder.named_parameters() if "embedding" in n]
     assert [tuple(w.shape) for w in weights] == [(58, 8)]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_graphpair_link_runs_each_protocol_from_the_command_line(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from graphpair.cli import main
+
+    monkeypatch.setenv("GRAPHPAIR_CACHE", str(tmp_path / "cache"))
+    write_link_fixture(tmp_path / "ogb", name)
+    output = tmp_path / "runs.jsonl"
+    argv = ["link", "--dataset", name, "--data-root", str(tmp_path), "--no-download"]
+    argv += ["--epochs", "1", "--runs", "1", "--hidden", "8", "--batch-size", "64"]
+    argv += ["--test-batch-size", "2048", "--output", str(output)]
+    assert main(argv) == 0, capsys.readouterr().err
+    (record,) = [json.loads(line) for line in output.read_text().splitlines()]
+    metrics, headline = EXPECTED[name]
+    assert record["dataset"] == name
+    assert set(record["best"]) == set(metrics)
+    assert 0.0 <= record["best"][headline]["test"] <= 1.0
+    assert headline in capsys.readouterr().out
