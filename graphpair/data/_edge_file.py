@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -109,9 +108,22 @@ def _has_empty(source_ids: Any, target_ids: Any) -> bool:
     return bool((source_ids == "").any() or (target_ids == "").any())
 
 
-def _all_integers(source_ids: Any, target_ids: Any) -> bool:
-    """Whether every id is an integer (stops at the first that is not)."""
-    return all(INTEGER.fullmatch(i) for i in itertools.chain(source_ids, target_ids))
+def _starts_with_integers(source: EdgeFile, data: bytes) -> bool:
+    """Whether the first line of ``data`` with two fields has two integers (or there is none
+    within its first 64 KiB)."""
+    head = data[: 1 << 16]
+    found = first_data_line(source, head)
+    if found is None:
+        return True
+    fields = source.fields(head[found[0] : found[1]].decode("utf-8", errors="replace"))
+    return fields is None or len(fields) < 2 or all(INTEGER.fullmatch(f) for f in fields[:2])
+
+
+def _all_integers(ids: Any) -> bool:
+    """Whether every id of a text column is an integer (stops at the first that is not)."""
+    return ids.dtype.kind == "O" and all(
+        isinstance(i, int) or (isinstance(i, str) and INTEGER.fullmatch(i)) for i in ids
+    )  # pandas gives integers beyond uint64 as Python ints
 
 
 # ---------------------------------------------------------------------- the reader
@@ -263,6 +275,8 @@ class _Reader:
         source = self.source
         data = without_comments(source, block)
         as_str = self.factorize is not None
+        if not as_str and self.rows == 0 and not _starts_with_integers(source, data):
+            raise _NotIntegersError  # known from one line, without parsing a whole block
         try:
             first_ids, second_ids = _parse(source, data, as_str)
         except (pd.errors.ParserError, ValueError) as err:
@@ -277,12 +291,12 @@ class _Reader:
                 self.chunks.append(self.factorize(first_ids, second_ids))
                 self.rows += first_ids.size
             return
-        kinds = {first_ids.dtype.kind, second_ids.dtype.kind}
-        if kinds != {"i"}:
-            texts = _parse(source, data, as_str=True)
-            if _has_empty(*texts):
-                raise fail(source, block, line, check_fields(source), "an empty id")
-            if "u" in kinds or _all_integers(*texts):  # integers beyond int64
+        columns = (first_ids, second_ids)
+        if any(column.dtype.kind != "i" for column in columns):
+            # Integers beyond int64 come back as uint64 or as text; anything else that is not
+            # int64 (names, decimals, empty fields) is read again as strings, which reports
+            # empty fields.
+            if all(c.dtype.kind in "iu" or _all_integers(c) for c in columns):
                 raise fail(source, block, line, check_range(source, None), "ids too large")
             raise _NotIntegersError
         if first_ids.size == 0:

@@ -87,3 +87,31 @@ def test_load_edge_list_of_self_loops_only_is_refused(tmp_path: Path) -> None:
     loops.write_text("1 1\n2 2\n")
     with pytest.raises(ValueError, match="loops.txt.*holds no edge: nothing to train"):
         load_edge_list(loops)
+
+
+def test_load_edge_list_header_detection_and_override(tmp_path: Path) -> None:
+    from graphpair.data import load_edge_list
+
+    file = tmp_path / "people.csv"
+    graph = _write_edges(tmp_path / "bare.csv").read_text()
+    file.write_text("source,target\n" + graph)
+    detected = load_edge_list(file)
+    assert detected.data.num_nodes == 60
+    assert "source" not in detected.data.node_ids
+    forced = load_edge_list(file, header=False)
+    assert forced.data.num_nodes == 62
+    assert forced.data.node_ids[:2] == ["source", "target"]
+    # The spec's loader keeps the choice.
+    again = forced.spec.loader(forced.spec, None)  # type: ignore[arg-type]
+    assert again.data.num_nodes == 62
+    assert torch.equal(again.data.edge_index, forced.data.edge_index)
+    assert load_edge_list(file, header=True).data.num_nodes == 60
+
+
+def test_load_edge_list_malformed_line_is_named(tmp_path: Path) -> None:
+    from graphpair.data import load_edge_list
+
+    file = tmp_path / "broken.tsv"
+    file.write_text("a\tb\nb\tc\nc\n")
+    with pytest.raises(ValueError, match=r"broken.tsv', line 3: 1 field\(s\)"):
+        load_edge_list(file)
