@@ -43,6 +43,7 @@ from graphpair.ops._sampling import SampledSubgraph, check_fanout, neighbor_samp
 from graphpair.ops._scatter import REDUCTIONS, scatter
 from graphpair.ops._segment import segment
 from graphpair.ops._softmax import softmax
+from graphpair.ops._subgraph import induced_subgraph, neighborhood
 
 __all__ = [
     "BACKENDS",
@@ -67,10 +68,12 @@ __all__ = [
     "csr_from_sparse",
     "csr_from_sparse_tensor",
     "get_backend",
+    "induced_subgraph",
     "is_sparse_tensor",
     "neighbor_difference",
     "neighbor_overlap",
     "neighbor_sample",
+    "neighborhood",
     "random_walk_powers",
     "resolve_backend",
     "scatter",
