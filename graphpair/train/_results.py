@@ -113,6 +113,7 @@ def pretrain_records(
     final_loss: Sequence[float],
     seconds_per_epoch: float,
     num_parameters: int,
+    package_versions: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One record per GRACE pre-training run (``graphpair pretrain``), in the layout of the
     graph runner's records so that ``graphpair report`` and the results store treat it like
@@ -126,6 +127,8 @@ def pretrain_records(
         final_loss: The GRACE loss of every run's last epoch.
         seconds_per_epoch: Mean training time of an epoch over every run.
         num_parameters: Trainable parameters of the encoder and projection head.
+        package_versions: The versions that ran it (:func:`versions` for a run made now);
+            ``None`` (a line written before records carried them) leaves them out.
 
     Raises:
         ValueError: ``valid``, ``test`` and ``final_loss`` differ in length.
@@ -142,6 +145,7 @@ def pretrain_records(
             "valid, test and final_loss must hold one value per run; got lengths "
             f"{len(valid)}, {len(test)} and {len(final_loss)}"
         )
+    extra = {} if package_versions is None else {"versions": dict(package_versions)}
     return [
         {
             "kind": "pretrain",
@@ -160,6 +164,7 @@ def pretrain_records(
             "num_parameters": num_parameters,
             "seconds_per_epoch": seconds_per_epoch,
             "config": dict(config),
+            **extra,
         }
         for run in range(len(test))
     ]

@@ -302,7 +302,9 @@ def test_pretrain_records_through_the_results_store(tmp_path: pathlib.Path) -> N
     from graphpair.train._store import append_records
 
     config = grace_config("default", epochs=3, runs=2, seed=5).to_dict()
-    records = pretrain_records(config, [0.6, 0.7], [0.55, 0.65], [4.0, 3.9], 0.1, 99)
+    versions = {"graphpair": "0.0.test", "torch": "2.x"}
+    records = pretrain_records(config, [0.6, 0.7], [0.55, 0.65], [4.0, 3.9], 0.1, 99, versions)
+    assert all(r["versions"] == versions for r in records)
     path = tmp_path / "grace.jsonl"
     assert append_records(path, records) == 2
     assert append_records(path, records) == 0
