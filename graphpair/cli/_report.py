@@ -38,9 +38,11 @@ def add_report_parser(sub: Any) -> None:
     """The ``report`` subcommand."""
     report = sub.add_parser(
         "report",
-        help="leaderboard table (and figures) from the JSON records of link and graph runs",
-        description="Read the JSON records that 'graphpair link/graph --output' write, group "
-        "the runs of one configuration (all fields but the seed), and print one row per group: "
+        help="leaderboard table (and figures) from the JSON records of link, graph, node and "
+        "pretrain runs",
+        description="Read the JSON records that 'graphpair link/graph/node/pretrain --output' "
+        "write, group the runs of one configuration (all fields but the seed), and print one "
+        "row per group: "
         "the headline metric (or --metric) on validation and test at the selected epoch, mean "
         "± population std over runs (x100 for scores, as every table graphpair prints; errors "
         "such as MAE as they are), parameters and training seconds per epoch. Reads link, "
@@ -48,7 +50,11 @@ def add_report_parser(sub: Any) -> None:
         "and PNG figures (learning curves per run with the selected epoch starred, time per "
         "epoch; needs matplotlib).",
     )
-    report.add_argument("results", nargs="+", help="JSON-lines results files")
+    report.add_argument(
+        "results",
+        nargs="+",
+        help="JSON-lines results files written by --output of link, graph, node or pretrain",
+    )
     report.add_argument(
         "--output-dir",
         default=None,
@@ -70,7 +76,11 @@ def add_report_parser(sub: Any) -> None:
         "once, keep the last one read (later file, then later line) instead of stopping with "
         "an error that names both places",
     )
-    report.add_argument("--title", default="graphpair results", help="report title")
+    report.add_argument(
+        "--title",
+        default="graphpair results",
+        help="heading of the markdown table and of report.md (default: graphpair results)",
+    )
     report.add_argument(
         "--format",
         default="markdown",
