@@ -52,7 +52,7 @@ def neighborhood(adj: CSR, nodes: Tensor, hops: int = 1) -> Tensor:
         tensor([0, 1, 2])
     """
     check_int("hops", hops, minimum=0)
-    out = torch.unique(check_index("nodes", nodes, size=adj.num_nodes))
+    out: Tensor = torch.unique(check_index("nodes", nodes, size=adj.num_nodes))
     frontier = out
     for _ in range(hops):
         if frontier.numel() == 0:

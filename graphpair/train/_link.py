@@ -55,6 +55,7 @@ from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._link_builder import Predictor, build_encoder, build_predictor, node_input
 from graphpair.train._link_eval import link_scores, metric_values
+from graphpair.train._link_sampling import sampler_fanout, step_module, step_seed
 from graphpair.train._link_saving import add_predictions, save_finished, save_link_model
 from graphpair.train._model_saving import kept_outputs, restore_best
 from graphpair.train._predictions import PredictionTable, check_predictions_path
@@ -208,13 +209,16 @@ def _train_epoch(
         else:
             dst = torch.randint(0, num_nodes, (batch * k,), generator=generator).to(device)
             neg = torch.stack([pos[0].repeat_interleave(k), dst])
+        # a sampled step's neighbour draws: one seed from the run's generator, the same on
+        # every process (each samples for its own pairs), so permutations stay in step
+        extra = {} if config.sampler == "full" else {"seed": step_seed(generator, shard.rank)}
         optimizer.zero_grad()
         masked = adj.masked(pos) if config.tlr else contextlib.nullcontext(adj)
         with masked as graph:
             # The whole step, backward included, sees the masked graph.
             if shard.world > 1:
                 pos, neg = pos[:, mine], neg.view(2, batch, k)[:, mine].reshape(2, -1)
-            pos_scores, neg_scores = step(x, graph, pos, neg)
+            pos_scores, neg_scores = step(x, graph, pos, neg, **extra)
             loss = objective(pos_scores, neg_scores.view(local, k))  # neg [B, K]
             loss.backward()  # type: ignore[no-untyped-call]
         if config.grad_clip is not None:
@@ -327,7 +331,7 @@ def _run(
             **({"best": best.state()} if keep_best else {}),
         )
 
-    step: torch.nn.Module = LinkModel(encoder, predictor)
+    step = step_module(config, encoder, predictor)
     if shard.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
@@ -535,13 +539,14 @@ def train_link(
         raise ConfigError(
             "checkpoint_dir", "checkpoints are not supported with several processes yet"
         )
+    sampler_fanout(config)  # a bad sampler / fanout choice fails before any work
     check_output_folder("save_model", save_model)
     check_predictions_path(save_predictions)
     table = None if save_predictions is None else PredictionTable()
     checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)
     start = time.perf_counter()
     if config.edge_list is not None:
-        dataset = load_edge_list(config.edge_list)
+        dataset = load_edge_list(config.edge_list, header=config.header)
     else:
         dataset = load_dataset(
             config.dataset, config.data_root, cache=config.cache, download=config.download

@@ -15,3 +15,134 @@ def test_degree_caps_reach_the_ncnc_predictor() -> None:
     plain = build_predictor(link_config("karate", "ncnc"))
     assert isinstance(plain, NCNCPredictor)
     assert (plain.train_degree_cap, plain.test_degree_cap) == (None, None)
+
+
+# ---------------------------------------------------------------- sampled training
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from graphpair.nn import GAEPredictor, LinkModel, MPNNEncoder, NCNDiffPredictor, NCNPredictor  # noqa: E402
+from graphpair.ops import CSR, common_neighbors  # noqa: E402
+from graphpair.train import ConfigError, train_link  # noqa: E402
+from graphpair.train._link_sampling import SampledLinkStep, needed_nodes, select_rows  # noqa: E402
+
+
+def _graph(num_nodes: int = 40, num_edges: int = 110, seed: int = 0) -> CSR:
+    gen = torch.Generator().manual_seed(seed)
+    return CSR.from_edge_index(
+        torch.randint(0, num_nodes, (2, num_edges), generator=gen), num_nodes
+    )
+
+
+def _predictors() -> list[torch.nn.Module]:
+    torch.manual_seed(0)
+    return [
+        GAEPredictor(8, 8),
+        NCNPredictor(8, 8, use_xlin=True),
+        NCNCPredictor(8, 8, depth=1, use_xlin=True, scale=2.0, offset=0.5),
+        NCNCPredictor(8, 8, depth=2, scale=2.0, offset=0.5),
+        NCNDiffPredictor(8, 8),
+    ]
+
+
+@pytest.mark.parametrize("conv", ["puresum", "puremean", "sage"])
+@pytest.mark.parametrize("inputs", ["features", "sparse", "ids"])
+def test_sampled_step_with_every_neighbour_equals_the_full_step(conv: str, inputs: str) -> None:
+    """fanout -1 on every layer: the computation subgraph holds every in-edge an L-layer
+    sum / mean / SAGE encoder reads for the nodes the predictor reads, so the logits are the
+    full-batch ones (GCN's symmetric normalisation would also read the degree of the hop-L
+    nodes, which a computation subgraph does not hold: approximate there, as in PyG)."""
+    adj = _graph()
+    pairs = torch.tensor([[0, 3, 5, 7, 1], [9, 4, 20, 11, 2]])
+    pos, neg = pairs[:, :3], pairs[:, 3:]
+    torch.manual_seed(1)
+    if inputs == "ids":
+        encoder = MPNNEncoder(None, 8, 2, conv=conv, num_embeddings=40, ln=True)
+        x = None
+    else:
+        encoder = MPNNEncoder(6, 8, 2, conv=conv, ln=True)
+        x = torch.randn(40, 6).relu()  # some zeros
+        if inputs == "sparse":
+            x = x.to_sparse_csr()
+    encoder = encoder.double().eval() if inputs != "sparse" else encoder.eval()
+    if inputs == "features":
+        x = x.double()
+    for predictor in _predictors():
+        predictor = predictor.to(next(encoder.parameters()).dtype).eval()
+        with adj.masked(pos) as masked:
+            full = LinkModel(encoder, predictor)(x, masked, pos, neg)  # type: ignore[arg-type]
+            sampled = SampledLinkStep(encoder, predictor, (-1, -1))(x, masked, pos, neg, 0)
+        for got, want in zip(sampled, full, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_needed_nodes_per_predictor() -> None:
+    adj = _graph()
+    pairs = torch.tensor([[0, 3], [9, 4]])
+    ends = set(pairs.reshape(-1).tolist())
+    neighbours = {v: set(adj.neighbors(v).tolist()) for v in range(40)}
+    one_hop = ends | {k for v in ends for k in neighbours[v]}
+    two_hop = one_hop | {k for v in one_hop for k in neighbours[v]}
+    common = set(common_neighbors(adj, pairs).node_idx.tolist())
+    got = {
+        type(p).__name__ + str(getattr(p, "depth", "")): needed_nodes(p, adj, pairs).tolist()
+        for p in _predictors()
+    }
+    assert got["GAEPredictor"] == sorted(ends)
+    assert got["NCNPredictor"] == sorted(ends | common)
+    assert got["NCNCPredictor1"] == sorted(one_hop)
+    assert got["NCNCPredictor2"] == sorted(two_hop)
+    assert got["NCNDiffPredictor"] == sorted(one_hop)
+
+
+def test_select_rows_of_a_sparse_csr_matrix() -> None:
+    x = torch.randn(7, 5).relu()
+    index = torch.tensor([6, 0, 3, 3])
+    torch.testing.assert_close(select_rows(x.to_sparse_csr(), index).to_dense(), x[index])
+    torch.testing.assert_close(select_rows(x, index), x[index])
+
+
+def test_sampled_training_runs_end_to_end_and_is_reproducible() -> None:
+    config = link_config(
+        "karate",
+        "ncnc",
+        epochs=2,
+        runs=1,
+        hidden_channels=16,
+        batch_size=16,
+        metrics=("rocauc",),
+        metric="rocauc",
+        sampler="neighbor",
+        fanout=(3,),
+        num_layers=2,
+        conv="sage",
+        device="cpu",
+    )
+    def numbers(records: list[dict]) -> list[tuple]:
+        return [(r["loss"], r["valid"], r["test"]) for r in records[0]["history"]]
+
+    first = train_link(config).to_records()
+    second = train_link(config).to_records()
+    assert numbers(first) == numbers(second)
+    full = train_link(config.replace(sampler="full")).to_records()
+    assert first[0]["history"][0]["loss"] != full[0]["history"][0]["loss"]  # it did sample
+
+
+def test_sampler_choices_refused_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    import graphpair.train._link as link_module
+
+    def no_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("data was loaded")
+
+    monkeypatch.setattr(link_module, "load_dataset", no_load)
+    with pytest.raises(ConfigError, match="'grit-pair' attends") as err:
+        train_link(link_config("karate", "grit-pair", sampler="neighbor", runs=1, device="cpu"))
+    assert err.value.field == "sampler"
+    with pytest.raises(ConfigError, match="num_layers=1") as err:
+        train_link(
+            link_config(
+                "karate", "ncn", sampler="neighbor", fanout=(5, 5), num_layers=1, device="cpu"
+            )
+        )
+    assert err.value.field == "fanout"

@@ -122,10 +122,11 @@ def sage_conv(conv: SAGEConv, x: Tensor, edge_index: Tensor, num_nodes: int) -> 
         agg = agg if lin_l.bias is None else agg + lin_l.bias
     else:
         agg = lin_l(pure_propagate(x, edge_index, ones, num_nodes, "mean"))
-    return agg + conv.lin_r(x)
+    out: Tensor = agg + conv.lin_r(x)
+    return out
 
 
-def _pyg_defaults(conv: torch.nn.Module) -> bool:
+def _pyg_defaults(conv: torch.nn.Module | None) -> bool:
     """Whether a PyG conv has the options :func:`gcn_conv` / :func:`sage_conv` reproduce."""
     if isinstance(conv, GCNConv):
         return bool(
@@ -400,11 +401,13 @@ class MPNNEncoder(torch.nn.Module):
             if self.conv in _PURE:
                 y = pure_propagate(h, ei, ew, num_nodes, _PURE[self.conv])
             elif self.conv == "gcn" and self_loop_free and _pyg_defaults(conv):
-                y = gcn_conv(conv, h, ei, ew, num_nodes)  # type: ignore[arg-type]
+                assert isinstance(conv, GCNConv)
+                y = gcn_conv(conv, h, ei, ew, num_nodes)
             elif self.conv == "gcn":
                 y = self.convs[layer](h, ei, ew)
             elif self.conv == "sage" and _pyg_defaults(conv):
-                y = sage_conv(conv, h, ei, num_nodes)  # type: ignore[arg-type]
+                assert isinstance(conv, SAGEConv)
+                y = sage_conv(conv, h, ei, num_nodes)
             else:
                 y = self.convs[layer](h, ei)
             if self.conv not in _PURE and self._has_post(layer):

@@ -1,0 +1,160 @@
+"""Sampled link training (``sampler='neighbor'``, ``specs/ncn.md`` at OGB scale, issue 22).
+
+A full-batch step runs the encoder on the whole graph, so an epoch, whose number of steps
+grows with the edges, grows as :math:`E^2`. A sampled step runs it only on the computation
+subgraph of the nodes whose representation the predictor reads for the step's pairs:
+
+1. **the nodes read** (:func:`needed_nodes`, on the step's masked graph): the endpoints for
+   GAE; the endpoints and their common neighbours for NCN (and NCNC of depth 0); the endpoints
+   and every node within ``depth`` hops of them for NCNC (its completion pairs ``(j, k)``, ``k``
+   a neighbour of ``i`` only, read the common neighbours of ``j`` and ``k``, which are
+   neighbours of ``j``) and NCN-diff (the neighbour differences);
+2. **their computation subgraph**: ``fanout[l]`` neighbours per node at layer ``l``, uniformly
+   without replacement, as PyG's ``NeighborLoader`` (:func:`graphpair.ops.neighbor_sample`);
+3. **the encoder on that subgraph**; the rows of the nodes read go to the predictor, with the
+   adjacency among those nodes (:func:`graphpair.ops.induced_subgraph`, exact: every common
+   neighbour or neighbour the predictor looks up is inside) and the pairs relabelled.
+
+With every fanout ``-1`` and an encoder that reads only ``L``-hop neighbourhoods, step 3 gives
+the full-batch step's logits exactly (tested). Evaluation is not sampled: the encoder runs once
+on the whole graph under ``no_grad`` (its sparse products need no per-edge message tensor), then
+the pairs are scored in chunks of ``test_batch_size``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from graphpair.nn import GAEPredictor, LinkModel, NCNCPredictor, NCNDiffPredictor, NCNPredictor
+from graphpair.ops import (
+    CSR,
+    check_fanout,
+    common_neighbors,
+    induced_subgraph,
+    neighbor_sample,
+    neighborhood,
+)
+from graphpair.ops._segment import counts_to_ptr, ptr_to_index
+from graphpair.ops._spmm import csr_matrix
+from graphpair.train._config import ConfigError, LinkConfig
+
+__all__ = [
+    "SampledLinkStep",
+    "needed_nodes",
+    "sampler_fanout",
+    "select_rows",
+    "step_module",
+    "step_seed",
+]
+
+
+def needed_nodes(predictor: torch.nn.Module, adj: CSR, pairs: Tensor) -> Tensor:
+    """The sorted distinct nodes whose encoder output ``predictor`` reads to score ``pairs``
+    on ``adj`` (the module docstring says which, per predictor).
+
+    Shapes:
+        - pairs: ``[2, P]``
+        - output: ``[M]``, sorted
+    """
+    ends = pairs.reshape(-1)
+    if isinstance(predictor, NCNCPredictor) and predictor.depth > 0:
+        return neighborhood(adj, ends, predictor.depth)
+    if isinstance(predictor, NCNDiffPredictor):
+        return neighborhood(adj, ends, 1)
+    if isinstance(predictor, NCNPredictor):
+        members = common_neighbors(adj, pairs, method=predictor.cn_method)
+        nodes: Tensor = torch.unique(torch.cat([ends, members.node_idx]))
+        return nodes
+    if isinstance(predictor, GAEPredictor):
+        distinct: Tensor = torch.unique(ends)
+        return distinct
+    raise TypeError(
+        f"sampler='neighbor' needs a GAE, NCN, NCNC or NCN-diff predictor; got "
+        f"{type(predictor).__name__}"
+    )
+
+
+def select_rows(x: Tensor, index: Tensor) -> Tensor:
+    """Rows ``index`` of node inputs: dense features, a sparse CSR feature matrix (torch has no
+    ``index_select`` for CSR tensors; this gathers the rows' entries), or ids ``[N]``."""
+    if x.layout != torch.sparse_csr:
+        return x.index_select(0, index)
+    crow, col, values = x.crow_indices(), x.col_indices(), x.values()
+    starts = crow[index]
+    ptr = counts_to_ptr(crow[index + 1] - starts)
+    total = int(ptr[-1])
+    owner = ptr_to_index(ptr, total)
+    position = starts[owner] + torch.arange(total, device=index.device) - ptr[owner]
+    return csr_matrix(ptr, col[position], values[position], (index.numel(), x.size(1)))
+
+
+class SampledLinkStep(torch.nn.Module):
+    r"""One sampled training step: ``(x, adj, pos, neg, seed) -> (pos logits, neg logits)``.
+
+    The module that :class:`~torch.nn.parallel.DistributedDataParallel` wraps under
+    ``torchrun`` (each process samples for its share of the pairs), as
+    :class:`~graphpair.nn.LinkModel` is in full-batch training.
+
+    Args:
+        encoder: An encoder ``encoder(x, adj) -> [N, D]`` taking a :class:`~graphpair.ops.CSR`.
+        predictor: A GAE, NCN, NCNC or NCN-diff predictor.
+        fanout: Neighbours per node for each encoder layer (``-1`` = all).
+    """
+
+    def __init__(
+        self, encoder: torch.nn.Module, predictor: torch.nn.Module, fanout: tuple[int, ...]
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.predictor = predictor
+        self.fanout = fanout
+
+    def forward(
+        self, x: Tensor | None, adj: CSR, pos: Tensor, neg: Tensor, seed: int
+    ) -> tuple[Tensor, Tensor]:
+        """Logits of ``pos`` ``[P]`` and ``neg`` ``[Q]``; ``seed`` seeds the neighbour draws."""
+        pairs = torch.cat([pos, neg], dim=1)
+        nodes = needed_nodes(self.predictor, adj, pairs)
+        generator = torch.Generator(device=adj.device).manual_seed(seed)
+        sub = neighbor_sample(adj, nodes, self.fanout, generator=generator)
+        inputs = sub.node if x is None else select_rows(x, sub.node)
+        h = self.encoder(inputs, sub.to_csr())[: nodes.numel()]  # the seeds come first
+        local = torch.searchsorted(nodes, pairs)
+        logits = self.predictor(h, induced_subgraph(adj, nodes), local)
+        return logits[: pos.size(1)], logits[pos.size(1) :]
+
+
+def step_seed(generator: torch.Generator, rank: int = 0) -> int:
+    """The seed of one sampled step's neighbour draws: one draw from the run's generator (the
+    same on every process, so permutations and negatives stay in step) plus the rank."""
+    return int(torch.randint(2**62, (1,), generator=generator)) + rank
+
+
+def sampler_fanout(config: LinkConfig) -> tuple[int, ...] | None:
+    """The fanout of every encoder layer for ``sampler='neighbor'`` (``None`` for ``'full'``),
+    or a :class:`ConfigError` naming the field; :func:`train_link` calls it before any work."""
+    if config.sampler == "full":
+        return None
+    if config.predictor == "grit-pair":
+        raise ConfigError(
+            "sampler",
+            "sampler='neighbor' needs a message-passing encoder; 'grit-pair' attends over the "
+            "masked graph's pairs and trains full-batch only (use sampler='full')",
+        )
+    layers = 0 if config.conv == "none" else config.num_layers
+    try:
+        return check_fanout(config.fanout, layers) if layers else ()
+    except ValueError as err:
+        raise ConfigError("fanout", f"{err} (the encoder has num_layers={layers})") from None
+
+
+def step_module(
+    config: LinkConfig, encoder: torch.nn.Module, predictor: torch.nn.Module
+) -> torch.nn.Module:
+    """The module a training step calls: the full-batch :class:`LinkModel` or, with
+    ``sampler='neighbor'``, a :class:`SampledLinkStep` with one fanout per encoder layer."""
+    fanout = sampler_fanout(config)
+    if fanout is None:
+        return LinkModel(encoder, predictor)
+    return SampledLinkStep(encoder, predictor, fanout)
