@@ -521,8 +521,8 @@ class SIRConv(SINCConv):
     (under max: :math:`\max_v (W_R \sigma(\cdot) + b_R)`). As in the authors' code after their
     2025-07 fix, the key map has no bias. Arguments, shapes, cost and the treatment of nodes
     without in-neighbours are those of :class:`SINCConv`, and so are the accepted graph forms
-    (``edge_index``, ``adj_t``, ``size=``) and the compilation notes (``torch.compile``, not
-    ``torch.jit.script``).
+    (``edge_index``, ``adj_t``, ``size=``). Not scriptable with ``torch.jit.script``; use
+    ``torch.compile``, which traces it as one graph with an ``edge_index``.
 
     Args:
         in_channels: Input size, or ``(source, target)`` sizes.

@@ -43,6 +43,10 @@ class GAEPredictor(torch.nn.Module):
     ``adj`` is accepted for the common predictor interface, in any form
     :func:`~graphpair.ops.as_csr` takes (or ``None``), and ignored: it is not converted.
 
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile the predictor (the
+    checks run in Python, its sub-layers take keyword-only options). ``torch.compile`` runs it
+    as one graph, ``fullgraph=True`` (``docs/reliability.md``).
+
     Args:
         in_channels: Size ``D`` of the node embeddings.
         hidden_channels: Width of the MLPs (``mode='mlp'``; ignored for ``'dot'``).

@@ -56,6 +56,11 @@ class GRITPairPredictor(torch.nn.Module):
     encoder that sees the graph, a training link must not be in the graph the RRWP and the
     states were computed on (target link leakage): hold the training targets out of it.
 
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile the predictor (its
+    ``adj`` is a NamedTuple of tensors, the checks run in Python, the sub-layers take keyword-only
+    options). ``torch.compile`` runs it, with graph breaks where the pair lookup's
+    sizes depend on the data (``docs/reliability.md``).
+
     Args:
         in_channels: Width ``D`` of the pair (and node) states.
         hidden_channels: Width of the MLPs.
@@ -242,6 +247,10 @@ class GRITLinkEncoder(torch.nn.Module):
     refuses a graph over ``max_pairs`` with the estimate, since a dense-ish graph or a long
     walk makes the pair set approach :math:`N^2` (each layer keeps several ``[S, D]``
     activations for the backward pass).
+
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile the encoder (a CSR
+    argument, RRWP built per call in Python, keyword-only options). ``torch.compile`` runs it,
+    with graph breaks where the pair set's size depends on the data (``docs/reliability.md``).
 
     Args:
         in_channels: Width of float node features; ``None`` for a learned embedding per node

@@ -28,6 +28,10 @@ class LinkModel(torch.nn.Module):
     (:class:`~graphpair.nn.GRITLinkEncoder`: the pair states of GRIT) hands the predictor
     ``state`` in place of ``adj``.
 
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile it (the adjacency is
+    a Python object and the parts are any modules); ``torch.compile`` runs it, with the graph
+    breaks of its parts (``docs/reliability.md``).
+
     Args:
         encoder: Node encoder (:class:`~graphpair.nn.MPNNEncoder`,
             :class:`~graphpair.nn.GRITLinkEncoder`, or any module called as above).

@@ -50,6 +50,11 @@ class NCNPredictor(torch.nn.Module):
     In training, ``edge_dropout`` first drops each active entry of the adjacency independently
     (a fresh copy; ``adj`` is not modified).
 
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile the predictor (its
+    adjacency is a Python object, the checks run in Python, the sub-layers take keyword-only
+    options). ``torch.compile`` runs it, with graph breaks where the pair sets' sizes depend
+    on the data (``docs/reliability.md``).
+
     Args:
         in_channels: Size ``D`` of the node embeddings ``h``.
         hidden_channels: Width of every MLP.

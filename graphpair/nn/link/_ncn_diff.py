@@ -28,6 +28,11 @@ class NCNDiffPredictor(NCNPredictor):
     dropout, no XLIN and a one-layer head through a positional-argument mismatch, quirk Q2b;
     pass those values to reproduce them).
 
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile the predictor (its
+    adjacency is a Python object, the checks run in Python, the sub-layers take keyword-only
+    options). ``torch.compile`` runs it, with graph breaks where the pair sets' sizes depend
+    on the data (``docs/reliability.md``).
+
     Args:
         in_channels: Size ``D`` of the node embeddings ``h``.
         hidden_channels: Width of every MLP, RESMLP included.

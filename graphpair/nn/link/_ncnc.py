@@ -164,6 +164,11 @@ class NCNCPredictor(NCNPredictor):
     again and the pair product is :math:`h'_u \odot h'_k`), applies the predictor's edge dropout
     again to the already dropped adjacency, and runs with dropout active in training.
 
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile the predictor (its
+    adjacency is a Python object, the checks run in Python, the sub-layers take keyword-only
+    options). ``torch.compile`` runs it, with graph breaks where the pair sets' sizes depend
+    on the data (``docs/reliability.md``).
+
     Args:
         in_channels: Size ``D`` of the node embeddings.
         hidden_channels: Width of every MLP.
