@@ -57,6 +57,7 @@ from graphpair.train._link_builder import Predictor, build_encoder, build_predic
 from graphpair.train._link_eval import link_scores, metric_values
 from graphpair.train._link_sampling import sampler_fanout, step_module, step_seed
 from graphpair.train._link_saving import add_predictions, save_finished, save_link_model
+from graphpair.train._memory import MemoryEstimate, check_link_memory, estimate_link_memory
 from graphpair.train._model_saving import kept_outputs, restore_best
 from graphpair.train._predictions import PredictionTable, check_predictions_path
 from graphpair.train._results import (
@@ -250,6 +251,7 @@ def _run(
     on_step: StepCallback | None = None,
     save_to: Path | None = None,
     predictions: PredictionTable | None = None,
+    on_estimate: Callable[[MemoryEstimate], None] | None = None,
 ) -> RunResult:
     start = time.perf_counter()
     saved = checkpoints.load(seed) if checkpoints is not None else None
@@ -288,6 +290,21 @@ def _run(
     if split.valid_as_input:
         adj_test = CSR.from_edge_index(split.edge_index("test"), split.num_nodes).to(device)
     train_pos = split.train_pos.to(device)
+    if run_index == 0:  # said, and checked, before the first step
+        stages = (split.valid_pos, split.valid_neg, split.test_pos, split.test_neg)
+        estimate = estimate_link_memory(
+            config,
+            adj,
+            train_pos,
+            in_channels,
+            num_embeddings,
+            test_stage_graph=adj_test is not adj,
+            eval_pairs=max(t[0].numel() for t in stages),
+        )
+        log.info("%s", estimate.describe())
+        if on_estimate is not None and shard.rank == 0:
+            on_estimate(estimate)
+        check_link_memory(estimate, config)
     if isinstance(encoder, GRITLinkEncoder):
         for graph in (adj, adj_test):  # refuse an oversized pair set before any training
             try:
@@ -466,6 +483,7 @@ def train_link(
     on_step: StepCallback | None = None,
     save_model: str | os.PathLike[str] | None = None,
     save_predictions: str | os.PathLike[str] | None = None,
+    on_estimate: Callable[[MemoryEstimate], None] | None = None,
 ) -> LinkResult:
     """Train and evaluate ``config.runs`` independent runs of a link predictor.
 
@@ -499,6 +517,9 @@ def train_link(
             after every run (columns: ``seed``, ``epoch``, ``stage`` 0 valid / 1 test,
             ``label``, ``positive``, ``source``, ``target``, ``score``). Checked before any
             work.
+        on_estimate: called with the run's :class:`~graphpair.train.MemoryEstimate` before
+            the first step (with ``config.memory_check``, a run estimated not to fit is
+            refused then, naming the options that help).
 
     Returns:
         A :class:`LinkResult`; ``result.summary()`` is the paper-style mean ± std ×100.
@@ -567,6 +588,7 @@ def train_link(
             on_step,
             None if save_model is None else Path(save_model),
             table,
+            on_estimate,
         )
         if table is not None and save_predictions is not None and shard.rank == 0:
             table.write(save_predictions)  # after every run: nothing finished is lost

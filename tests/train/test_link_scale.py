@@ -119,6 +119,7 @@ def test_sampled_training_runs_end_to_end_and_is_reproducible() -> None:
         conv="sage",
         device="cpu",
     )
+
     def numbers(records: list[dict]) -> list[tuple]:
         return [(r["loss"], r["valid"], r["test"]) for r in records[0]["history"]]
 
@@ -146,3 +147,80 @@ def test_sampler_choices_refused_before_any_work(monkeypatch: pytest.MonkeyPatch
             )
         )
     assert err.value.field == "fanout"
+
+
+# ---------------------------------------------------------------- the memory estimate
+
+
+def _karate_estimate(**overrides: object):  # type: ignore[no-untyped-def]
+    from graphpair.data import link_split, load_dataset
+    from graphpair.train import estimate_link_memory
+
+    config = link_config("karate", "ncnc", device="cpu", **overrides)  # type: ignore[arg-type]
+    split = link_split(load_dataset("karate"), 0, audit=False)
+    adj = CSR.from_edge_index(split.edge_index("train"), split.num_nodes)
+    return config, estimate_link_memory(
+        config, adj, split.train_pos, None, split.num_nodes + 1, eval_pairs=200
+    )
+
+
+def test_the_estimate_counts_parameters_exactly_and_grows_with_the_batch() -> None:
+    from graphpair.train._link_builder import build_encoder, build_predictor
+
+    config, estimate = _karate_estimate(hidden_channels=32, batch_size=16)
+    count = sum(
+        p.numel()
+        for m in (build_encoder(config, None, 35), build_predictor(config))
+        for p in m.parameters()
+    )
+    assert estimate.parameters == 4 * 4 * count  # weights, gradients, Adam's two moments
+    _, bigger = _karate_estimate(hidden_channels=32, batch_size=64)
+    assert bigger.train_step > estimate.train_step
+    assert bigger.peak >= estimate.peak
+    _, sampled = _karate_estimate(
+        hidden_channels=32, batch_size=16, sampler="neighbor", fanout=(2,)
+    )
+    assert sampled.train_step <= estimate.train_step
+    assert "estimated peak memory" in estimate.describe()
+    assert estimate.peak == estimate.graph + estimate.parameters + max(
+        estimate.train_step, estimate.evaluation
+    )
+
+
+def test_a_run_that_would_not_fit_is_refused_before_training(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import graphpair.train._memory as memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 1024)
+    steps: list[int] = []
+    config = link_config("karate", "ncnc", epochs=1, runs=1, batch_size=16, device="cpu")
+    with pytest.raises(ConfigError, match="--sampler neighbor") as err:
+        train_link(config, on_step=lambda *args: steps.append(1))
+    assert err.value.field == "memory_check"
+    assert "estimated peak memory" in str(err.value)
+    assert steps == []  # refused before the first step
+    seen = []
+    train_link(config.replace(memory_check=False), on_estimate=seen.append)
+    assert len(seen) == 1
+    assert seen[0].available == 1024
+
+
+def test_available_bytes_honours_the_address_space_limit() -> None:
+    import resource
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, torch; from graphpair.train._memory import available_bytes; "
+        "print(available_bytes(torch.device('cpu')))"
+    )
+    limit = 8 * 2**30
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+    )
+    assert 0 < int(out.stdout.strip()) < limit

@@ -1,0 +1,224 @@
+"""How much memory a link run will take, said before it starts (issue 22, item 4).
+
+:func:`estimate_link_memory` adds up, from the loaded graph and the configuration, what a run
+allocates on top of what is already in memory: the adjacency structures, the parameters with
+their gradients and Adam's two moments (counted exactly on a model built on the ``meta``
+device), the largest training step and the evaluation. Per-pair quantities (common neighbours,
+one-sided neighbours) are measured on a sample of 1,024 training pairs, not guessed from
+degrees. The runner logs the estimate and, with ``memory_check``, refuses a run whose estimate
+exceeds the memory available (:func:`available_bytes`), naming the options that help.
+
+The figures are estimates of the dominant terms (tensors whose size grows with the graph or the
+batch); ``benchmarks/results/scale.md`` sets them against measured peaks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import resource
+
+import torch
+from torch import Tensor
+
+from graphpair._validation import available_memory
+from graphpair.ops import CSR, neighbor_overlap
+from graphpair.train._config import ConfigError, LinkConfig
+
+__all__ = ["MemoryEstimate", "available_bytes", "check_link_memory", "estimate_link_memory"]
+
+_GIB = 2**30
+_FLOAT = 4
+_INDEX = 8
+#: Bytes per stored adjacency entry of a :class:`~graphpair.ops.CSR` with its caches: column
+#: and row ids, sorted keys (8 each) and the mask (1).
+_CSR_ENTRY = 3 * _INDEX + 1
+#: Bytes per entry of one propagation: the edge list and weights of the layer (dropped
+#: copies), and the CSR product's matrix built for the forward and the backward.
+_PROPAGATION_ENTRY = 2 * _INDEX + _FLOAT + 2 * (_INDEX + _FLOAT) + _INDEX
+#: ``[rows, width]`` activations kept per encoder layer for the backward (input, norm,
+#: dropout mask, activation) and per predictor MLP layer.
+_KEPT_PER_LAYER = 4
+_PREDICTOR_LAYERS = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryEstimate:
+    """The estimated extra memory of a run, in bytes, by part.
+
+    Attributes:
+        graph: Adjacency structures (training graph, test-stage graph).
+        parameters: Parameters, gradients and Adam's two moments.
+        train_step: The largest training step (encoder and predictor activations).
+        evaluation: Full-graph inference and one chunk of scored pairs.
+        available: Memory available on the device now (``None``: unknown).
+    """
+
+    graph: int
+    parameters: int
+    train_step: int
+    evaluation: int
+    available: int | None
+
+    @property
+    def peak(self) -> int:
+        """Graph and parameters, plus the larger of a training step and an evaluation."""
+        return self.graph + self.parameters + max(self.train_step, self.evaluation)
+
+    def describe(self) -> str:
+        """One line: the estimate, its parts and the memory available."""
+        parts = (
+            f"graph {self.graph / _GIB:.2f}, parameters and optimizer "
+            f"{self.parameters / _GIB:.2f}, training step {self.train_step / _GIB:.2f}, "
+            f"evaluation {self.evaluation / _GIB:.2f}"
+        )
+        free = "unknown" if self.available is None else f"{self.available / _GIB:.1f} GiB"
+        return f"estimated peak memory {self.peak / _GIB:.2f} GiB ({parts}); available {free}"
+
+
+def available_bytes(device: torch.device) -> int | None:
+    """Memory that can still be allocated: CUDA's free memory; on CPU the smaller of the
+    kernel's ``MemAvailable`` and what the address-space limit (``ulimit -v``) leaves."""
+    free = available_memory(device)
+    if device.type != "cpu":
+        return free
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return free
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            used = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return free
+    left = max(0, soft - used)
+    return left if free is None else min(free, left)
+
+
+def _parameter_bytes(
+    config: LinkConfig, in_channels: int | None, num_embeddings: int | None
+) -> int:
+    from graphpair.train._link_builder import build_encoder, build_predictor
+
+    with torch.device("meta"):
+        count = sum(
+            p.numel()
+            for module in (
+                build_encoder(config, in_channels, num_embeddings),
+                build_predictor(config),
+            )
+            for p in module.parameters()
+        )
+    return 4 * count * _FLOAT  # weights, gradients, Adam's two moments
+
+
+def _pair_statistics(adj: CSR, train_pos: Tensor) -> tuple[float, float]:
+    """Mean common neighbours and mean one-sided neighbours (both sides) of a sample of
+    training pairs, measured."""
+    count = min(1024, train_pos.size(1))
+    if count == 0 or adj.num_edges == 0:
+        return 0.0, 0.0
+    idx = torch.linspace(0, train_pos.size(1) - 1, count).long()
+    overlap = neighbor_overlap(adj, train_pos[:, idx].to(adj.device))
+    common = overlap.common.node_idx.numel() / count
+    one_sided = (overlap.i_only.node_idx.numel() + overlap.j_only.node_idx.numel()) / count
+    return common, one_sided
+
+
+def estimate_link_memory(
+    config: LinkConfig,
+    adj: CSR,
+    train_pos: Tensor,
+    in_channels: int | None,
+    num_embeddings: int | None,
+    *,
+    test_stage_graph: bool = False,
+    eval_pairs: int | None = None,
+) -> MemoryEstimate:
+    """The memory a link run of ``config`` on the training graph ``adj`` will add.
+
+    Args:
+        config: The run's configuration.
+        adj: Its training graph.
+        train_pos: Its training positives ``[2, P]`` (a sample gives the per-pair figures).
+        in_channels: Node feature width, or ``None`` for a node-id embedding.
+        num_embeddings: Rows of the node-id embedding, or ``None``.
+        test_stage_graph: A second adjacency for test time (validation edges as input).
+        eval_pairs: The most pairs of one evaluation stage (scored ``test_batch_size`` at a
+            time); ``None``: at least ``test_batch_size``.
+
+    Returns:
+        A :class:`MemoryEstimate`.
+    """
+    n, entries = adj.num_nodes, adj.num_edges
+    width = config.hidden_channels
+    layers = 0 if config.conv == "none" else config.num_layers
+    graph = (entries * _CSR_ENTRY + (n + 1) * _INDEX) * (2 if test_stage_graph else 1)
+    parameters = _parameter_bytes(config, in_channels, num_embeddings)
+    common, one_sided = _pair_statistics(adj, train_pos)
+    pairs = config.batch_size * (1 + config.num_negatives)
+    members = common + (one_sided if config.predictor in ("ncnc", "ncnc2", "ncn-diff") else 0)
+
+    def predictor_bytes(num_pairs: int, with_grad: bool = True) -> int:
+        kept = _PREDICTOR_LAYERS if with_grad else 2
+        total = num_pairs * members * (2 * _INDEX + _FLOAT) + kept * num_pairs * width * _FLOAT
+        if config.predictor in ("ncnc", "ncnc2"):
+            # completion: one chunk of distinct one-sided pairs at a time, without gradient
+            chunk = min(config.chunk_size or 65536, int(num_pairs * one_sided) or 1)
+            total += chunk * common * (2 * _INDEX) + 3 * chunk * width * _FLOAT
+            total += int(num_pairs * one_sided) * 3 * _INDEX  # completion keys and weights
+        return int(total)
+
+    if config.sampler == "neighbor" and layers:
+        # the nodes read, then up to fanout[l] neighbours each per hop (bounded by N)
+        read = min(n, int(pairs * (2 + (common if config.predictor == "ncn" else one_sided))))
+        rows, edges = read, 0
+        frontier = read
+        for fanout in (config.fanout + config.fanout[-1:] * layers)[:layers]:
+            grow = frontier * (entries / max(n, 1) if fanout == -1 else fanout)
+            edges += int(grow)
+            frontier = int(min(n, grow))
+            rows = min(n, rows + frontier)
+        encoder_rows, encoder_entries = rows, min(edges, entries)
+    else:
+        encoder_rows, encoder_entries = n, entries
+    input_rows = encoder_rows * width * _FLOAT
+    train_step = (
+        input_rows
+        + layers * (_KEPT_PER_LAYER * encoder_rows * width * _FLOAT)
+        + (encoder_entries * _PROPAGATION_ENTRY if layers else 0)
+        + predictor_bytes(pairs, with_grad=True)
+    )
+    evaluation = (
+        2 * n * width * _FLOAT
+        + (entries * _PROPAGATION_ENTRY if layers else 0)
+        + predictor_bytes(min(config.test_batch_size, eval_pairs or config.test_batch_size), False)
+    )
+    return MemoryEstimate(
+        graph=int(graph),
+        parameters=int(parameters),
+        train_step=int(train_step),
+        evaluation=int(evaluation),
+        available=available_bytes(torch.device(config.device)),
+    )
+
+
+def check_link_memory(estimate: MemoryEstimate, config: LinkConfig) -> None:
+    """Refuse a run whose estimated peak exceeds the memory available (with
+    ``config.memory_check``), naming the options that lower it."""
+    if not config.memory_check or estimate.available is None:
+        return
+    if estimate.peak <= estimate.available:
+        return
+    helps = []
+    if config.sampler == "full" and config.predictor != "grit-pair":
+        helps.append("--sampler neighbor (encode each step's sampled subgraph only)")
+    helps.append(f"a smaller --batch-size (now {config.batch_size})")
+    if config.predictor in ("ncnc", "ncnc2"):
+        helps.append("a smaller --chunk-size or --train-degree-cap / --test-degree-cap")
+    helps.append(f"a smaller --hidden-channels (now {config.hidden_channels})")
+    raise ConfigError(
+        "memory_check",
+        f"{config.data_name!r}: {estimate.describe()}; this run would not fit. Try "
+        + ", ".join(helps)
+        + ", or --no-memory-check to run anyway",
+    )
