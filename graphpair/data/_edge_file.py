@@ -225,7 +225,10 @@ class _Reader:
     def read(self) -> EdgeFileContents:
         for block, line in blocks(self.source, self.block_bytes):
             if self.first is None:
-                found = first_data_line(self.source, block)
+                # Usually within the block's first 64 KiB; else the whole block is searched.
+                found = first_data_line(self.source, block[: 1 << 16])
+                if found is None or (found[1] == min(len(block), 1 << 16) < len(block)):
+                    found = first_data_line(self.source, block)
                 if found is None:
                     continue
                 start, end = found

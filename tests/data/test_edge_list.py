@@ -349,6 +349,16 @@ def test_num_nodes_and_empty_files(tmp_path: Path) -> None:
     assert (empty.num_nodes, empty.edge_index.shape) == (4, (2, 0))
 
 
+def test_long_preamble_and_long_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "g.csv"
+    preamble = "".join(f"# comment line {i:05d}\n" for i in range(5000))  # ~110 KB
+    path.write_text(preamble + "source,target\n0,1\n1,2\n")
+    assert (read_edge_list(path).num_nodes, len(preamble) > 1 << 16) == (3, True)
+    long_id = "n" * 70_000
+    path.write_text(f"{long_id},b\nb,c\n")
+    assert read_edge_list(path).node_ids == [long_id, "b", "c"]
+
+
 def test_strings_late_in_a_long_integer_file(tmp_path: Path) -> None:
     path = tmp_path / "g.txt"
     lines = [f"{i} {i + 1}" for i in range(300)] + ["x 0"]
