@@ -45,9 +45,9 @@ def test_graph_runs_folds_and_prints_a_table(
     argv = ["graph", "--dataset", "csl", "--model", "gin", "--folds", "2", *_TINY]
     assert main([*argv, "--output", str(output), "--verbose"]) == 0
     out = capsys.readouterr().out
-    assert "CSL GIN: 1 run(s) x 1 epoch(s), first 2 fold(s)" in out
+    assert "CSL GIN: 2 fold(s) x 1 seed(s) = 2 run(s) x 1 epoch(s)" in out
     assert "run 1 epoch 1: loss " in out
-    assert "run 2 seed 0 fold 1: valid " in out
+    assert "run 2/2 seed 0 fold 1: valid " in out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("dataset"))
     assert lines[header].split() == [

@@ -135,7 +135,11 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
     """
     full = set(COMMANDS) if commands is None else set(commands)
     parser = argparse.ArgumentParser(
-        prog="graphpair", description=__doc__.split("\n\n")[0] if __doc__ else None
+        prog="graphpair",
+        description="Pairwise and link tasks on graphs: train and evaluate link predictors, "
+        "graph and node models, apply saved models, list datasets, report results.",
+        epilog="'graphpair COMMAND --help' lists a command's flags, each with what it does, "
+        "its choices and its default. Docs: docs/quickstart.md, docs/cli.md.",
     )
     parser.add_argument("--version", action="version", version=f"graphpair {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

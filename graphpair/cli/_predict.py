@@ -205,14 +205,20 @@ def _recommend(args: argparse.Namespace) -> int:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="a model folder written by --save-model (DIR/run-<seed>)")
     parser.add_argument(
-        "--output", default=None, help="write the CSV here (atomically) instead of to stdout"
+        "model", metavar="MODEL_DIR", help="a model folder written by --save-model (DIR/run-<seed>)"
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="write the CSV here (atomically) instead of to stdout",
     )
     parser.add_argument(
         "--batch-size",
         type=int,
         default=None,
+        metavar="N",
         help="pairs (link models) or graphs (graph models) per batch (default: the run's)",
     )
 
@@ -230,19 +236,33 @@ def add_predict_parser(sub: Any) -> None:
         "the class probabilities of every node of its graph.",
     )
     _common(predict)
-    predict.add_argument("--pairs", default=None, help="CSV/TSV file of source,target pairs")
+    predict.add_argument(
+        "--pairs", default=None, metavar="FILE", help="CSV/TSV file of source,target pairs"
+    )
     predict.add_argument(
         "--header", action="store_true", help="the pairs file starts with a header line to skip"
     )
-    predict.add_argument("--dataset", default=None, help="graph models: the dataset to predict")
     predict.add_argument(
-        "--split", default="test", help="graph models: train, valid or test (default: test)"
+        "--dataset", default=None, metavar="NAME", help="graph models: the dataset to predict"
     )
     predict.add_argument(
-        "--fold", type=int, default=None, help="graph models: the fold (default: the run's)"
+        "--split",
+        default="test",
+        metavar="PART",
+        help="graph models: train, valid or test (default: test)",
     )
     predict.add_argument(
-        "--data-root", default=None, help="graph models: raw data folder (default: the run's)"
+        "--fold",
+        type=int,
+        default=None,
+        metavar="K",
+        help="graph models: the fold (default: the run's)",
+    )
+    predict.add_argument(
+        "--data-root",
+        default=None,
+        metavar="DIR",
+        help="graph models: raw data folder (default: the run's)",
     )
     predict.set_defaults(func=_predict)
 
@@ -258,9 +278,14 @@ def add_recommend_parser(sub: Any) -> None:
     )
     _common(recommend)
     recommend.add_argument(
-        "--nodes", required=True, help="node names or indices, separated by commas"
+        "--nodes",
+        required=True,
+        metavar="NODE[,NODE]",
+        help="node names or indices, separated by commas",
     )
-    recommend.add_argument("--k", type=int, default=10, help="suggestions per node (default 10)")
+    recommend.add_argument(
+        "--k", type=int, default=10, metavar="K", help="suggestions per node (default: 10)"
+    )
     recommend.add_argument(
         "--exclude-known",
         default=True,
