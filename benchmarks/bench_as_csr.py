@@ -9,8 +9,8 @@ entries) in every form a PyG user may hold it, converted to graphpair's symmetri
 - a `torch.sparse_csr` tensor and a coalesced `torch.sparse_coo` tensor of the symmetric
   graph, and `Data.adj_t` as written by PyG's `ToSparseTensor()` (a `sparse_csr` tensor here,
   where torch-sparse is absent): sorted, symmetric and loop-free, so the structure is kept
-  (a check of the order, and a sort of the transposed keys for the symmetry; no
-  deduplication);
+  (a check of the order, a degree count and a stable sort of the column ids in the
+  narrowest integer type for the symmetry; no deduplication);
 - a `sparse_csr` tensor of one direction per edge: asymmetric, so it falls back to the sort;
 - a stand-in with `torch_sparse.SparseTensor`'s `csr()` API (torch-sparse is not installed on
   these machines): the kept-structure path of a real `SparseTensor`.

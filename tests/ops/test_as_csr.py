@@ -114,6 +114,18 @@ def test_a_symmetric_sorted_input_keeps_its_structure() -> None:
     assert as_csr(edge_index).col.data_ptr() == edge_index[1].data_ptr()
 
 
+@pytest.mark.parametrize("num_nodes", [50, 40_000])  # column ids sorted as int16 / int32
+def test_symmetry_check_with_wide_node_ids(num_nodes: int) -> None:
+    far = num_nodes - 1
+    sym = torch.tensor([[0, 1, far, far], [far, far, 0, 1]])
+    kept = as_csr(sym, num_nodes)
+    assert kept.col.data_ptr() == sym[1].data_ptr()
+    swapped = torch.tensor([[0, 1, far, far], [far, 2, 0, 1]])  # same degrees, not symmetric
+    out = as_csr(torch.unique(swapped, dim=1), num_nodes)
+    expected = sorted({(0, far), (far, 0), (1, 2), (2, 1), (far, 1), (1, far)})
+    assert [tuple(e) for e in out.to_edge_index().t().tolist()] == expected
+
+
 def test_a_directed_cycle_is_not_taken_for_symmetric() -> None:
     # In- and out-degrees agree (the cheap check passes) but the graph is not symmetric.
     cycle = torch.tensor([[0, 1, 2], [1, 2, 0]])
