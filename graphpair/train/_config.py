@@ -343,8 +343,9 @@ class LinkConfig(Config):
     )
     header: bool | None = option(
         None,
-        "whether the edge list file's first line is a header (``True``), is not "
-        "(``False``), or is detected (``None``, :func:`graphpair.data.read_edge_list`).",
+        "whether the first line of the ``edge_list`` file is a header: ``True`` "
+        "(``--header``) skips it, ``False`` (``--no-header``) reads it as an edge, ``None`` "
+        "detects it (:func:`graphpair.data.read_edge_list`).",
         Bool(optional=True),
     )
 

@@ -251,7 +251,10 @@ def test_config_flags_say_what_they_do_their_choices_and_default(command: str, c
 def test_help_renders_and_the_header_flag_reads_well() -> None:
     parser = _subparsers(build_parser(["link"]))["link"]
     text = " ".join(parser.format_help().split())
-    assert "--header, --no-header whether the edge list file's first line is a header" in text
+    assert (
+        "--header, --no-header whether the first line of the edge_list file is a header: "
+        "True (--header) skips it, False (--no-header) reads it as an edge, None detects it"
+    ) in text
     assert "(default: auto)" in text  # --device
 
 
@@ -410,3 +413,14 @@ def test_graph_header_without_folds() -> None:
     assert _fold_count(GraphConfig(dataset="ZINC")) is None
     assert _fold_count(GraphConfig(dataset="MUTAG")) == 10
     assert _fold_count(GraphConfig(dataset="CSL", folds=3)) == 3
+
+
+@pytest.mark.cuda
+def test_auto_device_is_the_gpu_and_the_header_names_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert LinkConfig().device == "cuda"
+    argv = ["link", "--dataset", "karate", "--runs", "1", "--epochs", "1", "--hidden", "8"]
+    assert main(argv) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "device cuda (" in header  # with the GPU's name
