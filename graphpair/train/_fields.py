@@ -53,6 +53,7 @@ __all__ = [
     "Number",
     "Path",
     "Probability",
+    "auto_device",
     "cache_option",
     "data_root_option",
     "default_text",
@@ -276,6 +277,12 @@ class Path(Check):
         return path
 
 
+def auto_device() -> str:
+    """What ``device='auto'`` resolves to: ``'cuda'`` when CUDA is available, else ``'cpu'``
+    (one function, so that a test suite can pin its runs to the CPU)."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class Device(Check):
     """A torch device name (``'cpu'``, ``'cuda:1'``), stored as torch spells it, or
     ``'auto'``: CUDA when available, else the CPU."""
@@ -285,7 +292,7 @@ class Device(Check):
     def check(self, field: str, value: Any) -> str:
         requirement = "'auto' or a torch device name such as 'cpu' or 'cuda:0'"
         if value == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
+            return auto_device()
         if not isinstance(value, (str, torch.device)):
             raise self.fail(field, requirement, value)
         try:
@@ -560,8 +567,7 @@ def _unmark(match: re.Match[str]) -> str:
 
 def default_text(spec: dataclasses.Field[Any]) -> str:
     """A field's default as the command line spells it: ``on`` / ``off`` for a bool,
-    ``none`` for ``None``, a comma-separated list for a tuple, ``KEY=VALUE,...`` for a
-    mapping.
+    ``none`` for ``None``, ``A,B`` for a tuple, ``KEY=VALUE,...`` for a mapping.
 
     Example:
         >>> from graphpair.train import LinkConfig
@@ -569,12 +575,8 @@ def default_text(spec: dataclasses.Field[Any]) -> str:
         >>> [default_text(specs[name]) for name in ("conv", "tlr", "patience", "metrics")]
         ['puregcn', 'on', 'none', 'hits@20,hits@50,hits@100']
     """
-    if spec.default is not dataclasses.MISSING:
-        value = spec.default
-    elif spec.default_factory is not dataclasses.MISSING:
-        value = spec.default_factory()
-    else:  # pragma: no cover - option() always gives a default
-        return "required"
+    factory: Any = spec.default_factory  # option() gives every field a default or a factory
+    value = spec.default if spec.default is not dataclasses.MISSING else factory()
     if isinstance(value, bool):
         return "on" if value else "off"
     if value is None:

@@ -238,3 +238,16 @@ def test_numbers_are_stored_as_given() -> None:
     config = LinkConfig(dataset="karate", beta=1, gnnlr=1)
     assert (config.beta, config.gnnlr) == (1, 1)
     assert isinstance(config.to_dict()["beta"], int)
+
+
+def test_auto_device_is_one_function_a_suite_can_pin(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from graphpair.train import _fields
+
+    assert _fields.auto_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert LinkConfig().device == _fields.auto_device()  # the default is 'auto'
+    monkeypatch.setattr(_fields, "auto_device", lambda: "cpu")
+    assert LinkConfig().device == "cpu"
+    assert NodeConfig(device="auto").device == "cpu"
+    assert LinkConfig(device="cuda:1").device == "cuda:1"  # an explicit device stays
