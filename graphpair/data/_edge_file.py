@@ -38,7 +38,7 @@ from graphpair.data._edge_text import (
     fail,
     fail_in,
     first_data_line,
-    is_column_name,
+    is_header_pair,
     without_comments,
 )
 
@@ -143,7 +143,7 @@ class _FirstRow:
 
     @property
     def names_columns(self) -> bool:
-        return all(is_column_name(field) for field in self.fields[:2])
+        return len(self.fields) >= 2 and is_header_pair(self.fields[0], self.fields[1])
 
 
 @dataclass
@@ -174,8 +174,8 @@ def read_edge_file(
 
     1. its first two fields are not both integers while every later row's are (any column
        names over integer ids), or
-    2. its first two fields both read as column names (:func:`is_column_name`: ``source``,
-       ``target``, ``src``, ``dst``, ``from``, ``to``, ``u``, ``v``, ``node1``, ...) and
+    2. its first two fields read as column names (``_edge_text.is_header_pair``: ``source,
+       target``, ``src, dst``, ``from, to``, ``u, v``, ``node1, node2``, ...) and
        neither occurs as a node id on a later line. If one does, the line could be either,
        and a :class:`ValueError` asks for ``header=True`` or ``header=False``.
 

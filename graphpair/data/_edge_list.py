@@ -144,8 +144,9 @@ def read_edge_list(
     when ``header=True``, read as an edge when ``header=False``; with ``header=None`` it is a
     header when (1) its first two fields are not both integers while every later row's are,
     or (2) both read as column names -- ``source``/``target``, ``src``/``dst``, ``from``/``to``,
-    ``u``/``v``, ``node1``/``node2``, ``head``/``tail``, ``FromNodeId``, ``source_id``, ... --
-    and neither is a node id on a later line (if one is, the line is ambiguous and a
+    ``u``/``v``, ``node1``/``node2``, ``head``/``tail``, ``FromNodeId``, ``source_id``, ...,
+    but not ids with digits such as ``user0`` or ``v1`` -- and neither is a node id on a
+    later line (if one is, the line is ambiguous and a
     :class:`ValueError` asks for ``header=True`` or ``header=False``). Any other first line is
     an edge: pass ``header=True`` for other column names over string ids.
 

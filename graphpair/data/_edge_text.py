@@ -34,6 +34,7 @@ __all__ = [
     "fail_in",
     "first_data_line",
     "is_column_name",
+    "is_header_pair",
     "scan",
     "without_comments",
 ]
@@ -66,25 +67,48 @@ def is_column_name(token: str) -> bool:
 
     Case, spaces, ``_ - .`` and quotes are ignored; the suffixes ``id``, ``name``, ``node``,
     ``vertex``, ``index`` are removed (``FromNodeId`` -> ``from``, ``source_id`` ->
-    ``source``); what is left must be one of :data:`HEADER_WORDS`. Trailing digits are
-    allowed after names of two letters or more (``node1``, ``id2``), never after one letter:
-    ``v1``, ``v2`` are common node ids.
+    ``source``); what is left must be one of :data:`HEADER_WORDS`. A token with digits is
+    never a column name on its own (``user0``, ``node7``, ``v1`` are common node ids): see
+    :func:`is_header_pair` for ``node1``, ``node2``.
 
     Example:
-        >>> [is_column_name(t) for t in ["Source", "FromNodeId", "node_2", "v", "v1", "ann"]]
+        >>> [is_column_name(t) for t in ["Source", "FromNodeId", "to_node", "v", "v1", "ann"]]
         [True, True, True, True, False, False]
     """
-    key = re.sub(r"[^a-z0-9]", "", token.lower())
-    stem = key.rstrip("0123456789")
-    if stem != key and len(stem) < 2:
+    key = _normalise(token)
+    if not key or not key.isalpha():
         return False
     changed = True
     while changed:
         changed = False
         for suffix in _NAME_SUFFIXES:
-            if stem.endswith(suffix) and len(stem) > len(suffix):
-                stem, changed = stem[: -len(suffix)], True
-    return stem in HEADER_WORDS
+            if key.endswith(suffix) and len(key) > len(suffix):
+                key, changed = key[: -len(suffix)], True
+    return key in HEADER_WORDS
+
+
+def is_header_pair(first: str, second: str) -> bool:
+    """Whether the first two fields of a line read as the names of the two endpoint columns.
+
+    Both are column names (:func:`is_column_name`: ``source, target``, ``src, dst``,
+    ``FromNodeId, ToNodeId``), or they are one column name of two letters or more numbered
+    ``1`` and ``2`` (``node1, node2``, ``id_1, id_2``; but ``user0, user3`` are node ids).
+
+    Example:
+        >>> is_header_pair("Source", "Target"), is_header_pair("node_1", "node_2")
+        (True, True)
+        >>> is_header_pair("user0", "user3"), is_header_pair("v1", "v2")
+        (False, False)
+    """
+    if is_column_name(first) and is_column_name(second):
+        return True
+    one, two = _normalise(first), _normalise(second)
+    stem = one[:-1]
+    return one.endswith("1") and two == stem + "2" and len(stem) >= 2 and is_column_name(stem)
+
+
+def _normalise(token: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", token.lower())
 
 
 # ---------------------------------------------------------------------- format and errors

@@ -271,9 +271,13 @@ def test_string_header_rules(tmp_path: Path) -> None:
     path.write_text("source,target\n")
     with pytest.raises(ValueError, match="holds no edge"):
         read_edge_list(path)
-    # One-letter names followed by digits are node ids, not column names.
+    # Names with digits are node ids, not column names (but node1,node2 is a header).
     path.write_text("v1,v2\nv3,v4\n")
     assert read_edge_list(path).num_nodes == 4
+    path.write_text("user0,user3\nuser3,user1\n")
+    assert read_edge_list(path).node_ids == ["user0", "user3", "user1"]
+    path.write_text("node1,node2\nann,bob\n")
+    assert read_edge_list(path).node_ids == ["ann", "bob"]
     # Column names that are also node ids further down: ambiguous, the user decides.
     path.write_text("u,v\nv,w\n")
     with pytest.raises(ValueError, match=r"g.csv', line 1: looks like a header .*'v' is also"):

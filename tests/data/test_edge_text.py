@@ -9,24 +9,49 @@ from graphpair.data._edge_text import (
     blocks,
     first_data_line,
     is_column_name,
+    is_header_pair,
     without_comments,
 )
 
 
 @pytest.mark.parametrize(
     "token",
-    ["source", "Target", "SRC", "dst", "from", "To", "u", "V", "node1", "Node_2", "FromNodeId",
-     "to_node_id", "source_id", "target-name", "head", "tail", "id1", "vertex2", "user", "item"],
+    ["source", "Target", "SRC", "dst", "from", "To", "u", "V", "FromNodeId", "to_node_id",
+     "source_id", "target-name", "head", "tail", "user", "Item_ID", "node", "vertex"],
 )  # fmt: skip
 def test_column_names(token: str) -> None:
     assert is_column_name(token)
 
 
 @pytest.mark.parametrize(
-    "token", ["v1", "u2", "n1", "ann", "Napoleon", "0", "12", "paper3", "x", "", "idx", "C#"]
-)
+    "token",
+    ["v1", "u2", "n1", "node1", "user0", "ann", "Napoleon", "0", "12", "paper3", "x", "", "idx",
+     "C#"],
+)  # fmt: skip
 def test_node_ids_are_not_column_names(token: str) -> None:
     assert not is_column_name(token)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("source", "target", True),
+        ("FromNodeId", "ToNodeId", True),
+        ("node1", "node2", True),
+        ("Node_1", "Node_2", True),
+        ("id1", "id2", True),
+        ("vertex1", "vertex2", True),
+        ("user0", "user3", False),  # node ids of the CLI test's friends.tsv
+        ("node0", "node1", False),
+        ("node2", "node1", False),
+        ("v1", "v2", False),
+        ("n1", "n2", False),
+        ("paper1", "paper2", False),
+        ("source", "ann", False),
+    ],
+)
+def test_header_pairs(first: str, second: str, expected: bool) -> None:
+    assert is_header_pair(first, second) is expected
 
 
 def _source(path: Path, comments: tuple[bytes, ...] = (b"#", b"%")) -> EdgeFile:
