@@ -159,6 +159,9 @@ def test_link_trains_on_your_own_edge_list(
     edges.write_text("".join(f"user{a}\tuser{b}\t2024\n" for a, b in graph.edges()))
     output = tmp_path / "runs.jsonl"
     argv = ["link", "--edge-list", str(edges), "--predictor", "ncnc", "--epochs", "2"]
+    # 'user0' reads as a column name ('user' + digits) and is a node later: --no-header says
+    # the first line is an edge (read_edge_list refuses to guess).
+    argv.append("--no-header")
     assert main([*argv, "--batch-size", "64", "--hidden", "16", "--output", str(output)]) == 0
     out = capsys.readouterr().out
     assert "friends.tsv NCNC: 1 run(s) x 2 epoch(s)" in out

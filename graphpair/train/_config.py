@@ -458,5 +458,6 @@ def _edge_list_batch_size(config: LinkConfig) -> int:
     from graphpair.data import link_split, load_edge_list
 
     assert config.edge_list is not None
-    split = link_split(load_edge_list(config.edge_list), config.seed, audit=False)
+    dataset = load_edge_list(config.edge_list, header=config.header)
+    split = link_split(dataset, config.seed, audit=False)
     return max(1, min(config.batch_size, int(split.train_pos.size(1))))

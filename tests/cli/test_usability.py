@@ -424,3 +424,39 @@ def test_auto_device_is_the_gpu_and_the_header_names_it(
     assert main(argv) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert "device cuda (" in header  # with the GPU's name
+
+
+def test_header_flags_reach_the_edge_list_reader(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import networkx as nx
+
+    import graphpair.data
+    import graphpair.train._link
+
+    edges = tmp_path / "edges.csv"
+    graph = nx.powerlaw_cluster_graph(60, 3, 0.4, seed=0)
+    names = {n: f"n{n}" for n in graph}
+    names[0] = "source"  # the first line reads as column names, and 'source' is a node
+    lines = [f"{names[a]},{names[b]}\n" for a, b in graph.edges()]
+    edges.write_text("source,target\n" + "".join(lines))
+    argv = ["link", "--edge-list", str(edges), "--predictor", "gae", "--epochs", "1"]
+    assert main([*argv, "--quiet"]) == 1  # ambiguous: one line that asks for the flag
+    assert capsys.readouterr().err.count("\n") == 1
+    seen: list[tuple[str, object]] = []
+    real = graphpair.data.load_edge_list
+
+    def spy(where: str) -> Any:
+        def load(*args: Any, **kwargs: Any) -> Any:
+            seen.append((where, kwargs.get("header")))
+            return real(*args, **kwargs)
+
+        return load
+
+    monkeypatch.setattr(graphpair.data, "load_edge_list", spy("config"))
+    monkeypatch.setattr(graphpair.train._link, "load_edge_list", spy("runner"))
+    for flag, header in (("--header", True), ("--no-header", False)):
+        seen.clear()
+        assert main([*argv, "--quiet", "--hidden", "8", flag]) == 0
+        assert seen == [("config", header), ("runner", header)]
+    capsys.readouterr()
