@@ -52,6 +52,13 @@ class MemoryEstimate:
         train_step: The largest training step (encoder and predictor activations).
         evaluation: Full-graph inference and one chunk of scored pairs.
         available: Memory available on the device now (``None``: unknown).
+
+    Example:
+        >>> estimate = MemoryEstimate(2**30, 2**29, 2**31, 2**30, 8 * 2**30)
+        >>> estimate.peak / 2**30
+        3.5
+        >>> estimate.describe()[:35]
+        'estimated peak memory 3.50 GiB (gra'
     """
 
     graph: int
@@ -148,6 +155,15 @@ def estimate_link_memory(
 
     Returns:
         A :class:`MemoryEstimate`.
+
+    Example:
+        >>> from graphpair.train import link_config
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]))
+        >>> config = link_config("karate", "ncn", hidden_channels=8, device="cpu")
+        >>> pairs = torch.tensor([[0, 1], [1, 2]])
+        >>> estimate = estimate_link_memory(config, adj, pairs, 3, None, eval_pairs=4)
+        >>> estimate.parameters > 0 and estimate.peak > estimate.parameters
+        True
     """
     n, entries = adj.num_nodes, adj.num_edges
     width = config.hidden_channels

@@ -96,10 +96,24 @@ def gcn_conv(
     size and width 64). The graph must have no self loops (``GCNConv`` keeps an existing
     self loop's weight instead of adding 1); :class:`MPNNEncoder` falls back to ``conv`` then.
 
+    Args:
+        conv: The layer whose parameters (``lin``, ``bias``) are used.
+        x: Node states.
+        edge_index: Edges without self loops, both directions for an undirected graph.
+        edge_weight: Weight of every edge.
+        num_nodes: ``N``.
+
     Shapes:
         - x: ``[N, F]``; edge_index: ``[2, E]`` (messages from row 0 to row 1); edge_weight:
           ``[E]``
         - output: ``[N, conv.out_channels]``
+
+    Example:
+        >>> conv = GCNConv(4, 8)
+        >>> x, edge_index = torch.randn(3, 4), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> out = gcn_conv(conv, x, edge_index, torch.ones(4), 3)
+        >>> torch.allclose(out, conv(x, edge_index), atol=1e-6)
+        True
     """
     out = pure_propagate(conv.lin(x), edge_index, edge_weight, num_nodes, "gcn")
     return out if conv.bias is None else out + conv.bias
@@ -107,13 +121,25 @@ def gcn_conv(
 
 def sage_conv(conv: SAGEConv, x: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
     r"""PyG's ``SAGEConv`` with its defaults (mean aggregation, root weight, no projection or
-    normalisation): :math:`W_l \operatorname{mean}_{j 	o i} x_j + b + W_r x_i`, the mean a CSR
+    normalisation): :math:`W_l \operatorname{mean}_{j \to i} x_j + b + W_r x_i`, the mean a CSR
     product on CPU (no ``[E, D]`` messages). When the layer narrows (``out < in``) the mean is
     taken after :math:`W_l` (linear maps commute with the mean), on the narrower width.
+
+    Args:
+        conv: The layer whose parameters (``lin_l``, ``lin_r``) are used.
+        x: Node states.
+        edge_index: Edges, both directions for an undirected graph.
+        num_nodes: ``N``.
 
     Shapes:
         - x: ``[N, F]``; edge_index: ``[2, E]`` (messages from row 0 to row 1)
         - output: ``[N, conv.out_channels]``
+
+    Example:
+        >>> conv = SAGEConv(4, 8)
+        >>> x, edge_index = torch.randn(3, 4), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> torch.allclose(sage_conv(conv, x, edge_index, 3), conv(x, edge_index), atol=1e-6)
+        True
     """
     ones = x.new_ones(edge_index.size(1))
     lin_l = conv.lin_l
