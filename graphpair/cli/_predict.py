@@ -21,6 +21,7 @@ from graphpair.train import (
     SavedNodeModel,
     load_model,
 )
+from graphpair.train._artifact import check_output_file
 
 __all__ = ["add_predict_parser", "add_recommend_parser", "read_pairs"]
 
@@ -146,6 +147,7 @@ def _predict_nodes(model: SavedNodeModel, args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    check_output_file("output", args.output)  # before the model is loaded and applied
     loaded = load_model(args.model)
     if isinstance(loaded, SavedGraphModel):
         return _predict_graphs(loaded, args)
@@ -176,6 +178,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _recommend(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ValueError(f"--k: the number of suggestions per node must be >= 1; got {args.k}")
+    check_output_file("output", args.output)
     model = _load_link(args.model)
     nodes = [_node(part.strip(), model) for part in args.nodes.split(",") if part.strip()]
     if not nodes:

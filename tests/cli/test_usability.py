@@ -460,3 +460,21 @@ def test_header_flags_reach_the_edge_list_reader(
         assert main([*argv, "--quiet", "--hidden", "8", flag]) == 0
         assert seen == [("config", header), ("runner", header)]
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("command", ["predict", "recommend"])
+def test_apply_commands_check_their_output_before_loading(
+    command: str,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spy = _Spy()
+    monkeypatch.setattr("graphpair.cli._predict.load_model", spy)
+    monkeypatch.setattr("graphpair.cli._predict._load_link", spy)
+    extra = ["--nodes", "a"] if command == "recommend" else ["--pairs", "p.csv"]
+    with pytest.raises(SystemExit):
+        main([command, str(tmp_path), *extra, "--output", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert f"graphpair {command}: error: output must be a file, not a folder" in err
+    assert spy.calls == 0
