@@ -198,12 +198,11 @@ def _read(source: EdgeFile, handle: io.BufferedIOBase, size: int) -> bytes:
 
 def _check_text(source: EdgeFile, block: bytes, first_line: int) -> None:
     """Refuse NUL bytes and invalid UTF-8, naming the line: a binary or compressed file."""
-    array = np.frombuffer(block, dtype=np.uint8)
-    at = int(np.argmax(array == 0)) if array.size and not array.all() else -1
+    at = block.find(b"\0")
     if at >= 0:
         line = first_line + block.count(b"\n", 0, at)
         raise source.error(line, "holds a NUL byte: a binary file, not a text edge list")
-    if array.size and int(array.max()) >= 0x80:
+    if not block.isascii():
         try:
             block.decode("utf-8")
         except UnicodeDecodeError as err:
