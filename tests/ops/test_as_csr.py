@@ -61,7 +61,7 @@ def test_every_form_gives_the_neighbour_sets(
     check_valid(out)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(graph=graphs(max_nodes=9, max_edges=30, min_nodes=0), symmetric=st.booleans())
 def test_property_matrix_forms_equal_edge_index(
     graph: tuple[torch.Tensor, int], symmetric: bool
