@@ -150,10 +150,11 @@ def read_edge_list(
     :class:`ValueError` asks for ``header=True`` or ``header=False``). Any other first line is
     an edge: pass ``header=True`` for other column names over string ids.
 
-    The file is parsed by pandas' C engine in blocks of 16 MiB straight into ``int32`` index
-    arrays (string ids through ``pandas.factorize``): an ogbl-ppa-sized file (30.3M edges)
-    needs a few bytes per edge beyond the ``int64`` ``edge_index`` it returns
-    (``benchmarks/results/edge_list.md``).
+    The file is parsed by pandas' C engine in blocks of a few MiB straight into ``int32``
+    index arrays (string ids through ``pandas.factorize``). With integer ids a read needs, at
+    its peak, about 16 bytes per line beyond the ``int64`` ``edge_index`` it returns (32
+    bytes per undirected edge), plus about 40 MB for the block being parsed; string ids add
+    the distinct ids as Python strings and about 200 MB (``benchmarks/results/edge_list.md``).
 
     Args:
         path: The file (UTF-8 text).
