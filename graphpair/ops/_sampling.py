@@ -68,8 +68,10 @@ class SampledSubgraph:
 
 
 def check_fanout(fanout: Sequence[int], num_layers: int | None = None) -> tuple[int, ...]:
-    """Validate ``fanout`` (ints >= -1; -1 = every neighbour) and, with ``num_layers``, expand
-    it to one value per layer: a shorter list repeats its last value; a longer one is refused.
+    """Validate ``fanout`` (ints >= -1, one per hop; -1 = every neighbour, an empty sequence =
+    no hop) and, with ``num_layers``, expand it to one value per layer: a shorter non-empty
+    sequence repeats its last value; a longer one, or an empty one for ``num_layers > 0``, is
+    refused.
 
     Example:
         >>> check_fanout((15, 10), 3)
@@ -78,19 +80,18 @@ def check_fanout(fanout: Sequence[int], num_layers: int | None = None) -> tuple[
     if isinstance(fanout, (str, bytes)) or not isinstance(fanout, Sequence):
         raise ValueError(f"fanout must be a sequence of ints; got {describe(fanout)}")
     values = tuple(fanout)
-    if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < -1 for v in values):
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < -1 for v in values):
         raise ValueError(
-            f"fanout must be a non-empty sequence of ints >= -1 (-1 = all neighbours); "
-            f"got {values!r}"
+            f"fanout must be a sequence of ints >= -1 (-1 = all neighbours); got {values!r}"
         )
     if num_layers is None:
         return values
-    if len(values) > num_layers:
+    if len(values) > num_layers or (num_layers and not values):
         raise ValueError(
             f"fanout has {len(values)} values {values!r} but the encoder has "
-            f"num_layers={num_layers}; give at most one value per layer (the last repeats)"
+            f"num_layers={num_layers}; give one value per layer, or fewer (the last repeats)"
         )
-    return values + (values[-1],) * (num_layers - len(values))
+    return values + values[-1:] * (num_layers - len(values))
 
 
 def neighbor_sample(
@@ -123,7 +124,8 @@ def neighbor_sample(
     Args:
         adj: The graph; masked entries are never sampled.
         seeds: Distinct seed nodes ``[B]``.
-        fanout: Neighbours per node for each hop (``L`` values, ``-1`` = all, ``0`` = none).
+        fanout: Neighbours per node for each hop (``L`` values, ``-1`` = all, ``0`` = none;
+            an empty sequence returns the seeds alone).
         generator: Random source of the keys (a CPU generator, or one on ``adj``'s device);
             the same generator state gives the same subgraph.
 

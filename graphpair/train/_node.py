@@ -3,9 +3,11 @@
 A baseline runner for the single-graph node datasets of the registry (Planetoid Cora /
 CiteSeer / PubMed with their public split, ogbn-arxiv with OGB's): any encoder of
 :class:`graphpair.nn.MPNNEncoder` (GCN, SAGE, SINC-GCN, ...) followed by a Linear layer to the
-classes, full-batch cross-entropy on the training nodes, Adam with weight decay, accuracy on
-validation and test after every evaluated epoch, the epoch of best validation accuracy
-selected, several seeds, early stopping, and the same JSON records as the other runners.
+classes, cross-entropy on the training nodes (one full-batch step per epoch, or with
+``sampler='neighbor'`` mini-batches of seed nodes on their sampled computation subgraphs),
+Adam with weight decay, accuracy on validation and test after every evaluated epoch (on the
+full graph), the epoch of best validation accuracy selected, several seeds, early stopping,
+and the same JSON records as the other runners.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from torch import Tensor
 
 from graphpair.data import load_dataset
 from graphpair.nn import MPNNEncoder, NodeClassifier
+from graphpair.ops import CSR, check_fanout, neighbor_sample
 from graphpair.train._artifact import BestState, check_output_folder, run_folder
 from graphpair.train._callbacks import EpochCallback
 from graphpair.train._checkpoint import (
@@ -64,6 +67,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Seed nodes per step with ``sampler='neighbor'`` when ``batch_size`` is ``None``.
+DEFAULT_BATCH_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,64 @@ def _accuracy(logits: Tensor, y: Tensor, mask: Tensor) -> float:
     return float((logits[mask].argmax(-1) == y[mask]).float().mean())
 
 
+@dataclass(frozen=True)
+class _Sampling:
+    """What a sampled epoch needs: the in-neighbour CSR, one fanout per layer, the batch."""
+
+    adj: CSR
+    fanout: tuple[int, ...]
+    batch_size: int
+
+
+def _layer_fanout(config: NodeConfig) -> tuple[int, ...]:
+    """``config.fanout`` with one value per encoder layer (none for ``conv='none'``), or a
+    ``ConfigError`` naming ``fanout`` and ``num_layers``."""
+    if config.conv == "none":  # no message passing: the seeds alone
+        return ()
+    try:
+        return check_fanout(config.fanout, config.num_layers)
+    except ValueError as err:
+        raise ConfigError("fanout", str(err)) from None
+
+
+def _sampling(config: NodeConfig, edge_index: Tensor, num_nodes: int) -> _Sampling | None:
+    """The sampler of a ``sampler='neighbor'`` run (``None`` for ``'full'``).
+
+    Row ``v`` of the CSR lists the sources of the edges into ``v`` (``edge_index`` flipped), so
+    a sampled neighbour sends its message along a true edge; self loops are kept (the
+    full-batch encoder sees them too) and repeated edges count once.
+    """
+    if config.sampler != "neighbor":
+        return None
+    adj = CSR.from_edge_index(edge_index.flip(0), num_nodes, symmetric=False, self_loops=True)
+    batch_size = DEFAULT_BATCH_SIZE if config.batch_size is None else config.batch_size
+    return _Sampling(adj, _layer_fanout(config), batch_size)
+
+
+def _sampled_epoch(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    tensors: tuple[Tensor, Tensor, Tensor],
+    sampling: _Sampling,
+    generator: torch.Generator,
+) -> float:
+    """One epoch of mini-batches: the training nodes shuffled by ``generator``, each batch of
+    ``batch_size`` seeds run on its sampled computation subgraph, the loss on the seeds.
+    Returns the mean training loss over the seeds."""
+    x, y, train_nodes = tensors
+    order = torch.randperm(train_nodes.numel(), generator=generator).to(train_nodes.device)
+    total = 0.0
+    for seeds in torch.split(train_nodes[order], sampling.batch_size):
+        sub = neighbor_sample(sampling.adj, seeds, sampling.fanout, generator=generator)
+        optimizer.zero_grad()
+        logits = model(x[sub.node], sub.edge_index)[: seeds.numel()]  # seeds come first
+        loss = F.cross_entropy(logits, y[seeds])
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        total += float(loss.detach()) * seeds.numel()
+    return total / max(train_nodes.numel(), 1)
+
+
 def _node_run(
     config: NodeConfig,
     dataset: Any,
@@ -207,6 +271,7 @@ def _node_run(
     checkpoints: RunCheckpoints | None,
     save_model: str | os.PathLike[str] | None = None,
     predictions: PredictionTable | None = None,
+    sampling: _Sampling | None = None,
 ) -> NodeRun:
     x, y, edge_index = tensors
     device = x.device
@@ -258,14 +323,19 @@ def _node_run(
             **extra,
         )
 
+    train_nodes = train.nonzero().view(-1)
     for epoch in range(first_epoch, config.epochs + 1):
         model.train()
         step = time.perf_counter()
-        optimizer.zero_grad()
-        logits = model(x, edge_index)
-        loss = F.cross_entropy(logits[train], y[train])
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
+        if sampling is None:
+            optimizer.zero_grad()
+            logits = model(x, edge_index)
+            loss = F.cross_entropy(logits[train], y[train])
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            train_loss = float(loss.detach())
+        else:
+            train_loss = _sampled_epoch(model, optimizer, (x, y, train_nodes), sampling, generator)
         train_seconds = time.perf_counter() - step
         if epoch % config.eval_every and epoch != config.epochs:
             if checkpoints is not None:
@@ -277,7 +347,7 @@ def _node_run(
             logits = model(x, edge_index)
         record = EpochRecord(
             epoch,
-            float(loss.detach()),
+            train_loss,
             {"acc": _accuracy(logits, y, valid)},
             {"acc": _accuracy(logits, y, test)},
             train_seconds,
@@ -356,8 +426,13 @@ def train_node(
 
     The split is the dataset's own (OGB's, or Planetoid's public masks); a graph without one
     gets Planetoid's recipe drawn from the seed (20 training nodes per class, 500
-    validation, 1,000 test). Every epoch is one full-batch step; the selected epoch is the
-    first with the best validation accuracy.
+    validation, 1,000 test). With ``sampler='full'`` every epoch is one full-batch step; with
+    ``'neighbor'`` an epoch shuffles the training nodes (the run's generator) and takes one
+    step per ``batch_size`` of them, the encoder running on their computation subgraph
+    sampled by :func:`~graphpair.ops.neighbor_sample` (``fanout`` per layer, PyG
+    ``NeighborLoader``'s conventions) and the loss taken on those seeds only; the recorded
+    loss is the epoch's mean over the training nodes. Evaluation always runs on the full
+    graph. The selected epoch is the first with the best validation accuracy.
 
     Args:
         config: the run configuration.
@@ -380,9 +455,10 @@ def train_node(
 
     Raises:
         ConfigError: the dataset is not one graph with node features and labels, the device
-            is unavailable, ``resume`` without ``checkpoint_dir``, or checkpoints of this
-            configuration exist and ``resume`` is false; or ``field='save_model'``: it is a
-            file (checked before anything is loaded or trained), or a resumed run was
+            is unavailable, ``fanout`` has more values than the encoder has layers (checked
+            before anything is loaded), ``resume`` without ``checkpoint_dir``, or checkpoints
+            of this configuration exist and ``resume`` is false; or ``field='save_model'``: it
+            is a file (checked before anything is loaded or trained), or a resumed run was
             checkpointed without it.
         CheckpointError: a checkpoint to resume from is truncated, corrupted or foreign.
 
@@ -398,6 +474,8 @@ def train_node(
         raise TypeError(f"config must be a NodeConfig; got {type(config).__name__}")
     check_output_folder("save_model", save_model)
     check_predictions_path(save_predictions)
+    if config.sampler == "neighbor":
+        _layer_fanout(config)  # a bad fanout fails before the data are loaded
     table = None if save_predictions is None else PredictionTable()
     device = torch.device(config.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -417,9 +495,12 @@ def train_node(
         )
     x = (x.to_dense() if x.is_sparse else x).float().to(device)
     tensors = (x, y.long().to(device), data.edge_index.to(device))
+    sampling = _sampling(config, tensors[2], x.size(0))
     runs = []
     for index in range(config.runs):
-        run = _node_run(config, dataset, tensors, index, on_epoch, checkpoints, save_model, table)
+        run = _node_run(
+            config, dataset, tensors, index, on_epoch, checkpoints, save_model, table, sampling
+        )
         runs.append(run)
         if table is not None and save_predictions is not None:
             table.write(save_predictions)  # after every run: nothing finished is lost

@@ -190,6 +190,9 @@ def test_to_csr_carries_messages_from_the_sampled_neighbour() -> None:
 
 def test_no_seeds_and_no_neighbours() -> None:
     adj = CSR.from_edge_index(torch.tensor([[0], [1]]), 4)
+    alone = neighbor_sample(adj, torch.tensor([0, 2]), [])
+    assert alone.node.tolist() == [0, 2]
+    assert alone.edge_index.shape == (2, 0)
     empty = neighbor_sample(adj, torch.zeros(0, dtype=torch.long), [2, 2])
     assert empty.node.numel() == 0
     assert empty.edge_index.shape == (2, 0)
@@ -205,7 +208,10 @@ def test_check_fanout() -> None:
     assert check_fanout((4, -1), 2) == (4, -1)
     with pytest.raises(ValueError, match=r"fanout has 3 values .* num_layers=2"):
         check_fanout((15, 10, 5), 2)
-    for bad in ([], [3, -2], [1.5], "15", [True]):
+    assert check_fanout((), 0) == ()
+    with pytest.raises(ValueError, match=r"fanout has 0 values .* num_layers=1"):
+        check_fanout((), 1)
+    for bad in ([3, -2], [1.5], "15", [True], 3):
         with pytest.raises(ValueError, match="fanout"):
             check_fanout(bad)  # type: ignore[arg-type]
 
