@@ -1,0 +1,314 @@
+"""OGB-scale link prediction on one machine: time and peak memory of each piece (issue 22).
+
+Stand-ins with the node and edge counts of ogbl-ppa (576,289 nodes, 30.3M edges) and
+ogbl-citation2 (2,927,963 nodes, 30.6M edges) and a power-law degree distribution
+(Chung-Lu: both endpoints of every edge drawn with probability proportional to a weight
+:math:`w_i \\propto (i + 1)^{-1/(\\gamma - 1)}`, :math:`\\gamma = 2.5`; self loops and repeats
+dropped) are generated here at a fraction of the full size (never committed: they go to a
+temporary cache folder). ppa's stand-in has a species id per node (58 categories), citation2's
+128 random features, as the real sets.
+
+Every piece runs in a fresh interpreter under an address-space cap (``--cap-gib``, default
+22): the child builds what the piece needs, resets the kernel's peak-RSS counter
+(``/proc/self/clear_refs``), runs the piece once and reports its wall time and its peak extra
+resident memory (``VmHWM`` after minus ``VmRSS`` before). ``peak RSS`` is the whole child's
+high-water mark. The pieces:
+
+- ``load``: ``graphpair.data.read_edge_list`` of the stand-in written as a text edge list;
+- ``csr``: ``CSR.from_edge_index`` of the symmetrised training graph;
+- ``split``: ``link_split`` (NCN's random 85/5/10 split, negatives, leakage audit);
+- ``cn``: common neighbours of 65,536 training pairs;
+- ``encoder``: the dataset's shipped encoder, forward and backward on the whole graph;
+- ``step`` / ``step-sampled``: one NCN training step, full-batch / ``sampler='neighbor'``;
+- ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
+- ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks).
+
+Growth exponents: :math:`\\log(t_b / t_a) / \\log(E_b / E_a)` between consecutive sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import itertools
+
+from benchmarks._common import (
+    add_common_arguments,
+    command_line,
+    fmt_bytes,
+    fmt_time,
+    machine_info,
+    markdown_table,
+    publish,
+)
+
+GRAPHS = {
+    "ppa": {"nodes": 576_289, "edges": 30_326_273, "dataset": "ogbl-ppa", "species": 58},
+    "citation2": {
+        "nodes": 2_927_963,
+        "edges": 30_561_187,
+        "dataset": "ogbl-citation2",
+        "features": 128,
+    },
+}
+PIECES = (
+    "load",
+    "csr",
+    "split",
+    "cn",
+    "encoder",
+    "step",
+    "step-sampled",
+    "eval",
+    "epoch",
+    "epoch-sampled",
+)
+CACHE = Path(os.environ.get("GRAPHPAIR_BENCH_CACHE", tempfile.gettempdir())) / "graphpair-scale"
+
+
+def standin(name: str, fraction: float) -> tuple[np.ndarray, int]:
+    """The stand-in's undirected edges ``[2, E]`` (int64) and node count, cached as .npy."""
+    spec = GRAPHS[name]
+    n, m = int(spec["nodes"] * fraction), int(spec["edges"] * fraction)
+    path = CACHE / f"{name}-{fraction:g}.npy"
+    if path.exists():
+        return np.load(path), n
+    gen = torch.Generator().manual_seed(0)
+    weight = torch.arange(1, n + 1, dtype=torch.float64).pow(-1 / 1.5)
+    cdf = torch.cumsum(weight / weight.sum(), 0)
+    keys = torch.empty(0, dtype=torch.long)
+    draw = m
+    while keys.numel() < m:
+        ends = torch.searchsorted(
+            cdf, torch.rand(2, int(draw * 1.1) + 16, generator=gen, dtype=torch.float64)
+        )
+        ends = ends.clamp_(max=n - 1)
+        lo, hi = ends.min(0).values, ends.max(0).values
+        fresh = (lo * n + hi)[lo != hi]
+        keys = torch.unique(torch.cat([keys, fresh]))
+        draw = m - keys.numel()
+    keys = keys[torch.randperm(keys.numel(), generator=gen)[:m]]
+    edges = torch.stack([keys // n, keys % n]).numpy()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, edges)
+    tmp.replace(path)
+    return edges, n
+
+
+# ------------------------------------------------------------------------------ the child
+
+
+def _node_inputs(name: str, n: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(1)
+    spec = GRAPHS[name]
+    if "species" in spec:
+        return torch.nn.functional.one_hot(
+            torch.randint(0, spec["species"], (n,), generator=gen)
+        ).float()
+    return torch.randn(n, spec["features"], generator=gen)
+
+
+def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
+    """What the piece needs, built before the peak counter is reset; returns the call."""
+    from torch_geometric.data import Data
+
+    from graphpair.data import link_split, read_edge_list
+    from graphpair.ops import CSR, common_neighbors
+    from graphpair.train import link_config
+
+    edges, n = standin(name, fraction)
+    if piece == "load":
+        text = CACHE / f"{name}-{fraction:g}.txt"
+        if not text.exists():
+            tmp = text.with_suffix(".tmp")
+            np.savetxt(tmp, edges.T, fmt="%d", delimiter="\t")
+            tmp.replace(text)
+        return lambda: read_edge_list(text)
+    edge_index = torch.from_numpy(edges)
+    data = Data(edge_index=torch.cat([edge_index, edge_index.flip(0)], 1), num_nodes=n)
+    if piece == "csr":
+        return lambda: CSR.from_edge_index(edge_index, n)
+    if piece == "split":
+        return lambda: link_split(data, 0)
+    split = link_split(data, 0, audit=False)
+    adj = CSR.from_edge_index(split.edge_index("train"), n)
+    if piece == "cn":
+        pairs = split.train_pos[:, :65536]
+        return lambda: common_neighbors(adj, pairs)
+    data.x = _node_inputs(name, n)
+    sampler = "neighbor" if piece.endswith("sampled") else "full"
+    config = link_config(
+        GRAPHS[name]["dataset"], predictor, device="cpu", sampler=sampler, runs=1, epochs=1
+    )
+    from graphpair.train._link import _evaluate_once, _train_epoch
+    from graphpair.train._link_builder import build_encoder, build_predictor, node_input
+    from graphpair.train._link_sampling import step_module, step_seed
+
+    x, in_channels, num_embeddings = node_input(config, data)
+    torch.manual_seed(0)
+    encoder = build_encoder(config, in_channels, num_embeddings)
+    predictor = build_predictor(config)
+    optimizer = torch.optim.Adam([*encoder.parameters(), *predictor.parameters()], lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+    if piece == "encoder":
+
+        def encode() -> None:
+            encoder(x, adj).square().mean().backward()
+
+        return encode
+    if piece.startswith("step"):
+        step = step_module(config, encoder, predictor)
+        pos = split.train_pos[:, : config.batch_size]
+        neg = torch.randint(0, n, pos.shape, generator=generator)
+
+        def one_step() -> None:
+            extra = {} if sampler == "full" else {"seed": step_seed(generator)}
+            with adj.masked(pos) as graph:
+                p, q = step(x, graph, pos, neg, **extra)
+                (
+                    -torch.nn.functional.logsigmoid(p).mean()
+                    - torch.nn.functional.logsigmoid(-q).mean()
+                ).backward()
+            optimizer.step()
+
+        return one_step
+    if piece.startswith("epoch"):
+        step = step_module(config, encoder, predictor)
+        return lambda: _train_epoch(
+            config,
+            encoder,
+            predictor,
+            optimizer,
+            x,
+            adj,
+            split.train_pos,
+            split.edge_index("train"),
+            generator,
+            step,
+        )
+    if piece == "eval":
+        from graphpair.train._link import Shard
+
+        return lambda: _evaluate_once(config, encoder, predictor, x, adj, adj, split, Shard())
+    raise ValueError(f"unknown piece {piece!r}")
+
+
+def _status(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(key)
+
+
+def child(name: str, fraction: float, piece: str, predictor: str) -> None:
+    call = _setup(name, fraction, piece, predictor)
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status("VmRSS")
+    start = time.perf_counter()
+    call()
+    seconds = time.perf_counter() - start
+    print(
+        json.dumps(
+            {"seconds": seconds, "extra": _status("VmHWM") - before, "peak": _status("VmHWM")}
+        )
+    )
+
+
+# ------------------------------------------------------------------------------ the parent
+
+
+def measure(
+    name: str, fraction: float, piece: str, predictor: str, cap_gib: float, timeout: float
+) -> dict[str, Any]:
+    cap = int(cap_gib * 2**30)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    try:
+        result = subprocess.run(
+            [sys.executable, __file__, "--child", name, str(fraction), piece, predictor],
+            capture_output=True,
+            text=True,
+            preexec_fn=limit,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"},
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"over the {fmt_time(timeout)} limit"}
+    if result.returncode != 0:
+        tail = (result.stderr.strip().splitlines() or ["?"])[-1]
+        return {"error": ("out of memory: " if "memory" in tail.lower() else "") + tail[:160]}
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser)
+    parser.add_argument("--graphs", default="ppa,citation2")
+    parser.add_argument("--fractions", default="0.0625,0.25,1")
+    parser.add_argument("--pieces", default=",".join(PIECES))
+    parser.add_argument("--predictors", default="ncn")
+    parser.add_argument("--cap-gib", type=float, default=22.0)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per piece")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, fraction, piece, predictor = args.child
+        child(name, float(fraction), piece, predictor)
+        return
+    torch.set_num_threads(torch.get_num_threads())
+    fractions = [0.001, 0.004] if args.quick else [float(f) for f in args.fractions.split(",")]
+    sections = [machine_info(), f"Command: `{command_line()}`"]
+    for name in args.graphs.split(","):
+        for predictor in args.predictors.split(","):
+            rows, exponents = [], []
+            for piece in args.pieces.split(","):
+                found: list[tuple[float, dict[str, Any]]] = []
+                for fraction in fractions:
+                    edges, _ = standin(name, fraction)
+                    out = measure(name, fraction, piece, predictor, args.cap_gib, args.timeout)
+                    found.append((edges.shape[1], out))
+                    print(name, predictor, piece, fraction, out, flush=True)
+                    cell = out.get("error") or (
+                        f"{fmt_time(out['seconds'])}, +{fmt_bytes(out['extra'])} "
+                        f"(peak RSS {fmt_bytes(out['peak'])})"
+                    )
+                    rows.append((piece, f"{fraction:g}", f"{edges.shape[1]:,}", cell))
+                for (ea, a), (eb, b) in itertools.pairwise(found):
+                    if "seconds" in a and "seconds" in b and a["seconds"] > 0:
+                        growth = math.log(b["seconds"] / a["seconds"]) / math.log(eb / ea)
+                        mem = math.log(max(b["extra"], 1) / max(a["extra"], 1)) / math.log(eb / ea)
+                        exponents.append(
+                            (piece, f"{ea:,} -> {eb:,}", f"{growth:.2f}", f"{mem:.2f}")
+                        )
+            sections.append(
+                f"## {name} stand-in, {predictor}\n\n"
+                + markdown_table(
+                    ("piece", "fraction", "edges", "time, extra memory (peak RSS)"), rows
+                )
+                + "\n\nGrowth exponents (time, extra memory) between sizes:\n\n"
+                + markdown_table(("piece", "edges", "time", "memory"), exponents)
+            )
+    publish("scale", "OGB-scale link prediction: pieces, time and memory", sections, args.quick)
+
+
+if __name__ == "__main__":
+    main()
