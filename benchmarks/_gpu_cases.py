@@ -399,7 +399,7 @@ def _link() -> dict[str, tuple[str, Builder]]:
         ),
         "NCNCPredictor": (
             "predictor",
-            predictor(lambda: K.NCNCPredictor(6, 8, depth=2, ln=True, chunk_size=3)),
+            predictor(lambda: K.NCNCPredictor(6, 8, depth=2, ln=True, chunk_size=8)),
         ),
         "NCNDiffPredictor": ("predictor", predictor(lambda: K.NCNDiffPredictor(6, 8, ln=True))),
         "GRITLinkEncoder": ("model", grit_encoder),

@@ -505,6 +505,7 @@ class GRIT(torch.nn.Module):
         if self.pool is None:
             return h
         num_nodes = h.size(0)
+        batch_given = batch is not None
         if batch is None:
             batch = torch.zeros(num_nodes, dtype=torch.long, device=h.device)
         else:
@@ -513,8 +514,12 @@ class GRIT(torch.nn.Module):
                 raise ValueError(
                     f"batch must have one entry per node ({num_nodes}); got {batch.numel()}"
                 )
-        if num_graphs is None:
+        if num_graphs is None and batch_given:
+            # Reads the batch back (a host sync; a graph break under torch.compile): pass
+            # num_graphs to avoid it.
             num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+        elif num_graphs is None:
+            num_graphs = 1 if num_nodes else 0  # one graph
         else:
             num_graphs = check_int("num_graphs", num_graphs, minimum=0)
         return scatter(h, batch, dim=0, dim_size=num_graphs, reduce=self.pool)
@@ -541,7 +546,8 @@ class GRIT(torch.nn.Module):
             rrwp, rrwp_index, rrwp_val, log_deg: :class:`~graphpair.transforms.AddRRWP`'s
                 attributes (:meth:`rrwp_inputs` collects them).
             batch: Graph of every node ``[N]``; ``None`` = one graph.
-            num_graphs: ``B``; ``batch.max() + 1`` when ``None``.
+            num_graphs: ``B``; ``batch.max() + 1`` when ``None`` (a read-back: pass it to keep
+                a compiled model in one graph and a CUDA step free of host syncs).
         """
         h = self.embed(
             x,

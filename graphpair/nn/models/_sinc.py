@@ -263,10 +263,15 @@ class SINC(torch.nn.Module):
         assert isinstance(h, Tensor)
         if self.pool is None:
             return h
+        batch_given = batch is not None
         if batch is None:
             batch = torch.zeros(num_nodes, dtype=torch.long, device=h.device)
-        if num_graphs is None:
+        if num_graphs is None and batch_given:
+            # Reads the batch back (a host sync; a graph break under torch.compile): pass
+            # num_graphs to avoid it.
             num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+        elif num_graphs is None:
+            num_graphs = 1 if num_nodes else 0  # one graph
         else:
             num_graphs = check_int("num_graphs", num_graphs, minimum=0)
         return scatter(h, batch, dim=0, dim_size=num_graphs, reduce=self.pool)
@@ -288,7 +293,8 @@ class SINC(torch.nn.Module):
             edge_index: Edges ``[2, E]`` (give both directions of an undirected graph).
             edge_attr: Edge features ``[E, edge_dim]`` (only with ``edge_dim``).
             batch: Graph of every node ``[N]``; ``None`` = one graph.
-            num_graphs: ``B``; ``batch.max() + 1`` when ``None``.
+            num_graphs: ``B``; ``batch.max() + 1`` when ``None`` (a read-back: pass it to keep
+                a compiled model in one graph and a CUDA step free of host syncs).
         """
         h = self.embed(x, edge_index, edge_attr, batch=batch, num_graphs=num_graphs)
         for i, lin in enumerate(self.readout or ()):
