@@ -200,7 +200,9 @@ def _ops() -> dict[str, tuple[str, Builder]]:
         def sparse_adj(device: torch.device, dtype: torch.dtype) -> Tensor:
             edges = _edges()
             values = torch.ones(edges.size(1), dtype=dtype)
-            coo = torch.sparse_coo_tensor(edges, values, (_NODES, _NODES)).coalesce()
+            coo = torch.sparse_coo_tensor(
+                edges, values, (_NODES, _NODES), check_invariants=True
+            ).coalesce()
             return coo.to_sparse_csr().to(device)
 
         def adapter(name: str) -> Builder:
@@ -224,6 +226,21 @@ def _ops() -> dict[str, tuple[str, Builder]]:
             "op",
             lambda device, dtype: Call(ops.is_sparse_tensor, (sparse_adj(device, dtype),), {}),
         )
+    # The sampling ops, where this checkout has them.
+    if hasattr(ops, "neighbor_sample"):
+
+        def csr_nodes(fn: Callable[..., Any], *extra: Any) -> Builder:
+            def build(device: torch.device, dtype: torch.dtype) -> Call:
+                adj = CSR.from_edge_index(_edges().to(device), _NODES)
+                return Call(fn, (adj, torch.tensor([0, 3, 5], device=device), *extra), {})
+
+            return build
+
+        cases["induced_subgraph"] = ("op", csr_nodes(ops.induced_subgraph))
+        cases["neighborhood"] = ("op", csr_nodes(ops.neighborhood, 2))
+        # A fanout above every degree: every neighbour is kept, no draw (the draws differ
+        # per device by design).
+        cases["neighbor_sample"] = ("op", csr_nodes(ops.neighbor_sample, [_NODES, _NODES]))
     return cases
 
 
@@ -332,7 +349,24 @@ def _encoders() -> dict[str, tuple[str, Builder]]:
         # p = 0: the draws differ per device by design, the identity must not.
         return Call(E.drop_feature, (_feat(device, dtype, _NODES, 4), 0.0), {})
 
-    return {
+    cases: dict[str, tuple[str, Builder]] = {}
+    if hasattr(E, "gcn_conv"):
+        from torch_geometric.nn import SAGEConv
+
+        def gcn(device: torch.device, dtype: torch.dtype) -> Call:
+            layer = _module(lambda: GCNConv(4, 6), device, dtype)
+            edges = _edges().to(device)
+            weight = _feat(device, dtype, edges.size(1), seed=16).abs()
+            args = (layer, _feat(device, dtype, _NODES, 4), edges, weight, _NODES)
+            return Call(lambda *a: E.gcn_conv(*a), args, {})
+
+        def sage(device: torch.device, dtype: torch.dtype) -> Call:
+            layer = _module(lambda: SAGEConv(4, 6), device, dtype)
+            args = (layer, _feat(device, dtype, _NODES, 4), _edges().to(device), _NODES)
+            return Call(lambda *a: E.sage_conv(*a), args, {})
+
+        cases = {"gcn_conv": ("layer", gcn), "sage_conv": ("layer", sage)}
+    return cases | {
         "MPNNEncoder": ("layer", mpnn),
         "GRACEEncoder": ("layer", grace),
         "FeatureEncoder": ("layer", feature),
@@ -572,6 +606,14 @@ SKIPPED: dict[str, dict[str, str]] = {
         "PairNodeSet": "result container of common_neighbors (compared there)",
         "NeighborOverlap": "result container of neighbor_overlap (compared there)",
         "RandomWalkPowers": "result container of random_walk_powers (compared there)",
+        **(
+            {
+                "SampledSubgraph": "result container of neighbor_sample (compared there)",
+                "check_fanout": "argument check: no tensor input",
+            }
+            if hasattr(importlib.import_module("graphpair.ops"), "neighbor_sample")
+            else {}
+        ),
     },
     "graphpair.transforms": {"RRWPEncoding": "result container of rrwp (compared there)"},
     "graphpair.nn.conv": {"PairLayout": "result container of pair_layout (compared there)"},

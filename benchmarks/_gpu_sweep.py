@@ -92,7 +92,8 @@ def run_call(call: Call, fn: Callable[..., Any] | None = None) -> dict[str, Any]
     for key, arg in call.kwargs.items():
         if isinstance(arg, Tensor) and arg.requires_grad and arg.is_leaf:
             leaves[f"grad.{key}"] = arg
-    for module in _modules(call.fn):
+    modules = _modules(call.fn) + [a for a in call.args if isinstance(a, torch.nn.Module)]
+    for module in modules:
         for name, param in module.named_parameters():
             if param.requires_grad:
                 leaves[f"grad.param.{name}"] = param
