@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test docs lint bench report
+.PHONY: demo test docs lint bench report gpu-check
 
 demo:
 	bash scripts/setup.sh
@@ -31,3 +31,8 @@ report:
 	$(PY) -m graphpair report benchmarks/results/link_accuracy/*.jsonl \
 		benchmarks/results/grit_short/*.jsonl --output-dir benchmarks/results/report \
 		--title "graphpair benchmark runs (from benchmarks/results/*/*.jsonl)"
+
+# The prepared GPU check of issue 23 (benchmarks/gpu_check.sh): its own CUDA venv, the sweep,
+# the cuda tests, torch.compile on CUDA and the benchmarks -> benchmarks/results/gpu.md.
+gpu-check:
+	bash benchmarks/gpu_check.sh
