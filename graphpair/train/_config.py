@@ -45,6 +45,7 @@ from graphpair.train._link_tables import (
     LINK_CONFIGS,
     NCNC_COMMON,
     NCNC_OVERRIDES,
+    user_graph_metrics,
 )
 
 __all__ = [
@@ -424,8 +425,8 @@ def link_config(dataset: str = "default", predictor: str = "ncn", **overrides: A
     values.update(overrides)
     _pair_metrics(values, overrides)
     config = LinkConfig(dataset=name, predictor=kind, **values)
-    if config.edge_list is not None and "batch_size" not in overrides:
-        config = dataclasses.replace(config, batch_size=_edge_list_batch_size(config))
+    if config.edge_list is not None:
+        config = _edge_list_fit(config, overrides)
     return config
 
 
@@ -451,13 +452,33 @@ def _pair_metrics(values: dict[str, Any], overrides: dict[str, Any]) -> None:
         values["metric"] = metrics[0]
 
 
-def _edge_list_batch_size(config: LinkConfig) -> int:
-    """The shipped batch size, or the training positives of the edge list's split when there
-    are fewer: the runner drops the last partial batch, so a small graph would otherwise
-    train no step at all. The split's sizes depend on the edge count only, not the seed."""
+def _edge_list_fit(config: LinkConfig, overrides: dict[str, Any]) -> LinkConfig:
+    """The shipped configuration fitted to a user's edge list, unless the overrides say:
+
+    - ``batch_size``: at most the training positives of the split (the runner drops the last
+      partial batch, so a small graph would otherwise train no step at all);
+    - ``metrics`` / ``metric``: Hits@K only where the evaluation pools hold enough negatives
+      (:func:`~graphpair.train._link_tables.user_graph_metrics`; with fewer than K every
+      positive is a hit), else ROC-AUC.
+
+    The split's sizes depend on the edge count only, not the seed; a graph too small to
+    split keeps the shipped values (the runner refuses it with the split's message)."""
     from graphpair.data import link_split, load_edge_list
 
     assert config.edge_list is not None
+    if "batch_size" in overrides and ("metrics" in overrides or "metric" in overrides):
+        return config
     dataset = load_edge_list(config.edge_list, header=config.header)
-    split = link_split(dataset, config.seed, audit=False)
-    return max(1, min(config.batch_size, int(split.train_pos.size(1))))
+    try:
+        split = link_split(dataset, config.seed, audit=False)
+    except ValueError:
+        return config  # too small to split: the runner says so when it splits
+    changes: dict[str, Any] = {}
+    if "batch_size" not in overrides:
+        changes["batch_size"] = max(1, min(config.batch_size, int(split.train_pos.size(1))))
+    if "metrics" not in overrides and "metric" not in overrides and split.valid_neg.dim() == 2:
+        pool = min(split.valid_neg[0].numel(), split.test_neg[0].numel())
+        changes["metrics"], changes["metric"] = user_graph_metrics(
+            pool, config.metrics, config.metric
+        )
+    return dataclasses.replace(config, **changes)

@@ -88,6 +88,9 @@ def test_own_edge_list() -> None:
         assert 0.0 < probability < 1.0
 
 
+# 36 nodes give 9 test negatives: the tutorial's Hits@20 is 1.0 here and says so (its own
+# graph has hundreds); the warning is the point of the small-pool rule, not a failure.
+@pytest.mark.filterwarnings("ignore::graphpair.metrics.SmallPoolWarning")
 def test_own_edge_list_reads_a_user_file(tmp_path: Path) -> None:
     # The --edges path: integer ids in a CSV with a header line, two triangles and a bridge.
     path = tmp_path / "edges.csv"
