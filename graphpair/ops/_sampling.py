@@ -19,7 +19,7 @@ from graphpair._validation import check_index, describe
 from graphpair.ops._csr import CSR
 from graphpair.ops._segment import counts_to_ptr, ptr_to_index
 
-__all__ = ["SampledSubgraph", "check_fanout", "neighbor_sample"]
+__all__ = ["FLOYD_MAX_FANOUT", "SampledSubgraph", "check_fanout", "neighbor_sample"]
 
 
 @dataclass(frozen=True)
@@ -115,11 +115,15 @@ def neighbor_sample(
     what an ``L``-layer mean/sum aggregation of the seeds reads. Only the sampled edges are
     returned (PyG's loader does the same), not the subgraph induced by the sampled nodes.
 
-    Vectorised per hop (no Python loop over nodes): the frontier's CSR entries are expanded, each
-    row with more active entries than the fanout gets a random permutation key per entry, one
-    sort by ``(row, key)`` ranks them, and the first ``fanout`` of each row are kept.
-    Relabelling uses a sort of the nodes seen so far and ``searchsorted``. Memory per hop is
-    :math:`O(\sum_{v \in \text{frontier}} |N(v)| + n)`, never :math:`O(N)`.
+    Vectorised per hop (no Python loop over nodes). Rows within the fanout take every entry.
+    The rows over it draw ``fanout`` distinct offsets by Floyd's algorithm, vectorised over the
+    rows (a loop of ``fanout`` steps): :math:`O(F k^2)` work and :math:`O(F k)` memory for a
+    frontier of :math:`F` nodes, whatever their degrees. Above a fanout of
+    :data:`FLOYD_MAX_FANOUT`, or when ``adj`` has masked entries, the frontier's entries are
+    expanded instead, each entry of an over-full row gets a distinct random key (a random
+    permutation), one sort by ``(row, key)`` ranks them and the first ``fanout`` of each row
+    are kept: :math:`O(\sum_{v \in \text{frontier}} |N(v)|)`. Relabelling sorts the nodes
+    seen so far and uses ``searchsorted``; nothing is :math:`O(N)`.
 
     Args:
         adj: The graph; masked entries are never sampled.
@@ -202,18 +206,67 @@ def neighbor_sample(
     )
 
 
+#: Largest fanout sampled by Floyd's algorithm (``O(k^2)`` work per node over ``k`` steps);
+#: larger fanouts, and graphs with masked entries, rank random keys over every entry instead.
+FLOYD_MAX_FANOUT = 64
+
+
+def _expand(start: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
+    """Every CSR position of the rows starting at ``start`` with ``counts`` entries ``[T]``,
+    and the index of its row ``[T]``."""
+    ptr = counts_to_ptr(counts)
+    size = int(ptr[-1])
+    seg = ptr_to_index(ptr, size)
+    return start[seg] + torch.arange(size, device=start.device) - ptr[seg], seg
+
+
+def _uniform(
+    shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device
+) -> Tensor:
+    gen_device = generator.device if generator is not None else torch.device("cpu")
+    out = torch.rand(shape, generator=generator, dtype=torch.float64, device=gen_device)
+    return out.to(device)
+
+
+def _floyd(n: Tensor, k: int, generator: torch.Generator | None) -> Tensor:
+    """A uniformly random ``k``-subset of ``{0, .., n_r - 1}`` for every row ``r`` (all
+    ``n_r > k``), sorted ``[R, k]``: Floyd's algorithm, vectorised over the rows. Step ``i``
+    draws ``t`` uniform in ``[0, j]`` with ``j = n_r - k + i`` and takes ``t``, or ``j`` when
+    ``t`` is already taken; by induction every ``(i + 1)``-subset of ``[0, j]`` is equally
+    likely after step ``i``."""
+    rows = n.numel()
+    u = _uniform((rows, k), generator, n.device)  # float64: the rounding bias is ~n / 2^53
+    chosen = torch.empty(rows, k, dtype=torch.long, device=n.device)
+    for i in range(k):  # a loop over the fanout, not over nodes
+        j = n - k + i  # [R]
+        t = torch.minimum((u[:, i] * (j + 1)).long(), j)
+        taken = (chosen[:, :i] == t.unsqueeze(1)).any(1)
+        chosen[:, i] = torch.where(taken, j, t)
+    return chosen.sort(dim=1).values
+
+
 def _sample_hop(
     adj: CSR, frontier: Tensor, fanout: int, generator: torch.Generator | None
 ) -> tuple[Tensor, Tensor]:
     """Sample one hop: CSR positions of the kept entries ``[m]`` and the index of the frontier
     node that sampled each ``[m]``, grouped by frontier node, in CSR order within a node."""
-    device = adj.device
     start = adj.rowptr[frontier]
     counts = adj.rowptr[frontier + 1] - start  # [F] stored entries, masked ones included
-    ptr = counts_to_ptr(counts)
-    size = int(ptr[-1])
-    seg = ptr_to_index(ptr, size)  # [T] frontier index of every expanded entry
-    pos = start[seg] + torch.arange(size, device=device) - ptr[seg]  # [T] CSR positions
+    if adj.num_masked == 0 and 0 <= fanout <= FLOYD_MAX_FANOUT:
+        # Rows within the fanout take every entry; the others draw offsets by Floyd's
+        # algorithm, so the work is O(F * fanout^2), not O(sum of degrees).
+        over = counts > fanout
+        if not bool(over.any()):
+            return _expand(start, counts)
+        whole = (~over).nonzero().view(-1)
+        pos_all, seg_all = _expand(start[whole], counts[whole])
+        rows = over.nonzero().view(-1)
+        offsets = _floyd(counts[rows], fanout, generator)  # [R, fanout]
+        pos = torch.cat([pos_all, (start[rows].unsqueeze(1) + offsets).view(-1)])
+        seg = torch.cat([whole[seg_all], rows.repeat_interleave(fanout)])
+        order = torch.sort(seg, stable=True).indices  # group by row; CSR order within
+        return pos[order], seg[order]
+    pos, seg = _expand(start, counts)
     if adj.num_masked:
         keep = adj.mask[pos]
         pos, seg = pos[keep], seg[keep]
@@ -230,12 +283,12 @@ def _sample_hop(
     cand = pick.nonzero().view(-1)
     n = int(cand.numel())
     gen_device = generator.device if generator is not None else torch.device("cpu")
-    key = torch.randperm(n, generator=generator, device=gen_device).to(device)
+    key = torch.randperm(n, generator=generator, device=gen_device).to(pos.device)
     order = torch.argsort(seg[cand] * n + key)  # by (row, key); keys distinct
     ranked = cand[order]  # [n] candidates, each row's in random order
     row_of = seg[ranked]
     row_ptr = counts_to_ptr(torch.bincount(row_of, minlength=frontier.numel()))
-    rank = torch.arange(n, device=device) - row_ptr[row_of]
+    rank = torch.arange(n, device=pos.device) - row_ptr[row_of]
     keep = ~pick
     keep[ranked[rank < fanout]] = True
     return pos[keep], seg[keep]

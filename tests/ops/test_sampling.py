@@ -140,14 +140,26 @@ def test_random_graphs(graph: tuple[torch.Tensor, int], data: st.DataObject) -> 
     assert edges_of(full) == edges
 
 
-def test_uniform_on_a_star() -> None:
-    """Each of the 20 leaves of a star is sampled with probability 5/20 per draw: a
-    chi-square statistic (19 degrees of freedom) under 60 (p < 1e-5 for a uniform sampler to
-    exceed it), and every pair of leaves together as often as a uniform 5-subset implies."""
-    leaves, fanout, draws = 20, 5, 4000
-    adj = CSR.from_edge_index(
-        torch.stack([torch.zeros(leaves, dtype=torch.long), torch.arange(1, leaves + 1)])
-    )
+@pytest.mark.parametrize(
+    ("leaves", "fanout", "masked"),
+    [
+        (20, 5, False),  # Floyd's algorithm
+        (7, 6, False),  # Floyd's algorithm, one more neighbour than the fanout
+        (20, 5, True),  # random keys (the graph has masked entries)
+        (80, 70, False),  # random keys (fanout above FLOYD_MAX_FANOUT)
+    ],
+)
+def test_uniform_on_a_star(leaves: int, fanout: int, masked: bool) -> None:
+    """Each leaf of a star is sampled with probability p = fanout / leaves per draw: the
+    chi-square statistic of the counts (mean leaves * (1 - p) for a uniform sampler without
+    replacement) stays within 8 of its standard deviations, and every pair of leaves comes
+    together as often as a uniform subset implies (within 5 binomial deviations)."""
+    draws = 3000
+    hub = torch.zeros(leaves + 1, dtype=torch.long)
+    adj = CSR.from_edge_index(torch.stack([hub, torch.arange(1, leaves + 2)]))
+    adj.mask_edges(torch.tensor([[0], [leaves + 1]]))  # one extra leaf, masked ...
+    if not masked:  # ... or not there at all
+        adj = CSR.from_edge_index(torch.stack([hub[:-1], torch.arange(1, leaves + 1)]))
     generator = torch.Generator().manual_seed(0)
     counts = torch.zeros(leaves + 1)
     together = torch.zeros(leaves + 1, leaves + 1)
@@ -157,13 +169,15 @@ def test_uniform_on_a_star() -> None:
         assert picked.numel() == fanout
         counts[picked] += 1
         together[picked.unsqueeze(1), picked.unsqueeze(0)] += 1
-    expected = draws * fanout / leaves
+    p = fanout / leaves
+    expected = draws * p
     chi2 = float(((counts[1:] - expected) ** 2 / expected).sum())
-    assert chi2 < 60, chi2
-    # P(two given leaves both picked) = C(18, 3) / C(20, 5) = 5 * 4 / (20 * 19)
-    pair = draws * fanout * (fanout - 1) / (leaves * (leaves - 1))
+    mean = leaves * (1 - p)
+    assert abs(chi2 - mean) < 8 * (2 * mean) ** 0.5, (chi2, mean)
+    # P(two given leaves both picked) = fanout (fanout - 1) / (leaves (leaves - 1))
+    q = fanout * (fanout - 1) / (leaves * (leaves - 1))
     off = together[1:, 1:][~torch.eye(leaves, dtype=torch.bool)]
-    assert float((off - pair).abs().max()) < 5 * pair**0.5
+    assert float((off - draws * q).abs().max()) < 5 * (draws * q * (1 - q)) ** 0.5 + 1
 
 
 def test_the_generator_makes_it_reproducible() -> None:
