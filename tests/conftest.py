@@ -49,6 +49,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_cuda)
 
 
+@pytest.fixture(autouse=True)
+def _cpu_unless_cuda(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``device='auto'`` (every runner's default) means the CPU in tests not marked ``cuda``:
+    golden records and CPU bit-reproducibility hold on a GPU machine too."""
+    if "cuda" not in request.keywords:
+        monkeypatch.setattr("graphpair.train._fields.auto_device", lambda: "cpu")
+
+
 @pytest.fixture
 def one_thread() -> Iterator[None]:
     """Run a test on one torch thread. For tiny inputs and training runs torch's thread pool

@@ -501,6 +501,7 @@ def train_graph(
     if not isinstance(config, GraphConfig):
         raise TypeError(f"config must be a GraphConfig; got {type(config).__name__}")
     check_output_folder("save_model", save_model)
+    check_output_folder("checkpoint_dir", checkpoint_dir)
     check_predictions_path(save_predictions)
     table = None if save_predictions is None else PredictionTable()
     device = torch.device(config.device)

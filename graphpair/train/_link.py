@@ -562,6 +562,7 @@ def train_link(
         )
     sampler_fanout(config)  # a bad sampler / fanout choice fails before any work
     check_output_folder("save_model", save_model)
+    check_output_folder("checkpoint_dir", checkpoint_dir)
     check_predictions_path(save_predictions)
     table = None if save_predictions is None else PredictionTable()
     checkpoints = open_checkpoints(checkpoint_dir, config, resume=resume, device=device)

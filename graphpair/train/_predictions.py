@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from graphpair.data._io import atomic_write_bytes
+from graphpair.train._artifact import check_output_file
 from graphpair.train._fields import ConfigError
 
 __all__ = [
@@ -42,6 +43,7 @@ def check_predictions_path(path: str | os.PathLike[str] | None) -> None:
             "save_predictions",
             f"save_predictions must end in one of {list(PREDICTION_FORMATS)}; got {str(target)!r}",
         )
+    check_output_file("save_predictions", target)  # under a file, or not writable
 
 
 class PredictionTable:

@@ -53,3 +53,27 @@ def test_save_model_under_a_file_is_refused_before_loading(
         assert info.value.field == "save_model"
         assert str(file) in str(info.value)
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("loader", "train", "make"), RUNNERS[:2], ids=lambda v: getattr(v, "__name__", "")
+)
+def test_checkpoint_dir_and_predictions_under_a_file_are_refused_before_loading(
+    loader: str,
+    train: Callable[..., Any],
+    make: Callable[[], Any],
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("data loaded")
+
+    monkeypatch.setattr(loader, spy)
+    file = tmp_path / "a-file"
+    file.write_text("")
+    with pytest.raises(ConfigError, match="is a file") as info:
+        train(make(), checkpoint_dir=file / "checkpoints")
+    assert info.value.field == "checkpoint_dir"
+    with pytest.raises(ConfigError) as info:
+        train(make(), save_predictions=file / "scores.csv")
+    assert info.value.field == "save_predictions"
