@@ -39,6 +39,7 @@ from graphpair.train import (
 )
 from graphpair.train._config_sources import add_config_flags, blame_file, merge_sources
 from graphpair.train._graph_config import fixed_split, fold_count
+from graphpair.train._results import format_mean_std, table_scale
 from graphpair.train._store import append_records
 
 __all__ = ["add_graph_parser"]
@@ -83,8 +84,17 @@ def _fold_count(cfg: GraphConfig) -> int | None:
     return cfg.folds if cfg.folds is not None else fold_count(protocol)
 
 
-def _value(mean: float, std: float) -> str:
-    return "—" if math.isnan(mean) else f"{mean:.4f} ± {std:.4f}"
+def _value(mean: float, std: float, higher_is_better: bool) -> str:
+    """A summary cell (already x100 for scores): two decimals for scores, four for errors."""
+    return "—" if math.isnan(mean) else format_mean_std(mean, std, higher_is_better)
+
+
+def _scale(cfg: GraphConfig) -> float:
+    """x100 for a score, 1 for an error: run lines on the scale of the tables."""
+    from graphpair.metrics import Evaluator
+
+    metric = cfg.metric if cfg.metric is not None else get_spec(cfg.dataset).metric
+    return table_scale(Evaluator(metric).higher_is_better)
 
 
 def _graph_table(results: Sequence[GraphResult]) -> str:
@@ -100,8 +110,8 @@ def _graph_table(results: Sequence[GraphResult]) -> str:
                 _MODEL_LABELS[cfg.model],
                 f"{s.metric} {arrow}",
                 str(s.runs),
-                _value(s.valid_mean, s.valid_std),
-                _value(s.test_mean, s.test_std),
+                _value(s.valid_mean, s.valid_std, s.higher_is_better),
+                _value(s.test_mean, s.test_std, s.higher_is_better),
                 f"{result.num_parameters:,}",
                 f"{result.seconds_per_epoch:.3f}",
                 f"{result.seconds:.1f}",
@@ -130,12 +140,15 @@ def _graph(args: argparse.Namespace) -> int:
             f"device {device_label(cfg.device)}"
         )
         progress = Progress(args.quiet, runs, cfg.epochs, cfg.metric)
+        scale = _scale(cfg)
 
-        def on_epoch(run: int, record: EpochRecord, progress: Progress = progress) -> None:
+        def on_epoch(
+            run: int, record: EpochRecord, progress: Progress = progress, scale: float = scale
+        ) -> None:
             progress.epoch(run, record)
             if args.verbose and not args.quiet:
                 shown = ", ".join(
-                    f"{stage} {values[name]:.4f}"
+                    f"{stage} {scale * values[name]:.4f}"
                     for stage, values in (("valid", record.valid), ("test", record.test))
                     for name in values
                     if name != "loss"
@@ -148,15 +161,19 @@ def _graph(args: argparse.Namespace) -> int:
                 )
 
         def on_run(
-            run: int, result: GraphRun, progress: Progress = progress, runs: int = runs
+            run: int,
+            result: GraphRun,
+            progress: Progress = progress,
+            runs: int = runs,
+            scale: float = scale,
         ) -> None:
             progress.close()
             fold = "" if result.fold is None else f" fold {result.fold}"
             best = result.best
-            valid = "—" if math.isnan(best.valid) else f"{best.valid:.4f}"
+            valid = "—" if math.isnan(best.valid) else f"{scale * best.valid:.4f}"
             say(
                 f"  run {run + 1}/{runs} seed {result.seed}{fold}: valid {valid} "
-                f"test {best.test:.4f} "
+                f"test {scale * best.test:.4f} "
                 f"(epoch {best.epoch}), {result.seconds_per_epoch:.3f} s/epoch, "
                 f"{result.seconds:.1f} s"
             )
