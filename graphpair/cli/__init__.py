@@ -69,7 +69,7 @@ COMMANDS: dict[str, str] = {
     "pretrain": "GRACE contrastive pre-training scored by a linear probe",
     "node": "node classification on one graph: an encoder and a linear head",
     "datasets": "list the registered datasets: task, metric, split, size, local files",
-    "report": "leaderboard table (and figures) from the records of link, graph, node and pretrain runs",
+    "report": "leaderboard (and figures) from link, graph, node and pretrain records",
     "predict": "apply a saved model: score node pairs, or predict graphs or nodes",
     "recommend": "the top-K likely new links of nodes, with a saved link model",
 }

@@ -38,7 +38,7 @@ def add_report_parser(sub: Any) -> None:
     """The ``report`` subcommand."""
     report = sub.add_parser(
         "report",
-        help="leaderboard table (and figures) from the records of link, graph, node and pretrain runs",
+        help="leaderboard (and figures) from link, graph, node and pretrain records",
         description="Read the JSON records that 'graphpair link/graph/node/pretrain --output' "
         "write, group the runs of one configuration (all fields but the seed), and print one "
         "row per group: "
