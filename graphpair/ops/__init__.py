@@ -39,7 +39,12 @@ from graphpair.ops._random_walk import (
     RandomWalkPowers,
     random_walk_powers,
 )
-from graphpair.ops._sampling import SampledSubgraph, check_fanout, neighbor_sample
+from graphpair.ops._sampling import (
+    FLOYD_MAX_FANOUT,
+    SampledSubgraph,
+    check_fanout,
+    neighbor_sample,
+)
 from graphpair.ops._scatter import REDUCTIONS, scatter
 from graphpair.ops._segment import segment
 from graphpair.ops._softmax import softmax
@@ -53,6 +58,7 @@ __all__ = [
     "CN_LOOKUP_BYTES_PER_EDGE",
     "CSR",
     "DENSE_BITSET_MAX_BYTES",
+    "FLOYD_MAX_FANOUT",
     "RANDOM_WALK_DENSE_MAX_BYTES",
     "RANDOM_WALK_DENSE_MAX_NODES",
     "REDUCTIONS",

@@ -65,7 +65,7 @@ def test_all_neighbours_in_one_batch_is_the_full_batch_step(conv: str) -> None:
         assert b.valid["acc"] == pytest.approx(a.valid["acc"], abs=2e-3)
     # ... and the comparison can fail: a fanout of 2 changes the loss
     few = train_node(node_config("default", conv=conv, sampler="neighbor", fanout=(2,), **common))
-    assert few.runs[0].history[0].loss != pytest.approx(full_run.history[0].loss, rel=1e-4)
+    assert few.runs[0].history[0].loss != pytest.approx(full_run.history[0].loss, rel=1e-5)
 
 
 def test_gcn_with_all_neighbours_differs_only_by_the_boundary_degrees() -> None:
