@@ -342,6 +342,14 @@ class LinkConfig(Config):
         "so a small graph trains one full batch per epoch.",
         Path(exists="file", what="a path to an edge list file"),
     )
+    node_features: str | None = option(
+        None,
+        "node features to train on instead of the dataset's: a ``.pt`` / ``.npy`` tensor "
+        "``[N, F]`` (read without pickles). NCN's citation2 NCNC trains on frozen NCN "
+        "embeddings: ``torch.save(load_model(folder).embed(), 'h.pt')`` of a saved NCN, then "
+        "NCNC with ``node_features='h.pt'`` and ``conv='none'`` (``docs/ncn.md``).",
+        Path(exists="file", what="a path to a .pt or .npy feature file"),
+    )
     header: bool | None = option(
         None,
         "whether the first line of the ``edge_list`` file is a header: ``True`` "

@@ -28,6 +28,7 @@ ADDED_FIELDS: dict[str, Any] = {
     "memory_check": True,
     "train_degree_cap": None,
     "test_degree_cap": None,
+    "node_features": None,
     "batch_size": None,  # graphpair node's (a link batch size is never None)
 }
 

@@ -20,7 +20,14 @@ from graphpair.nn import (
 from graphpair.ops._spmm import to_sparse_csr
 from graphpair.train._config import ConfigError, LinkConfig
 
-__all__ = ["Encoder", "Predictor", "build_encoder", "build_predictor", "node_input"]
+__all__ = [
+    "Encoder",
+    "Predictor",
+    "build_encoder",
+    "build_predictor",
+    "node_input",
+    "read_node_features",
+]
 
 Predictor = GAEPredictor | NCNPredictor | NCNCPredictor | NCNDiffPredictor | GRITPairPredictor
 Encoder = MPNNEncoder | GRITLinkEncoder
@@ -34,10 +41,41 @@ def _is_sparse_enough(x: Tensor) -> bool:
     return x.numel() > 0 and int(torch.count_nonzero(x)) <= SPARSE_FEATURE_DENSITY * x.numel()
 
 
+def read_node_features(path: str, num_nodes: int) -> Tensor:
+    """The ``[N, F]`` float features of ``config.node_features``: a ``.npy`` array (no
+    pickles) or a ``.pt`` tensor (read with ``weights_only``).
+
+    Raises:
+        ConfigError: ``field='node_features'``: unreadable, or not a real ``[N, F]`` matrix.
+    """
+    import numpy as np
+
+    try:
+        if path.endswith(".npy"):
+            value = torch.from_numpy(np.load(path, allow_pickle=False))
+        else:
+            value = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise ConfigError("node_features", f"cannot read node_features {path!r}: {err}") from None
+    if not isinstance(value, Tensor) or value.dim() != 2 or value.size(0) != num_nodes:
+        shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+        raise ConfigError(
+            "node_features",
+            f"node_features must hold one row per node, [{num_nodes}, F]; {path!r} holds {shape}",
+        )
+    if value.is_complex() or value.dtype == torch.bool:
+        raise ConfigError("node_features", f"node_features must be real numbers; got {value.dtype}")
+    return value.detach().float()
+
+
 def node_input(config: LinkConfig, data: object) -> tuple[Tensor | None, int | None, int | None]:
-    """``(x, in_channels, num_embeddings)`` for the encoder from the graph and the config."""
+    """``(x, in_channels, num_embeddings)`` for the encoder from the graph and the config
+    (``config.node_features`` replaces the graph's features)."""
     x = getattr(data, "x", None)
     num_nodes = int(getattr(data, "num_nodes"))  # noqa: B009 (Data is untyped)
+    if config.node_features is not None:
+        features = read_node_features(config.node_features, num_nodes)
+        return features, int(features.size(1)), None
     kind = config.node_input
     if kind == "auto":
         kind = "features" if x is not None else "id"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 from graphpair.nn import NCNCPredictor
 from graphpair.train import link_config
 from graphpair.train._link_builder import build_predictor
@@ -224,3 +226,41 @@ def test_available_bytes_honours_the_address_space_limit() -> None:
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
     )
     assert 0 < int(out.stdout.strip()) < limit
+
+
+# ---------------------------------------------------------------- frozen node features
+
+
+def test_ncnc_on_frozen_ncn_embeddings_the_citation2_recipe(tmp_path: pathlib.Path) -> None:
+    import numpy as np
+
+    from graphpair import load_model
+    from graphpair.train._link_builder import read_node_features
+
+    small = {"epochs": 1, "runs": 1, "hidden_channels": 8, "batch_size": 16, "device": "cpu"}
+    small |= {"metrics": ("rocauc",), "metric": "rocauc"}
+    train_link(link_config("karate", "ncn", **small), save_model=tmp_path / "ncn")
+    folder = tmp_path / "ncn" / "run-0"
+    embedding = load_model(folder).embed()
+    assert embedding.shape == (34, 8)
+    torch.save(embedding, tmp_path / "h.pt")
+    config = link_config("karate", "ncnc", node_features=tmp_path / "h.pt", conv="none", **small)
+    result = train_link(config)
+    assert len(result.runs) == 1
+    # the encoder's input is the frozen embedding
+    from graphpair.data import load_dataset
+    from graphpair.train._link_builder import node_input
+
+    x, in_channels, num_embeddings = node_input(config, load_dataset("karate").data)
+    assert (in_channels, num_embeddings) == (8, None)
+    assert x is not None
+    torch.testing.assert_close(x, embedding)
+    # the same features from a .npy file
+    np.save(tmp_path / "h.npy", embedding.numpy())
+    for name in ("h.npy", "h.pt"):
+        torch.testing.assert_close(read_node_features(str(tmp_path / name), 34), embedding)
+    with pytest.raises(ConfigError, match=r"one row per node, \[35, F\]") as err:
+        read_node_features(str(tmp_path / "h.pt"), 35)
+    assert err.value.field == "node_features"
+    with pytest.raises(ConfigError, match="node_features must be an existing file"):
+        link_config("karate", node_features=tmp_path / "absent.pt")
