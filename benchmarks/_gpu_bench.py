@@ -197,6 +197,15 @@ def bench_grit(root: Path, device: torch.device, sizes: Sizes) -> tuple[list[Row
         )
         what = f"GRIT 10 layers fwd+bwd, ZINC batch {batch_size}"
         compile_s = bg.compile_fused(moved)
+        try:  # fused kernels (inductor), reference-style and dense layers against graphpair
+            worst = bg.check_outputs(moved)
+            checks.append(
+                (f"GRIT batch {batch_size}: fused and baselines equal", True, f"{worst:.1e}")
+            )
+        except AssertionError as error:
+            checks.append(
+                (f"GRIT batch {batch_size}: fused and baselines equal", False, str(error)[:200])
+            )
         times = {}
         for method in (bg.GRAPHPAIR, bg.FUSED, bg.REFERENCE):
             seconds, peak = timed(bg.step_of(moved, method), device, sizes.repeats)

@@ -106,3 +106,21 @@ def test_a_failed_check_makes_the_script_exit_non_zero(
     output = tmp_path / "report.md"
     assert gpu_check.main(["--device", "cpu", "--output", str(output)]) == 1
     assert "FAILED" in output.read_text()
+
+
+@pytest.mark.data
+def test_the_benchmarks_run_at_smoke_sizes(shared_data: Path) -> None:
+    """The CN + sum and scatter benchmarks of the GPU run, at smoke sizes on CPU (the GRIT,
+    Cora and loss ones run with ``gpu_check.py --device cpu --bench``, about a minute)."""
+    from benchmarks._gpu_bench import bench_all
+
+    tables, checks = bench_all(
+        shared_data, CPU, smoke=True, only={"CN + sum (ogbl-ddi)", "scatter backends"}
+    )
+    assert [c for c in checks if not c[1]] == []
+    cn = tables["CN + sum (ogbl-ddi)"]
+    assert {row[1] for row in cn} >= {"graphpair", "torch.sparse", "AUTO_RULES entry"}
+    assert any("('pair_sum', 'cpu')" in row[4] for row in cn)
+    if torch_scatter_available():
+        entries = [row[4] for row in tables["scatter backends"] if row[1] == "AUTO_RULES entry"]
+        assert any(entry.startswith("('segment_sum', 'cpu')") for entry in entries)
