@@ -73,6 +73,17 @@ def check_fanout(fanout: Sequence[int], num_layers: int | None = None) -> tuple[
     sequence repeats its last value; a longer one, or an empty one for ``num_layers > 0``, is
     refused.
 
+    Args:
+        fanout: Neighbours per node for each hop or layer, first hop first.
+        num_layers: The encoder's layers, or ``None`` to only validate.
+
+    Returns:
+        The fanout as a tuple, with ``num_layers`` values when that is given.
+
+    Raises:
+        ValueError: A value is not an int >= -1, or the length does not fit ``num_layers``
+            (the message names both).
+
     Example:
         >>> check_fanout((15, 10), 3)
         (15, 10, 10)
