@@ -189,3 +189,18 @@ def test_sampled_epoch_takes_the_loss_on_the_seeds_only() -> None:
     )
     assert seen == [3, 3]  # each seed with its two neighbours
     assert torch.isfinite(torch.tensor(loss))
+
+
+def test_the_sampler_follows_edges_into_the_seeds() -> None:
+    """On a directed graph a seed samples the sources of its in-edges (the nodes whose
+    messages it receives in the full-batch encoder), with self loops kept and repeats once."""
+    from graphpair.train._node import _sampling
+
+    edge_index = torch.tensor([[0, 1, 3, 3, 2], [1, 2, 2, 2, 2]])  # 0->1->2, 3->2 twice, 2->2
+    cfg = node_config("default", sampler="neighbor", fanout=(-1,), num_layers=2)
+    sampling = _sampling(cfg, edge_index, 5)
+    assert sampling is not None
+    assert sampling.fanout == (-1, -1)
+    assert sampling.adj.neighbors(2).tolist() == [1, 2, 3]
+    assert sampling.adj.neighbors(0).tolist() == []
+    assert _sampling(node_config("default"), edge_index, 5) is None
