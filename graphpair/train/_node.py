@@ -473,6 +473,7 @@ def train_node(
     if not isinstance(config, NodeConfig):
         raise TypeError(f"config must be a NodeConfig; got {type(config).__name__}")
     check_output_folder("save_model", save_model)
+    check_output_folder("checkpoint_dir", checkpoint_dir)
     check_predictions_path(save_predictions)
     if config.sampler == "neighbor":
         _layer_fanout(config)  # a bad fanout fails before the data are loaded

@@ -64,7 +64,12 @@ class NodeConfig(Config):
     dropout: float = option(0.5, "encoder dropout.", Probability())
     lr: float = option(0.01, "Adam learning rate.", Number(at_least=0))
     weight_decay: float = option(5e-4, "Adam weight decay.", Number(at_least=0))
-    epochs: int = option(200, "training epochs (one full-batch step each).", _POSITIVE)
+    epochs: int = option(
+        200,
+        "training epochs: one full-batch step each, or with ``sampler='neighbor'`` one pass "
+        "over the training nodes in batches of ``batch_size``.",
+        _POSITIVE,
+    )
     runs: int = option(10, "independent runs, with seeds ``seed .. seed + runs - 1``.", _POSITIVE)
     seed: int = option(0, "the first run's seed.", Int(minimum=0))
     eval_every: int = option(1, "evaluate every this many epochs (and after the last).", _POSITIVE)

@@ -56,7 +56,7 @@ def test_save_model_under_a_file_is_refused_before_loading(
 
 
 @pytest.mark.parametrize(
-    ("loader", "train", "make"), RUNNERS[:2], ids=lambda v: getattr(v, "__name__", "")
+    ("loader", "train", "make"), RUNNERS[:3], ids=lambda v: getattr(v, "__name__", "")
 )
 def test_checkpoint_dir_and_predictions_under_a_file_are_refused_before_loading(
     loader: str,
