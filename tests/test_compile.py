@@ -57,6 +57,9 @@ FULLGRAPH: dict[tuple[str, str], str] = {
     ("graphpair.nn.models", "SINC"): "eager",
 }
 
+if "gcn_conv" in CASES["graphpair.nn.encoders"]:  # the functional PyG convolutions
+    FULLGRAPH[("graphpair.nn.encoders", "gcn_conv")] = "eager"
+
 #: The others: the graph breaks ``torch._dynamo.explain`` counts (at most), and their cause.
 #: Data-dependent output shapes (common-neighbour sets, the RRWP of a graph, PyG's self-loop
 #: filter) cannot be traced into one graph without
@@ -91,6 +94,13 @@ BREAKS: dict[tuple[str, str], tuple[int, str]] = {
     ("graphpair.nn.models", "NodeClassifier"): (9, "its MPNNEncoder (above)"),
     ("graphpair.nn.models", "GraphModel[stack]"): (5, "GraphModel and PyG's GCNConv"),
 }
+
+
+if "sage_conv" in CASES["graphpair.nn.encoders"]:
+    BREAKS[("graphpair.nn.encoders", "sage_conv")] = (
+        9,
+        "boolean masks with data-dependent sizes in its CSR mean (nn/encoders/_mpnn.py)",
+    )
 
 
 def _compiled_cases() -> Iterator[tuple[str, str, str, Builder]]:
