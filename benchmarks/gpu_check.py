@@ -17,7 +17,8 @@ Steps, each a list of checks; the exit status is 1 when any check failed:
    beside its baseline in this process, with the targets of issue 23 as checks and the
    ``AUTO_RULES`` entries the measurements call for.
 
-The report (``benchmarks/results/gpu.md`` on CUDA, ``gpu-cpu.md`` beside it otherwise, or
+The report (``benchmarks/results/gpu.md`` on CUDA, ``gpu.cpu.quick.md`` beside it otherwise,
+ignored by git, or
 ``--output``) holds the device, torch/CUDA versions and every figure, written atomically.
 """
 
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda, but torch sees no CUDA device (is this a CPU build?)")
     on_gpu = device.type == "cuda"
-    name = "gpu.md" if on_gpu else "gpu-cpu.md"
+    name = "gpu.md" if on_gpu else "gpu.cpu.quick.md"  # *.quick.md: ignored by git
     output = Path(args.output) if args.output else ROOT / "benchmarks" / "results" / name
     if not on_gpu:
         torch.set_num_threads(1)  # tiny inputs: the thread pool costs more than it gives
