@@ -323,6 +323,10 @@ class GRITConv(torch.nn.Module):
     reference interleaves them per head (a row permutation of :math:`W_E` maps one to the
     other). :math:`W_{Ev,h}` multiplies from the right: ``out[c] = sum_d agg[d] W[h, d, c]``.
 
+    **TorchScript.** Not scriptable: ``torch.jit.script`` cannot compile it (keyword-only
+    options, an autograd Function, Python-level checks); ``torch.compile`` runs it
+    (``docs/reliability.md``).
+
     Args:
         channels: Width ``D`` of the node and pair states.
         heads: Number of heads ``H`` (must divide ``D``).

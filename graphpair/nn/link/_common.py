@@ -20,6 +20,7 @@ from torch import Tensor
 from graphpair._validation import check_edge_index, check_finite, check_tensor, describe
 from graphpair.nn._dropout import dropout
 from graphpair.ops import CSR, PairNodeSet, as_csr, is_sparse_tensor, segment
+from graphpair.ops._backend import auto_rule
 from graphpair.ops._segment import counts_to_ptr
 from graphpair.ops._spmm import csr_matrix
 
@@ -252,10 +253,10 @@ def pair_sum(
     """
     pair_idx, node_idx = members
     if (
-        x.device.type == "cpu"
+        auto_rule("pair_sum", x.device) == "spmm"  # measured per device (ops._backend)
         and x.dim() == 2
         and x.layout == torch.strided
-        and x.dtype in (torch.float32, torch.float64)  # what CPU sparse products support
+        and x.dtype in (torch.float32, torch.float64)  # what sparse products support
         and node_idx.numel() > 0
         and node_idx.numel() >= PAIR_SUM_SPMM_MIN_MEMBERS_PER_PAIR * num_pairs
         and (weight is None or not weight.requires_grad)
