@@ -266,6 +266,12 @@ def main() -> None:
     parser.add_argument("--fractions", default="0.0625,0.25,1")
     parser.add_argument("--pieces", default=",".join(PIECES))
     parser.add_argument("--predictors", default="ncn")
+    parser.add_argument(
+        "--limits",
+        default="eval=0.25,epoch=0.0625,epoch-sampled=0.0625",
+        help="PIECE=FRACTION,...: the largest fraction a piece runs at (its rows beyond are "
+        "'not run')",
+    )
     parser.add_argument("--cap-gib", type=float, default=22.0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per piece")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
@@ -276,6 +282,10 @@ def main() -> None:
         return
     torch.set_num_threads(torch.get_num_threads())
     fractions = [0.001, 0.004] if args.quick else [float(f) for f in args.fractions.split(",")]
+    limits = {
+        key: float(value)
+        for key, _, value in (part.partition("=") for part in args.limits.split(",") if part)
+    }
     sections = [machine_info(), f"Command: `{command_line()}`"]
     for name in args.graphs.split(","):
         for predictor in args.predictors.split(","):
@@ -284,6 +294,9 @@ def main() -> None:
                 found: list[tuple[float, dict[str, Any]]] = []
                 for fraction in fractions:
                     edges, _ = standin(name, fraction)
+                    if not args.quick and fraction > limits.get(piece, 1.0):
+                        rows.append((piece, f"{fraction:g}", f"{edges.shape[1]:,}", "not run"))
+                        continue
                     out = measure(name, fraction, piece, predictor, args.cap_gib, args.timeout)
                     found.append((edges.shape[1], out))
                     print(name, predictor, piece, fraction, out, flush=True)
