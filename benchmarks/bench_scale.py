@@ -239,7 +239,9 @@ def measure(
     cap = int(cap_gib * 2**30)
 
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        low = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (low, hard))
 
     try:
         result = subprocess.run(
