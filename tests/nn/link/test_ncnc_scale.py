@@ -24,6 +24,20 @@ def sparse_graph(
     return sorted({(min(u, v), max(u, v)) for u, v in edges.tolist() if u != v})
 
 
+def spy_completion_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pair counts of every common-neighbour call of NCNC's depth-0 level (its chunks
+    of completion pairs), appended as they happen."""
+    sizes: list[int] = []
+    original = ncnc_module.common_neighbors
+
+    def spy(adj: CSR, pairs: Tensor, **kwargs: str) -> PairNodeSet:
+        sizes.append(pairs.size(1))
+        return original(adj, pairs, **kwargs)
+
+    monkeypatch.setattr(ncnc_module, "common_neighbors", spy)
+    return sizes
+
+
 def predictor(**kwargs: object) -> NCNCPredictor:
     torch.manual_seed(0)
     return NCNCPredictor(4, 8, **{**CALIBRATION, **kwargs}).double().eval()  # type: ignore[arg-type]
@@ -77,14 +91,7 @@ def test_the_default_chunk_bounds_the_completion_pairs_scored_at_once(
     pairs = torch.tensor([[0, 1, 2, 3, 4], [10, 11, 12, 13, 14]])
     h = torch.randn(60, 4, dtype=torch.float64)
     whole = predictor(depth=1)(h, adj, pairs)
-    sizes: list[int] = []
-    original = ncnc_module.common_neighbors
-
-    def spy(adj: CSR, pairs: Tensor, **kwargs: str) -> PairNodeSet:
-        sizes.append(pairs.size(1))
-        return original(adj, pairs, **kwargs)
-
-    monkeypatch.setattr(ncnc_module, "common_neighbors", spy)
+    sizes = spy_completion_sizes(monkeypatch)
     monkeypatch.setattr(ncnc_module, "NCNC_CHUNK", 3)
     torch.testing.assert_close(predictor(depth=1)(h, adj, pairs), whole)
     assert len(sizes) > 1
@@ -153,14 +160,7 @@ def test_degree_caps_limit_the_completion_pairs_and_apply_per_mode(
     adj = CSR.from_edge_index(torch.tensor(edges).t(), 82)
     pairs = torch.tensor([[0], [1]])
     h = torch.randn(82, 4, dtype=torch.float64)
-    sizes: list[int] = []
-    original = ncnc_module.common_neighbors
-
-    def spy(adj: CSR, pairs: Tensor, **kwargs: str) -> PairNodeSet:
-        sizes.append(pairs.size(1))
-        return original(adj, pairs, **kwargs)
-
-    monkeypatch.setattr(ncnc_module, "common_neighbors", spy)
+    sizes = spy_completion_sizes(monkeypatch)
     uncapped = predictor(depth=1)(h, adj, pairs)
     assert sizes == [80]
     sizes.clear()
