@@ -83,3 +83,24 @@ def test_one_process_is_a_single_shard_and_bad_settings_are_named(
     with pytest.raises(ConfigError, match="not supported with several processes") as info:
         train_link(link_config("karate", batch_size=15), checkpoint_dir=tmp_path)
     assert info.value.field == "checkpoint_dir"
+
+
+def test_two_gloo_processes_sample_for_their_share_as_one_full_process(
+    tmp_path: pathlib.Path,
+) -> None:
+    """sampler='neighbor' under torchrun: each process samples the computation subgraph of
+    its own half of every batch; with every neighbour kept (fanout -1) and a SAGE encoder a
+    step's logits are the full ones, so the two sampled processes make the one sampled
+    process's numbers (both draw the same per-step seeds from the run's generator)."""
+    values = {"epochs": 3, "runs": 1, "hidden_channels": 8, "dropout": 0.0}
+    values |= {"predictor_dropout": 0.0, "edge_dropout": 0.0, "conv": "sage", "num_layers": 2}
+    values |= {"sampler": "neighbor", "fanout": (-1,)}
+    flags = ["--epochs", "3", "--runs", "1", "--hidden", "8", "--dropout", "0"]
+    flags += ["--predictor-dropout", "0", "--edge-dropout", "0", "--conv", "sage"]
+    flags += ["--num-layers", "2", "--sampler", "neighbor", "--fanout=-1", "--quiet"]
+    records = _torchrun(tmp_path, "ncn", *flags)
+    single = train_link(link_config("karate", "ncn", **values)).to_records()
+    for two, one in zip(records, single, strict=True):
+        assert two["config"]["sampler"] == "neighbor"
+        for a, b in zip(two["history"], one["history"], strict=True):
+            assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-6)
