@@ -165,6 +165,7 @@ def _link(args: argparse.Namespace) -> int:
                 save_predictions=predictions_file(
                     args.save_predictions, cfg.predictor, len(configs)
                 ),
+                on_estimate=lambda estimate: say(f"  {estimate.describe()}"),
             )
         finally:
             progress.close()
