@@ -51,6 +51,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import (
+    _max_rss_bytes,
+    _status_bytes,
     add_common_arguments,
     fmt_bytes,
     fmt_time,
@@ -147,22 +149,11 @@ def write_edge_file(path: Path, num_edges: int, fmt: str, seed: int = 0) -> None
 # ---------------------------------------------------------------------- the child
 
 
-def _status_bytes(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(f"{key} not in /proc/self/status")
-
-
 def _meminfo_bytes(key: str) -> int:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
     raise KeyError(f"{key} not in /proc/meminfo")
-
-
-def _max_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 def cap_memory(cap_bytes: int | None) -> int:
@@ -207,17 +198,17 @@ def run_child(case: dict[str, Any]) -> dict[str, Any]:
         Path("/proc/self/clear_refs").write_text("5")
         before, exact = _status_bytes("VmRSS"), True
     except OSError:
-        before, exact = _max_rss(), False
+        before, exact = _max_rss_bytes(), False
     start = time.perf_counter()
     data = read(Path(case["path"]))
     seconds = time.perf_counter() - start
-    peak = (_status_bytes("VmHWM") if exact else _max_rss()) - before
+    peak = (_status_bytes("VmHWM") if exact else _max_rss_bytes()) - before
     digest, phantoms = _digest(data)
     return {
         "seconds": seconds,
         "peak_extra": peak,
         "exact": exact,
-        "max_rss": _max_rss(),
+        "max_rss": _max_rss_bytes(),
         "final": data.edge_index.numel() * data.edge_index.element_size(),
         "num_nodes": int(data.num_nodes),
         "stored_edges": int(data.edge_index.size(1)),

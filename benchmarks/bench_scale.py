@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import itertools
 
 from benchmarks._common import (
+    _status_bytes,
     add_common_arguments,
     fmt_bytes,
     fmt_time,
@@ -216,23 +217,20 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     raise ValueError(f"unknown piece {piece!r}")
 
 
-def _status(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(key)
-
-
 def child(name: str, fraction: float, piece: str, predictor: str) -> None:
     call = _setup(name, fraction, piece, predictor)
     Path("/proc/self/clear_refs").write_text("5")
-    before = _status("VmRSS")
+    before = _status_bytes("VmRSS")
     start = time.perf_counter()
     call()
     seconds = time.perf_counter() - start
     print(
         json.dumps(
-            {"seconds": seconds, "extra": _status("VmHWM") - before, "peak": _status("VmHWM")}
+            {
+                "seconds": seconds,
+                "extra": _status_bytes("VmHWM") - before,
+                "peak": _status_bytes("VmHWM"),
+            }
         )
     )
 

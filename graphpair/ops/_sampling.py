@@ -17,7 +17,7 @@ from torch import Tensor
 
 from graphpair._validation import check_index, describe
 from graphpair.ops._csr import CSR
-from graphpair.ops._segment import counts_to_ptr, ptr_to_index
+from graphpair.ops._segment import counts_to_ptr, expand_rows
 
 __all__ = ["FLOYD_MAX_FANOUT", "SampledSubgraph", "check_fanout", "neighbor_sample"]
 
@@ -222,15 +222,6 @@ def neighbor_sample(
 FLOYD_MAX_FANOUT = 64
 
 
-def _expand(start: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
-    """Every CSR position of the rows starting at ``start`` with ``counts`` entries ``[T]``,
-    and the index of its row ``[T]``."""
-    ptr = counts_to_ptr(counts)
-    size = int(ptr[-1])
-    seg = ptr_to_index(ptr, size)
-    return start[seg] + torch.arange(size, device=start.device) - ptr[seg], seg
-
-
 def _uniform(
     shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device
 ) -> Tensor:
@@ -268,16 +259,16 @@ def _sample_hop(
         # algorithm, so the work is O(F * fanout^2), not O(sum of degrees).
         over = counts > fanout
         if not bool(over.any()):
-            return _expand(start, counts)
+            return expand_rows(start, counts)
         whole = (~over).nonzero().view(-1)
-        pos_all, seg_all = _expand(start[whole], counts[whole])
+        pos_all, seg_all = expand_rows(start[whole], counts[whole])
         rows = over.nonzero().view(-1)
         offsets = _floyd(counts[rows], fanout, generator)  # [R, fanout]
         pos = torch.cat([pos_all, (start[rows].unsqueeze(1) + offsets).view(-1)])
         seg = torch.cat([whole[seg_all], rows.repeat_interleave(fanout)])
         order = torch.sort(seg, stable=True).indices  # group by row; CSR order within
         return pos[order], seg[order]
-    pos, seg = _expand(start, counts)
+    pos, seg = expand_rows(start, counts)
     if adj.num_masked:
         keep = adj.mask[pos]
         pos, seg = pos[keep], seg[keep]

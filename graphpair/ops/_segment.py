@@ -9,7 +9,7 @@ from graphpair._validation import check_ptr, check_tensor, compiling
 from graphpair.ops._backend import resolve_backend, torch_scatter
 from graphpair.ops._scatter import _scatter_native, canonical_reduce, empty_value
 
-__all__ = ["counts_to_ptr", "ptr_to_index", "segment"]
+__all__ = ["counts_to_ptr", "expand_rows", "ptr_to_index", "segment"]
 
 _SEGMENT_REDUCE_NAME = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "mul": "prod"}
 
@@ -28,6 +28,20 @@ def ptr_to_index(ptr: Tensor, size: int | None = None) -> Tensor:
     counts = ptr[1:] - ptr[:-1]
     ids = torch.arange(counts.numel(), device=ptr.device)
     return torch.repeat_interleave(ids, counts, output_size=size)
+
+
+def expand_rows(start: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
+    """Every position of rows that start at ``start`` and hold ``counts`` entries, row after
+    row ``[T]``, and the index (into ``start``) of each position's row ``[T]``.
+
+    Example:
+        >>> expand_rows(torch.tensor([5, 0]), torch.tensor([2, 3]))
+        (tensor([5, 6, 0, 1, 2]), tensor([0, 0, 1, 1, 1]))
+    """
+    ptr = counts_to_ptr(counts)
+    size = int(ptr[-1])
+    owner = ptr_to_index(ptr, size)
+    return start[owner] + torch.arange(size, device=start.device) - ptr[owner], owner
 
 
 def segment(src: Tensor, ptr: Tensor, reduce: str = "sum", *, backend: str | None = None) -> Tensor:

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from graphpair._validation import check_index, check_int
 from graphpair.ops._csr import CSR
-from graphpair.ops._segment import counts_to_ptr, ptr_to_index
+from graphpair.ops._segment import counts_to_ptr, expand_rows
 
 __all__ = ["induced_subgraph", "neighborhood"]
 
@@ -21,11 +21,7 @@ def _row_entries(adj: CSR, nodes: Tensor) -> tuple[Tensor, Tensor]:
     """The active entries of the rows ``nodes``: (position of each entry's row in ``nodes``,
     the entry's position in ``adj.col``), grouped by row in the CSR's order."""
     starts = adj.rowptr[nodes]
-    counts = adj.rowptr[nodes + 1] - starts
-    ptr = counts_to_ptr(counts)
-    total = int(ptr[-1])
-    owner = ptr_to_index(ptr, total)  # [T]
-    position = starts[owner] + torch.arange(total, device=nodes.device) - ptr[owner]
+    position, owner = expand_rows(starts, adj.rowptr[nodes + 1] - starts)
     if adj.num_masked:
         active = adj.mask[position]
         owner, position = owner[active], position[active]

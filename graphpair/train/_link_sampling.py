@@ -35,7 +35,7 @@ from graphpair.ops import (
     neighbor_sample,
     neighborhood,
 )
-from graphpair.ops._segment import counts_to_ptr, ptr_to_index
+from graphpair.ops._segment import counts_to_ptr, expand_rows
 from graphpair.ops._spmm import csr_matrix
 from graphpair.train._config import ConfigError, LinkConfig
 
@@ -82,11 +82,10 @@ def select_rows(x: Tensor, index: Tensor) -> Tensor:
         return x.index_select(0, index)
     crow, col, values = x.crow_indices(), x.col_indices(), x.values()
     starts = crow[index]
-    ptr = counts_to_ptr(crow[index + 1] - starts)
-    total = int(ptr[-1])
-    owner = ptr_to_index(ptr, total)
-    position = starts[owner] + torch.arange(total, device=index.device) - ptr[owner]
-    return csr_matrix(ptr, col[position], values[position], (index.numel(), x.size(1)))
+    counts = crow[index + 1] - starts
+    position, _ = expand_rows(starts, counts)
+    rowptr = counts_to_ptr(counts)
+    return csr_matrix(rowptr, col[position], values[position], (index.numel(), x.size(1)))
 
 
 class SampledLinkStep(torch.nn.Module):
