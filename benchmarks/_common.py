@@ -170,6 +170,40 @@ def _status_bytes(key: str) -> int:
     raise KeyError(f"{key} not in /proc/self/status")
 
 
+def meminfo_bytes(key: str) -> int:
+    """A ``kB`` field of ``/proc/meminfo`` (``MemAvailable``) in bytes."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(f"{key} not in /proc/meminfo")
+
+
+#: Share of the memory available now that :func:`cap_memory` lets a child add by default.
+MEMORY_SHARE = 0.85
+
+
+def cap_memory(cap_bytes: int | None = None) -> int:
+    """Cap this process's address space at its current size plus ``cap_bytes`` (default:
+    :data:`MEMORY_SHARE` of the memory available now), never above a cap already set
+    (``ulimit -v``), so that a too-large allocation fails with an error instead of waking the
+    kernel's OOM killer on a shared machine. Returns the extra bytes allowed."""
+    allowed = cap_bytes if cap_bytes else int(MEMORY_SHARE * meminfo_bytes("MemAvailable"))
+    limit = _status_bytes("VmSize") + allowed
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or limit < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return allowed
+
+
+def reset_peak() -> int | None:
+    """Reset ``VmHWM`` and return ``VmRSS``, or ``None`` where ``clear_refs`` is read-only."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    return _status_bytes("VmRSS")
+
+
 def _max_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 

@@ -54,6 +54,7 @@ from benchmarks._common import (
     _max_rss_bytes,
     _status_bytes,
     add_common_arguments,
+    cap_memory,
     fmt_bytes,
     fmt_time,
     markdown_table,
@@ -64,7 +65,6 @@ PPA_NODES = 576_289
 PPA_EDGES = 30_326_273
 FORMATS = ("int", "names")
 READERS = ("old", "new")
-MEMORY_SHARE = 0.85
 _CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 _ALLOC_ERRORS = ("memoryerror", "can't allocate memory", "cannot allocate memory", "bad_alloc")
 
@@ -147,24 +147,6 @@ def write_edge_file(path: Path, num_edges: int, fmt: str, seed: int = 0) -> None
 
 
 # ---------------------------------------------------------------------- the child
-
-
-def _meminfo_bytes(key: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(f"{key} not in /proc/meminfo")
-
-
-def cap_memory(cap_bytes: int | None) -> int:
-    """Cap the address space at its current size plus ``cap_bytes`` (default: 85 % of the
-    memory available now), never above a cap already set (``ulimit -v``); the extra allowed."""
-    allowed = cap_bytes if cap_bytes else int(MEMORY_SHARE * _meminfo_bytes("MemAvailable"))
-    limit = _status_bytes("VmSize") + allowed
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY or limit < soft:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    return allowed
 
 
 def _digest(data: Any) -> tuple[str, int]:

@@ -58,7 +58,6 @@ import itertools
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -82,6 +81,7 @@ from benchmarks._common import (
     Graph,
     _status_bytes,
     add_common_arguments,
+    cap_memory,
     fmt_bytes,
     fmt_peak,
     fmt_time,
@@ -89,6 +89,7 @@ from benchmarks._common import (
     median_time,
     peak_memory,
     publish,
+    reset_peak,
     resolve_data_root,
     time_once,
 )
@@ -127,8 +128,6 @@ CN_SUM_TARGETS: dict[str, tuple[tuple[float, float | None], tuple[float, float |
     "Cora": ((0.014, None), (0.028, None)),
 }
 CN_SUM_HIDDEN = 256
-#: The child's address-space cap, as a share of the memory available when it starts.
-MEMORY_SHARE = 0.85
 #: NCNC completion chunk tried when the configured one runs out of memory (memory only).
 FALLBACK_CHUNK = 16_384
 _ALLOC_ERRORS = ("can't allocate memory", "cannot allocate memory", "out of memory")
@@ -398,36 +397,8 @@ def instrumented(
 # ---------------------------------------------------------------------- training child
 
 
-def _meminfo_bytes(key: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(f"{key} not in /proc/meminfo")
-
-
-def cap_memory() -> int:
-    """Cap this process's address space at its current size plus a share of the memory
-    available now, so that a too-large allocation fails with an error instead of waking the
-    kernel's OOM killer on a shared machine. Returns the extra bytes allowed."""
-    allowed = int(MEMORY_SHARE * _meminfo_bytes("MemAvailable"))
-    limit = _status_bytes("VmSize") + allowed
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or limit < hard:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    return allowed
-
-
 def _is_alloc_error(err: BaseException) -> bool:
     return isinstance(err, MemoryError) or any(s in str(err).lower() for s in _ALLOC_ERRORS)
-
-
-def _reset_peak() -> int | None:
-    """Reset ``VmHWM`` and return ``VmRSS``, or ``None`` where ``clear_refs`` is read-only."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return None
-    return _status_bytes("VmRSS")
 
 
 def _progress(message: str) -> None:
@@ -538,7 +509,7 @@ def measure_method(case: TrainCase, setup: Setup, method: str) -> dict[str, Any]
         generator,
     )
     timer = SectionTimer()
-    rss = _reset_peak()
+    rss = reset_peak()
     with instrumented(timer, encoder, predictor, optimizer):
         if case.unit == "epoch":
             for _ in range(case.warmup):

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -62,19 +61,21 @@ from torch import Tensor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import (
+    _max_rss_bytes,
+    _status_bytes,
     add_common_arguments,
+    cap_memory,
     fmt_bytes,
     fmt_time,
     load_ddi,
     markdown_table,
     publish,
+    reset_peak,
     resolve_data_root,
 )
 
 # graphpair itself is imported inside the functions: the child process times its import.
 
-#: The child's address-space cap, as a share of the memory available when it starts.
-MEMORY_SHARE = 0.85
 #: Environment of the children: allocations above 128 KiB are fresh mappings (see _common).
 _CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 _ALLOC_ERRORS = ("can't allocate memory", "cannot allocate memory", "out of memory")
@@ -192,44 +193,6 @@ def write_link_folder(folder: Path, config: Any, edge_index: Tensor, num_nodes: 
 # ---------------------------------------------------------------------- child process
 
 
-def _status_bytes(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(f"{key} not in /proc/self/status")
-
-
-def _meminfo_bytes(key: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise KeyError(f"{key} not in /proc/meminfo")
-
-
-def cap_memory() -> int:
-    """Cap this process's address space (``ulimit -v``) at its current size plus a share of
-    the memory available now; returns the extra bytes allowed."""
-    allowed = int(MEMORY_SHARE * _meminfo_bytes("MemAvailable"))
-    limit = _status_bytes("VmSize") + allowed
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or limit < hard:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    return allowed
-
-
-def _reset_peak() -> int | None:
-    """Reset ``VmHWM`` and return ``VmRSS``, or ``None`` where ``clear_refs`` is read-only."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return None
-    return _status_bytes("VmRSS")
-
-
-def _max_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-
-
 def _timed(fn: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn()
@@ -246,11 +209,11 @@ def run_child(case: dict[str, Any]) -> dict[str, Any]:
     out["load_s"], model = _timed(lambda: load_model(case["folder"]))
     out["rss_after_load"] = _status_bytes("VmRSS")
     if case["op"] == "load":
-        out["max_rss"] = _max_rss()
+        out["max_rss"] = _max_rss_bytes()
         return out
     generator = torch.Generator().manual_seed(case["seed"])
     num_nodes = model.num_nodes
-    before = _reset_peak()
+    before = reset_peak()
     out["embed_s"], h = _timed(model.embed)
     out["embed_shape"] = list(h.shape)
     if case["op"] == "score":
@@ -281,7 +244,7 @@ def run_child(case: dict[str, Any]) -> dict[str, Any]:
     if case["op"] == "recommend":
         # After the timing and the peak: the candidate pools of the nodes recommended for.
         out["candidates"] = [int(model.candidates(v).numel()) for v in nodes[: out["done"]]]
-    out["max_rss"] = _max_rss()
+    out["max_rss"] = _max_rss_bytes()
     return out
 
 
