@@ -91,6 +91,7 @@ class CSR:
         self._row: Tensor | None = None
         self._keys: Tensor | None = None
         self._bitset: Tensor | None = None
+        self._transpose: tuple[Tensor, Tensor, Tensor] | None = None
 
     @classmethod
     def _from_sorted(cls, rowptr: Tensor, col: Tensor, num_nodes: int) -> CSR:
@@ -199,6 +200,34 @@ class CSR:
         start, end = int(self.rowptr[node]), int(self.rowptr[node + 1])
         return self.col[start:end][self.mask[start:end]]
 
+    def transpose(self) -> tuple[Tensor, Tensor, Tensor]:
+        """The transposed structure ``(order, rowptr_t, col_t)`` of the stored entries (mask
+        ignored), computed once (one stable sort) and cached.
+
+        Entry ``order[k]`` of this CSR is entry ``k`` of the transpose, whose row pointer is
+        ``rowptr_t`` ``[N + 1]`` and columns ``col_t`` ``[E]``: ``col_t == row[order]``, so
+        the transpose lists, for every node, the nodes with an entry *into* it, in increasing
+        order. For a symmetric structure (every undirected graph built with the default
+        ``symmetric=True``) ``rowptr_t`` and ``col_t`` are :attr:`rowptr` and :attr:`col`
+        themselves, so the cache adds only ``order`` (8 bytes an entry). Message passing
+        reuses it every layer and step instead of sorting its edge list by target each time.
+
+        Example:
+            >>> adj = CSR.from_edge_index(torch.tensor([[0, 0], [1, 2]]), symmetric=False)
+            >>> order, rowptr_t, col_t = adj.transpose()
+            >>> rowptr_t, col_t
+            (tensor([0, 0, 1, 2]), tensor([0, 0]))
+        """
+        if self._transpose is None:
+            order = torch.argsort(self.col, stable=True)
+            col_t = self.row[order]
+            rowptr_t = counts_to_ptr(torch.bincount(self.col, minlength=self.num_nodes))
+            if torch.equal(rowptr_t, self.rowptr) and torch.equal(col_t, self.col):
+                self._transpose = (order, self.rowptr, self.col)  # symmetric: share them
+            else:
+                self._transpose = (order, rowptr_t, col_t)
+        return self._transpose
+
     def to_edge_index(self) -> Tensor:
         """Active entries as a sorted ``[2, E_active]`` edge list."""
         if self._num_masked == 0:
@@ -213,6 +242,10 @@ class CSR:
         out._row = None if self._row is None else self._row.to(device)
         out._keys = None if self._keys is None else self._keys.to(device)
         out._bitset = None if self._bitset is None else self._bitset.to(device)
+        if self._transpose is not None:
+            order, rowptr_t, col_t = (t.to(device) for t in self._transpose)
+            symmetric = self._transpose[2] is self.col
+            out._transpose = (order, out.rowptr, out.col) if symmetric else (order, rowptr_t, col_t)
         return out
 
     def __repr__(self) -> str:

@@ -13,9 +13,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from graphpair.ops._csr import CSR
+from graphpair.ops._scatter import scatter
 from graphpair.ops._segment import counts_to_ptr
 
-__all__ = ["csr_matrix", "to_sparse_csr", "weighted_neighbor_sum"]
+__all__ = ["csr_matrix", "entry_neighbor_sum", "to_sparse_csr", "weighted_neighbor_sum"]
 
 
 def csr_matrix(rowptr: Tensor, col: Tensor, values: Tensor, size: tuple[int, int]) -> Tensor:
@@ -108,3 +110,53 @@ def weighted_neighbor_sum(
         x, edge_index[0], edge_index[1], weight, num_nodes
     )
     return out
+
+
+class _EntryNeighborSum(torch.autograd.Function):
+    """``M @ x`` over the stored entries of a CSR: the forward multiplies by the cached
+    transpose, the backward by the CSR itself; no sort, no edge list."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, weight: Tensor, adj: CSR) -> Tensor:
+        order, rowptr_t, col_t = adj.transpose()
+        ctx.save_for_backward(weight)
+        ctx.structure = (adj.rowptr, adj.col, adj.num_nodes)
+        n = adj.num_nodes
+        return csr_matrix(rowptr_t, col_t, weight[order], (n, n)) @ x  # [N, D]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, None, None]:
+        if not ctx.needs_input_grad[0]:
+            return None, None, None
+        (weight,) = ctx.saved_tensors
+        rowptr, col, n = ctx.structure
+        return csr_matrix(rowptr, col, weight, (n, n)) @ grad.contiguous(), None, None
+
+
+def entry_neighbor_sum(x: Tensor, adj: CSR, weight: Tensor) -> Tensor:
+    r""":math:`\mathrm{out}_i = \sum_{e:\, \mathrm{col}_e = i} w_e\, x_{\mathrm{row}_e}` over
+    every stored entry ``e`` of ``adj`` (mask ignored: give inactive entries weight 0).
+
+    Messages flow along the entries, ``row -> col``, as with ``adj.to_edge_index()``. On CPU
+    (strided 2-D float32 / float64 ``x``, ``weight`` without gradient) this is a product with
+    the cached :meth:`~graphpair.ops.CSR.transpose`, so a layer costs one gather of the weights
+    instead of the edge list's copy and its sort by target (19 % of an encoder's time at
+    ogbl-ppa / 16). Elsewhere it gathers, multiplies and scatters. Zero-weight entries add
+    exact zeros, so the sums equal those over the active entries alone.
+
+    Shapes:
+        - x: ``[N, D]``; weight: ``[E]`` (one per stored entry)
+        - output: ``[N, D]``
+    """
+    if (
+        x.device.type == "cpu"
+        and x.layout == torch.strided
+        and x.dim() == 2
+        and x.dtype in (torch.float32, torch.float64)
+        and adj.num_edges > 0
+        and not weight.requires_grad
+    ):
+        out: Tensor = _EntryNeighborSum.apply(x, weight.to(x.dtype), adj)  # type: ignore[no-untyped-call]
+        return out
+    messages = torch.index_select(x, 0, adj.row) * weight.to(x.dtype).unsqueeze(-1)  # [E, D]
+    return scatter(messages, adj.col, dim_size=adj.num_nodes)

@@ -240,3 +240,23 @@ def test_csr_on_cuda_matches_cpu() -> None:
     assert torch.equal(gpu.keys.cpu(), cpu.keys)
     pairs = random_edge_index(50, 40, 1, duplicates=0, self_loops=0)
     assert torch.equal(gpu.has_edge(pairs.cuda()).cpu(), cpu.has_edge(pairs))
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_transpose_lists_the_entries_into_each_node(symmetric: bool, seed: int) -> None:
+    edge_index = random_edge_index(30, 80, seed)
+    adj = CSR.from_edge_index(edge_index, 30, symmetric=symmetric, self_loops=True)
+    order, rowptr_t, col_t = adj.transpose()
+    assert torch.equal(col_t, adj.row[order])
+    for node in range(30):
+        into = col_t[rowptr_t[node] : rowptr_t[node + 1]].tolist()
+        want = sorted(i for i in range(30) if adj.has_edge(torch.tensor([[i], [node]])).item())
+        assert into == want
+        assert bool((adj.col[order[rowptr_t[node] : rowptr_t[node + 1]]] == node).all())
+    # A symmetric structure shares its arrays; the transpose is built once.
+    assert (col_t is adj.col) == symmetric
+    assert adj.transpose()[0] is order
+    copy = adj.to("cpu")
+    assert torch.equal(copy.transpose()[0], order)
+    assert (copy.transpose()[2] is copy.col) == symmetric

@@ -12,7 +12,12 @@ from graphpair.nn._checks import check_probability
 from graphpair.nn._dropout import dropout
 from graphpair.nn.conv._sinc_conv import SINCConv, SIRConv, check_aggregation
 from graphpair.ops import CSR, scatter
-from graphpair.ops._spmm import csr_matrix, to_sparse_csr, weighted_neighbor_sum
+from graphpair.ops._spmm import (
+    csr_matrix,
+    entry_neighbor_sum,
+    to_sparse_csr,
+    weighted_neighbor_sum,
+)
 
 __all__ = ["CONVS", "MPNNEncoder", "gcn_conv", "pure_propagate", "sage_conv"]
 
@@ -30,6 +35,49 @@ CONVS: tuple[str, ...] = (
 )
 _LEARNED = ("gcn", "sage", "sinc", "sir")
 _PURE = {"puregcn": "gcn", "puresum": "sum", "puremean": "mean", "puremax": "max"}
+
+
+class _Edges:
+    """The edges one propagation runs on: a ``[2, E]`` edge list, or every stored entry of a
+    :class:`~graphpair.ops.CSR` (inactive entries then carry weight 0), whose products reuse
+    the CSR's cached transpose instead of sorting an edge list by target every layer."""
+
+    def __init__(self, edge_index: Tensor | None, num_nodes: int, adj: CSR | None = None) -> None:
+        self.edge_index = edge_index
+        if adj is not None:
+            self.src, self.dst = adj.row, adj.col
+        else:
+            assert edge_index is not None
+            self.src, self.dst = edge_index[0], edge_index[1]
+        self.num_nodes, self.adj = num_nodes, adj
+        self._gcn: tuple[Tensor, Tensor, Tensor] | None = None
+
+    def sum(self, x: Tensor, weight: Tensor) -> Tensor:
+        """``out_i = sum_(j -> i) w_ji x_j`` (no ``[E, D]`` messages where a CSR product runs)."""
+        if self.adj is not None:
+            return entry_neighbor_sum(x, self.adj, weight)
+        assert self.edge_index is not None
+        out = weighted_neighbor_sum(x, self.edge_index, weight, self.num_nodes)
+        if out is not None:
+            return out
+        # index_select, not x[src]: a fixed-order backward (graphpair.nn.link endpoint_product)
+        messages = torch.index_select(x, 0, self.src) * weight.unsqueeze(-1)  # [E, D]
+        return scatter(messages, self.dst, dim_size=self.num_nodes)
+
+    def gcn_norm(self, weight: Tensor) -> tuple[Tensor, Tensor]:
+        """:math:`\\tilde D^{-1/2}` ``[N]`` and every edge's normalised weight ``[E]``; kept
+        for the next layer, which reuses them when it gets the same ``weight`` tensor."""
+        if self._gcn is not None and self._gcn[0] is weight:
+            return self._gcn[1], self._gcn[2]
+        inv_sqrt = (1.0 + scatter(weight, self.dst, dim_size=self.num_nodes)).rsqrt()  # [N]
+        norm = inv_sqrt[self.src] * inv_sqrt[self.dst] * weight
+        self._gcn = (weight, inv_sqrt, norm)
+        return inv_sqrt, norm
+
+    def in_count(self, weight: Tensor) -> Tensor:
+        """Number of incoming edges of every node with a nonzero weight ``[N]``."""
+        dst = self.dst if self.adj is None else self.dst[weight != 0]
+        return torch.bincount(dst, minlength=self.num_nodes)
 
 
 def pure_propagate(
@@ -62,29 +110,21 @@ def pure_propagate(
         >>> pure_propagate(x, edge_index, torch.ones(3), 3, "mean").view(-1)
         tensor([0.0000, 2.5000, 2.0000])
     """
-    src, dst = edge_index
+    if aggr == "max":
+        message = torch.index_select(x, 0, edge_index[0]) * edge_weight.unsqueeze(-1)  # [E, D]
+        return scatter(message, edge_index[1], dim_size=num_nodes, reduce=aggr)
+    return _propagate(x, _Edges(edge_index, num_nodes), edge_weight, aggr)
+
+
+def _propagate(x: Tensor, edges: _Edges, weight: Tensor, aggr: str) -> Tensor:
+    """:func:`pure_propagate` ``'gcn'`` / ``'sum'`` / ``'mean'`` on :class:`_Edges`."""
     if aggr == "gcn":
-        inv_sqrt = (1.0 + scatter(edge_weight, dst, dim_size=num_nodes)).rsqrt()  # [N]
-        weight = inv_sqrt[src] * inv_sqrt[dst] * edge_weight
-        return _neighbor_sum(x, edge_index, weight, num_nodes) + x * inv_sqrt.pow(2).unsqueeze(-1)
+        inv_sqrt, norm = edges.gcn_norm(weight)
+        return edges.sum(x, norm) + x * inv_sqrt.pow(2).unsqueeze(-1)
     if aggr == "sum":
-        return _neighbor_sum(x, edge_index, edge_weight, num_nodes)
-    if aggr == "mean":
-        count = torch.bincount(dst, minlength=num_nodes).clamp_(min=1).to(edge_weight.dtype)
-        return _neighbor_sum(x, edge_index, edge_weight / count[dst], num_nodes)
-    message = torch.index_select(x, 0, src) * edge_weight.unsqueeze(-1)  # [E, D]
-    return scatter(message, dst, dim_size=num_nodes, reduce=aggr)
-
-
-def _neighbor_sum(x: Tensor, edge_index: Tensor, weight: Tensor, num_nodes: int) -> Tensor:
-    """``out_i = sum_(j -> i) w_ji x_j``: a CSR product where the ops layer has one (no
-    ``[E, D]`` messages), else gather, multiply and scatter."""
-    out = weighted_neighbor_sum(x, edge_index, weight, num_nodes)
-    if out is not None:
-        return out
-    # index_select, not x[src]: a fixed-order backward (graphpair.nn.link endpoint_product)
-    messages = torch.index_select(x, 0, edge_index[0]) * weight.unsqueeze(-1)  # [E, D]
-    return scatter(messages, edge_index[1], dim_size=num_nodes)
+        return edges.sum(x, weight)
+    count = edges.in_count(weight).clamp_(min=1).to(weight.dtype)
+    return edges.sum(x, weight / count[edges.dst])
 
 
 def gcn_conv(
@@ -115,7 +155,11 @@ def gcn_conv(
         >>> torch.allclose(out, conv(x, edge_index), atol=1e-6)
         True
     """
-    out = pure_propagate(conv.lin(x), edge_index, edge_weight, num_nodes, "gcn")
+    return _gcn(conv, x, _Edges(edge_index, num_nodes), edge_weight)
+
+
+def _gcn(conv: GCNConv, x: Tensor, edges: _Edges, weight: Tensor) -> Tensor:
+    out = _propagate(conv.lin(x), edges, weight, "gcn")
     return out if conv.bias is None else out + conv.bias
 
 
@@ -141,13 +185,17 @@ def sage_conv(conv: SAGEConv, x: Tensor, edge_index: Tensor, num_nodes: int) -> 
         >>> torch.allclose(sage_conv(conv, x, edge_index, 3), conv(x, edge_index), atol=1e-6)
         True
     """
-    ones = x.new_ones(edge_index.size(1))
+    return _sage(conv, x, _Edges(edge_index, num_nodes), x.new_ones(edge_index.size(1)))
+
+
+def _sage(conv: SAGEConv, x: Tensor, edges: _Edges, kept: Tensor) -> Tensor:
+    """:func:`sage_conv` on the edges whose ``kept`` weight is 1 (the others 0)."""
     lin_l = conv.lin_l
     if lin_l.out_channels < x.size(-1):
-        agg = pure_propagate(F.linear(x, lin_l.weight), edge_index, ones, num_nodes, "mean")
+        agg = _propagate(F.linear(x, lin_l.weight), edges, kept, "mean")
         agg = agg if lin_l.bias is None else agg + lin_l.bias
     else:
-        agg = lin_l(pure_propagate(x, edge_index, ones, num_nodes, "mean"))
+        agg = lin_l(_propagate(x, edges, kept, "mean"))
     out: Tensor = agg + conv.lin_r(x)
     return out
 
@@ -393,13 +441,19 @@ class MPNNEncoder(torch.nn.Module):
             if edge_weight is not None:
                 raise ValueError("edge_weight is only accepted with an edge_index, not a CSR")
             num_nodes = adj.num_nodes
-            edge_index = adj.to_edge_index()
+            # GCNConv keeps an existing self loop's weight; gcn_conv adds 1 to every node.
+            self_loop_free = self.conv != "gcn" or not bool(((adj.row == adj.col) & adj.mask).any())
+            # Every stored entry, the inactive ones at weight 0: no edge list, no sort.
+            entries = self_loop_free and self._runs_on_entries()
+            edge_index = adj.row.new_empty(2, 0) if entries else adj.to_edge_index()
             device = adj.device
         elif isinstance(adj, Tensor):
             if x is None:
                 raise ValueError("x=None (node ids 0..N-1) needs a CSR to know N")
             num_nodes = x.size(0)
             edge_index = check_edge_index("adj", adj, num_nodes=num_nodes).long()
+            self_loop_free = self.conv != "gcn" or not bool((edge_index[0] == edge_index[1]).any())
+            entries = False
             device = adj.device
         else:
             raise TypeError(
@@ -417,25 +471,46 @@ class MPNNEncoder(torch.nn.Module):
 
         h = self._input(x, num_nodes, device)
         edge_weight = edge_weight.to(h.dtype)
-        # GCNConv keeps an existing self loop's weight; gcn_conv adds 1 to every node.
-        self_loop_free = self.conv != "gcn" or not bool((edge_index[0] == edge_index[1]).any())
+        if entries:
+            assert isinstance(adj, CSR)
+            graph = _Edges(None, num_nodes, adj)
+        else:
+            graph = _Edges(edge_index, num_nodes)
         outputs = []
         norms = iter(self.norms)
+        static: Tensor | None = None
         for layer in range(self._layers):
-            ei, ew = self._drop_edges(edge_index, edge_weight)
             conv = self.convs[layer] if self.convs else None
-            if self.conv in _PURE:
-                y = pure_propagate(h, ei, ew, num_nodes, _PURE[self.conv])
-            elif self.conv == "gcn" and self_loop_free and _pyg_defaults(conv):
-                assert isinstance(conv, GCNConv)
-                y = gcn_conv(conv, h, ei, ew, num_nodes)
-            elif self.conv == "gcn":
-                y = self.convs[layer](h, ei, ew)
-            elif self.conv == "sage" and _pyg_defaults(conv):
-                assert isinstance(conv, SAGEConv)
-                y = sage_conv(conv, h, ei, num_nodes)
+            if entries:
+                assert graph.adj is not None
+                if static is None:  # redrawn every layer under edge dropout, else made once
+                    ew = self._entry_weights(graph.adj, h.dtype, scale=self.conv != "sage")
+                    static = ew if not self.training or self.edge_dropout == 0 else None
+                else:
+                    ew = static
+                if self.conv in _PURE:
+                    y = _propagate(h, graph, ew, _PURE[self.conv])
+                elif self.conv == "gcn":
+                    assert isinstance(conv, GCNConv)
+                    y = _gcn(conv, h, graph, ew)
+                else:
+                    assert isinstance(conv, SAGEConv)
+                    y = _sage(conv, h, graph, ew)
             else:
-                y = self.convs[layer](h, ei)
+                ei, ew = self._drop_edges(edge_index, edge_weight)
+                graph = _Edges(ei, num_nodes)
+                if self.conv in _PURE:
+                    y = pure_propagate(h, ei, ew, num_nodes, _PURE[self.conv])
+                elif self.conv == "gcn" and self_loop_free and _pyg_defaults(conv):
+                    assert isinstance(conv, GCNConv)
+                    y = _gcn(conv, h, graph, ew)
+                elif self.conv == "gcn":
+                    y = self.convs[layer](h, ei, ew)
+                elif self.conv == "sage" and _pyg_defaults(conv):
+                    assert isinstance(conv, SAGEConv)
+                    y = _sage(conv, h, graph, h.new_ones(ei.size(1)))
+                else:
+                    y = self.convs[layer](h, ei)
             if self.conv not in _PURE and self._has_post(layer):
                 if self.ln:
                     y = next(norms)(y)
@@ -452,6 +527,29 @@ class MPNNEncoder(torch.nn.Module):
                 out = out + output * weight
             return out
         return h
+
+    def _runs_on_entries(self) -> bool:
+        """Whether every layer runs on a CSR's stored entries (:class:`_Edges` with a CSR):
+        the sum / mean / GCN propagations and PyG's GCN / SAGE at their defaults."""
+        if self.conv in ("puregcn", "puresum", "puremean"):
+            return True
+        return self.conv in ("gcn", "sage") and all(_pyg_defaults(c) for c in self.convs)
+
+    def _entry_weights(self, adj: CSR, dtype: torch.dtype, *, scale: bool) -> Tensor:
+        """One layer's weight of every stored entry: 0 for a masked or dropped entry, else 1,
+        or :math:`1/(1-p)` with ``scale``. The dropout draws one number per active entry in
+        entry order, as :meth:`_drop_edges` does on ``adj.to_edge_index()``, so both paths
+        drop the same edges."""
+        if not self.training or self.edge_dropout == 0:
+            return adj.mask.to(dtype)
+        draw = torch.rand(adj.num_active_edges, device=adj.device) >= self.edge_dropout
+        if adj.num_masked:
+            keep = torch.zeros_like(adj.mask)
+            keep[adj.mask] = draw
+        else:
+            keep = draw
+        weight = keep.to(dtype)
+        return weight / (1.0 - self.edge_dropout) if scale else weight
 
     def _drop_edges(self, edge_index: Tensor, edge_weight: Tensor) -> tuple[Tensor, Tensor]:
         if not self.training or self.edge_dropout == 0:

@@ -226,3 +226,41 @@ def test_bad_arguments() -> None:
     ids = MPNNEncoder(None, 4, num_embeddings=3)
     with pytest.raises(ValueError, match=r"x ids must be in \[0, num_embeddings=3\)"):
         ids(None, CSR.from_edge_index(edge_index(), N))
+
+
+@pytest.mark.parametrize("conv", ["puregcn", "puresum", "puremean", "gcn", "sage"])
+def test_csr_entries_path_equals_the_edge_list_path(conv: str) -> None:
+    # A CSR runs on its stored entries (masked ones at weight 0, the cached transpose); an
+    # edge_index of the active entries runs on the edge list. Same dropout draws, same result.
+    enc = make(3, 4, 3, conv=conv, edge_dropout=0.4, dropout=0.1, jk=True)
+    enc.train()
+    adj = CSR.from_edge_index(edge_index(), N)
+    x = features().requires_grad_()
+    with adj.masked(torch.tensor([[0, 3], [2, 4]])):
+        active = adj.to_edge_index()
+        torch.manual_seed(7)
+        entries_out = enc(x, adj)
+    torch.manual_seed(7)
+    edges_out = enc(x, active)
+    torch.testing.assert_close(entries_out, edges_out)
+    grad = torch.randn_like(entries_out)
+    got = torch.autograd.grad(entries_out, [x, *enc.parameters()], grad, allow_unused=True)
+    want = torch.autograd.grad(edges_out, [x, *enc.parameters()], grad, allow_unused=True)
+    for g, w in zip(got, want, strict=True):
+        assert (g is None) == (w is None)
+        if g is not None:
+            torch.testing.assert_close(g, w)
+
+
+def test_csr_entries_path_sorts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    enc = make(3, 4, 3, conv="puregcn", edge_dropout=0.3)
+    enc.train()
+    adj = CSR.from_edge_index(edge_index(), N)
+    adj.transpose()  # the one sort, cached on the graph
+
+    def no_sort(*args: object, **kwargs: object) -> Tensor:
+        raise AssertionError("the edge list was sorted again")
+
+    monkeypatch.setattr(torch, "argsort", no_sort)
+    monkeypatch.setattr(torch, "sort", no_sort)
+    enc(features().requires_grad_(), adj).sum().backward()
