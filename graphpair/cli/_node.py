@@ -106,6 +106,7 @@ def _node(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 save_model=model_folder(args.save_model, cfg.conv, len(configs)),
                 save_predictions=predictions_file(args.save_predictions, cfg.conv, len(configs)),
+                on_estimate=lambda estimate: say(f"  {estimate.describe()}"),
             )
         finally:
             progress.close()

@@ -73,7 +73,7 @@ from graphpair.train._graph_task import GraphTask, evaluate_graph, infer_task, t
 from graphpair.train._link import bce_loss, link_objective, train_link
 from graphpair.train._link_builder import build_encoder, build_predictor
 from graphpair.train._link_eval import evaluate_link
-from graphpair.train._memory import MemoryEstimate, estimate_link_memory
+from graphpair.train._memory import MemoryEstimate, estimate_link_memory, estimate_node_memory
 from graphpair.train._node import NodeConfig, NodeResult, NodeRun, node_config, train_node
 from graphpair.train._precise_bn import precise_batch_norm
 from graphpair.train._report import (
@@ -150,6 +150,7 @@ __all__ = [
     "config_key",
     "deterministic",
     "estimate_link_memory",
+    "estimate_node_memory",
     "evaluate_graph",
     "evaluate_link",
     "grace_config",

@@ -1,7 +1,8 @@
-"""How much memory a link run will take, said before it starts (issue 22, item 4).
+"""How much memory a link or node run will take, said before it starts (issue 22, item 4).
 
-:func:`estimate_link_memory` adds up, from the loaded graph and the configuration, what a run
-allocates on top of what is already in memory: the adjacency structures, the parameters with
+:func:`estimate_link_memory` (:func:`estimate_node_memory` for ``graphpair node``) adds up,
+from the loaded graph and the configuration, what a run allocates on top of what is already in
+memory: the adjacency structures, the parameters with
 their gradients and Adam's two moments (counted exactly on a model built on the ``meta``
 device), the largest training step and the evaluation. Per-pair quantities (common neighbours,
 one-sided neighbours) are measured on a sample of 1,024 training pairs, not guessed from
@@ -24,15 +25,23 @@ from torch import Tensor
 from graphpair._validation import available_memory
 from graphpair.ops import CSR, neighbor_overlap
 from graphpair.train._config import ConfigError, LinkConfig
+from graphpair.train._node_config import NodeConfig
 
-__all__ = ["MemoryEstimate", "available_bytes", "check_link_memory", "estimate_link_memory"]
+__all__ = [
+    "MemoryEstimate",
+    "available_bytes",
+    "check_link_memory",
+    "check_node_memory",
+    "estimate_link_memory",
+    "estimate_node_memory",
+]
 
 _GIB = 2**30
 _FLOAT = 4
 _INDEX = 8
 #: Bytes per stored adjacency entry of a :class:`~graphpair.ops.CSR` with its caches: column
-#: and row ids, sorted keys (8 each) and the mask (1).
-_CSR_ENTRY = 3 * _INDEX + 1
+#: and row ids, sorted keys, the order of the cached transpose (8 each) and the mask (1).
+_CSR_ENTRY = 4 * _INDEX + 1
 #: Bytes per entry of one propagation: the edge list and weights of the layer (dropped
 #: copies), and the CSR product's matrix built for the forward and the backward.
 _PROPAGATION_ENTRY = 2 * _INDEX + _FLOAT + 2 * (_INDEX + _FLOAT) + _INDEX
@@ -131,6 +140,75 @@ def _pair_statistics(adj: CSR, train_pos: Tensor) -> tuple[float, float]:
     return common, one_sided
 
 
+def _sampled_size(
+    seeds: int, n: int, entries: int, fanout: tuple[int, ...], layers: int
+) -> tuple[int, int]:
+    """Rows and entries of a sampled computation subgraph: from ``seeds`` nodes, up to
+    ``fanout[l]`` neighbours each per hop (the last value repeating; -1: the mean degree),
+    bounded by the graph."""
+    rows, edges, frontier = seeds, 0, seeds
+    for hop in (fanout + fanout[-1:] * layers)[:layers]:
+        grow = frontier * (entries / max(n, 1) if hop == -1 else hop)
+        edges += int(grow)
+        frontier = int(min(n, grow))
+        rows = min(n, rows + frontier)
+    return rows, min(edges, entries)
+
+
+def estimate_node_memory(
+    config: NodeConfig,
+    num_nodes: int,
+    num_entries: int,
+    in_channels: int,
+    num_classes: int,
+    num_parameters: int,
+) -> MemoryEstimate:
+    """The memory a node run of ``config`` will add on a graph already loaded (features and
+    edge list in memory).
+
+    Args:
+        config: The run's configuration.
+        num_nodes: ``N``.
+        num_entries: Stored (directed) edges ``E`` of the graph the encoder runs on.
+        in_channels: Node feature width.
+        num_classes: Classes ``C``.
+        num_parameters: Parameters of the model.
+
+    Returns:
+        A :class:`MemoryEstimate`: the CSR built once (twice with the sampler's in-neighbour
+        CSR), the model with Adam, one full-batch step (or one sampled batch), and the
+        full-graph evaluation.
+
+    Example:
+        >>> from graphpair.train import node_config
+        >>> estimate = estimate_node_memory(node_config("default"), 100, 400, 16, 3, 1_000)
+        >>> estimate.train_step > 0 and estimate.peak > estimate.graph
+        True
+    """
+    n, entries = num_nodes, num_entries
+    width, layers = config.hidden_channels, (0 if config.conv == "none" else config.num_layers)
+    csr = entries * _CSR_ENTRY + (n + 1) * _INDEX
+    graph = csr * (2 if config.sampler == "neighbor" else 1)
+    parameters = 4 * _FLOAT * num_parameters  # weights, gradients, Adam's two moments
+    rows, step_entries = n, entries
+    if config.sampler == "neighbor" and layers:
+        batch = 1024 if config.batch_size is None else config.batch_size
+        rows, step_entries = _sampled_size(min(n, batch), n, entries, config.fanout, layers)
+
+    def activations(count: int, kept: int) -> int:
+        return count * (in_channels + kept * layers * width + 3 * num_classes) * _FLOAT
+
+    train_step = activations(rows, _KEPT_PER_LAYER) + step_entries * _PROPAGATION_ENTRY
+    evaluation = activations(n, 2) + entries * _PROPAGATION_ENTRY
+    return MemoryEstimate(
+        graph=int(graph),
+        parameters=int(parameters),
+        train_step=int(train_step),
+        evaluation=int(evaluation),
+        available=available_bytes(torch.device(config.device)),
+    )
+
+
 def estimate_link_memory(
     config: LinkConfig,
     adj: CSR,
@@ -185,16 +263,9 @@ def estimate_link_memory(
         return int(total)
 
     if config.sampler == "neighbor" and layers:
-        # the nodes read, then up to fanout[l] neighbours each per hop (bounded by N)
+        # the nodes read, then their sampled computation subgraph
         read = min(n, int(pairs * (2 + (common if config.predictor == "ncn" else one_sided))))
-        rows, edges = read, 0
-        frontier = read
-        for fanout in (config.fanout + config.fanout[-1:] * layers)[:layers]:
-            grow = frontier * (entries / max(n, 1) if fanout == -1 else fanout)
-            edges += int(grow)
-            frontier = int(min(n, grow))
-            rows = min(n, rows + frontier)
-        encoder_rows, encoder_entries = rows, min(edges, entries)
+        encoder_rows, encoder_entries = _sampled_size(read, n, entries, config.fanout, layers)
     else:
         encoder_rows, encoder_entries = n, entries
     input_rows = encoder_rows * width * _FLOAT
@@ -221,10 +292,6 @@ def estimate_link_memory(
 def check_link_memory(estimate: MemoryEstimate, config: LinkConfig) -> None:
     """Refuse a run whose estimated peak exceeds the memory available (with
     ``config.memory_check``), naming the options that lower it."""
-    if not config.memory_check or estimate.available is None:
-        return
-    if estimate.peak <= estimate.available:
-        return
     helps = []
     if config.sampler == "full" and config.predictor != "grit-pair":
         helps.append("--sampler neighbor (encode each step's sampled subgraph only)")
@@ -232,9 +299,26 @@ def check_link_memory(estimate: MemoryEstimate, config: LinkConfig) -> None:
     if config.predictor in ("ncnc", "ncnc2"):
         helps.append("a smaller --chunk-size or --train-degree-cap / --test-degree-cap")
     helps.append(f"a smaller --hidden-channels (now {config.hidden_channels})")
+    _refuse(estimate, config.memory_check, config.data_name, helps)
+
+
+def check_node_memory(estimate: MemoryEstimate, config: NodeConfig) -> None:
+    """:func:`check_link_memory` for a node run."""
+    helps = []
+    if config.sampler == "full":
+        helps.append("--sampler neighbor (train on sampled subgraphs of the training nodes)")
+    else:
+        helps.append(f"a smaller --batch-size or --fanout (now {config.fanout})")
+    helps.append(f"a smaller --hidden-channels (now {config.hidden_channels})")
+    _refuse(estimate, config.memory_check, config.dataset, helps)
+
+
+def _refuse(estimate: MemoryEstimate, check: bool, name: str, helps: list[str]) -> None:
+    if not check or estimate.available is None or estimate.peak <= estimate.available:
+        return
     raise ConfigError(
         "memory_check",
-        f"{config.data_name!r}: {estimate.describe()}; this run would not fit. Try "
+        f"{name!r}: {estimate.describe()}; this run would not fit. Try "
         + ", ".join(helps)
         + ", or --no-memory-check to run anyway",
     )

@@ -40,6 +40,7 @@ from graphpair.train._checkpoint import (
 from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._grace import _probe_split
+from graphpair.train._memory import MemoryEstimate, check_node_memory, estimate_node_memory
 from graphpair.train._model_saving import (
     check_finished_run,
     kept_outputs,
@@ -238,6 +239,14 @@ def _sampling(config: NodeConfig, edge_index: Tensor, num_nodes: int) -> _Sampli
     return _Sampling(adj, _layer_fanout(config), batch_size)
 
 
+def _propagation_graph(edge_index: Tensor, num_nodes: int) -> CSR | None:
+    """The edges as a :class:`~graphpair.ops.CSR` (messages ``edge_index[0] ->
+    edge_index[1]``, self loops kept), or ``None`` for a multigraph, whose repeated edges the
+    CSR would merge."""
+    adj = CSR.from_edge_index(edge_index, num_nodes, symmetric=False, self_loops=True)
+    return adj if adj.num_edges == edge_index.size(1) else None
+
+
 def _sampled_epoch(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -272,8 +281,10 @@ def _node_run(
     save_model: str | os.PathLike[str] | None = None,
     predictions: PredictionTable | None = None,
     sampling: _Sampling | None = None,
+    graph: CSR | None = None,
 ) -> NodeRun:
     x, y, edge_index = tensors
+    structure = edge_index if graph is None else graph  # what the full-graph passes run on
     device = x.device
     seed = config.seed + index
     start = time.perf_counter()
@@ -329,7 +340,7 @@ def _node_run(
         step = time.perf_counter()
         if sampling is None:
             optimizer.zero_grad()
-            logits = model(x, edge_index)
+            logits = model(x, structure)
             loss = F.cross_entropy(logits[train], y[train])
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
@@ -344,7 +355,7 @@ def _node_run(
         step = time.perf_counter()
         model.eval()
         with torch.no_grad():
-            logits = model(x, edge_index)
+            logits = model(x, structure)
         record = EpochRecord(
             epoch,
             train_loss,
@@ -421,6 +432,7 @@ def train_node(
     resume: bool = False,
     save_model: str | os.PathLike[str] | None = None,
     save_predictions: str | os.PathLike[str] | None = None,
+    on_estimate: Callable[[MemoryEstimate], None] | None = None,
 ) -> NodeResult:
     """Train ``config.runs`` seeds of an encoder + linear head for node classification.
 
@@ -452,6 +464,13 @@ def train_node(
             epoch with the labels to this ``.npz`` or ``.csv`` file, one row per node
             (columns ``seed``, ``fold`` -1, ``epoch``, ``stage``, ``item`` the node,
             ``pred_*``, ``true_0``), rewritten after every run.
+        on_estimate: called with the run's :class:`~graphpair.train.MemoryEstimate` once the
+            data are loaded, before the first epoch (with ``config.memory_check``, a run
+            estimated not to fit is refused: ``ConfigError`` on ``memory_check``).
+
+    The full-graph passes run on a :class:`~graphpair.ops.CSR` of the edges built once (its
+    cached transpose serves every layer and epoch) where the edge list has no repeated edge;
+    a multigraph keeps its edge list, so a repeated edge still counts once per copy.
 
     Raises:
         ConfigError: the dataset is not one graph with node features and labels, the device
@@ -496,11 +515,34 @@ def train_node(
         )
     x = (x.to_dense() if x.is_sparse else x).float().to(device)
     tensors = (x, y.long().to(device), data.edge_index.to(device))
+    graph = _propagation_graph(tensors[2], x.size(0))
+    num_classes = int(tensors[1].max()) + 1
+    with torch.device("meta"):
+        num_parameters = sum(
+            p.numel() for p in build_node_model(config, x.size(1), num_classes).parameters()
+        )
+    entries = tensors[2].size(1) if graph is None else graph.num_edges
+    estimate = estimate_node_memory(
+        config, x.size(0), entries, x.size(1), num_classes, num_parameters
+    )
+    log.info("%s", estimate.describe())
+    if on_estimate is not None:
+        on_estimate(estimate)
+    check_node_memory(estimate, config)
     sampling = _sampling(config, tensors[2], x.size(0))
     runs = []
     for index in range(config.runs):
         run = _node_run(
-            config, dataset, tensors, index, on_epoch, checkpoints, save_model, table, sampling
+            config,
+            dataset,
+            tensors,
+            index,
+            on_epoch,
+            checkpoints,
+            save_model,
+            table,
+            sampling,
+            graph,
         )
         runs.append(run)
         if table is not None and save_predictions is not None:

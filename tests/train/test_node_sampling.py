@@ -11,7 +11,7 @@ import torch
 from graphpair.cli import main
 from graphpair.data import get_spec
 from graphpair.train import ConfigError, NodeResult, node_config, train_node
-from graphpair.train._node import _layer_fanout
+from graphpair.train._node import _layer_fanout, build_node_model
 from tests.conftest import data_root
 
 ROOT = data_root()
@@ -204,3 +204,47 @@ def test_the_sampler_follows_edges_into_the_seeds() -> None:
     assert sampling.adj.neighbors(2).tolist() == [1, 2, 3]
     assert sampling.adj.neighbors(0).tolist() == []
     assert _sampling(node_config("default"), edge_index, 5) is None
+
+
+# ---------------------------------------------------------------- the memory estimate
+
+
+def test_node_run_estimates_its_memory_and_refuses_what_would_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import graphpair.train._memory as memory
+
+    config = node_config("default", epochs=1, runs=1, hidden_channels=8, device="cpu")
+    seen: list[Any] = []
+    train_node(config, on_estimate=seen.append)
+    (estimate,) = seen
+    assert estimate.parameters > 0 and estimate.peak > estimate.graph > 0
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 1024)
+    epochs: list[int] = []
+    with pytest.raises(ConfigError, match="--sampler neighbor") as err:
+        train_node(config, on_epoch=lambda *args: epochs.append(1))
+    assert err.value.field == "memory_check"
+    assert epochs == []  # refused before the first epoch
+    with pytest.raises(ConfigError, match="--batch-size or --fanout"):
+        train_node(config.replace(sampler="neighbor", fanout=(2,)))
+    train_node(config.replace(memory_check=False), on_estimate=seen.append)
+    assert seen[-1].available == 1024
+
+
+def test_node_estimate_counts_parameters_exactly_and_shrinks_when_sampled() -> None:
+    from graphpair.train import estimate_node_memory
+
+    config = node_config("default", hidden_channels=32, device="cpu")
+    count = sum(p.numel() for p in build_node_model(config, 100, 47).parameters())
+    full = estimate_node_memory(config, 2_449_029, 123_718_280, 100, 47, count)
+    assert full.parameters == 4 * 4 * count  # weights, gradients, Adam's two moments
+    sampled = estimate_node_memory(
+        config.replace(sampler="neighbor", fanout=(10, 5), batch_size=512),
+        2_449_029,
+        123_718_280,
+        100,
+        47,
+        count,
+    )
+    assert sampled.train_step < full.train_step / 100
+    assert sampled.graph == 2 * full.graph  # the sampler's in-neighbour CSR too
