@@ -15,13 +15,24 @@ resident memory (``VmHWM`` after minus ``VmRSS`` before). ``peak RSS`` is the wh
 high-water mark. The pieces:
 
 - ``load``: ``graphpair.data.read_edge_list`` of the stand-in written as a text edge list;
-- ``csr``: ``CSR.from_edge_index`` of the symmetrised training graph;
+- ``csr``: ``CSR.from_edge_index`` of the symmetrised training graph and its cached
+  transpose (``CSR.transpose``, the one sort that message passing then reuses);
 - ``split``: ``link_split`` (NCN's random 85/5/10 split, negatives, leakage audit);
 - ``cn``: common neighbours of 65,536 training pairs;
-- ``encoder``: the dataset's shipped encoder, forward and backward on the whole graph;
+- ``encoder``: the dataset's shipped encoder, forward and backward on the whole graph, on the
+  CSR's stored entries with its cached transpose (built in set-up, once per run);
+- ``encoder-edges``: the same on ``adj.to_edge_index()``, the path every CSR took before the
+  cached transpose (an edge list copied every forward, sorted by target every layer): the
+  baseline of ``encoder``, measured in the same run;
 - ``step`` / ``step-sampled``: one NCN training step, full-batch / ``sampler='neighbor'``;
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
-- ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks).
+- ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
+- ``node-epoch`` / ``node-epoch-sampled`` (the ogbn-products stand-in: 2,449,029 nodes,
+  61,859,140 edges, 100 random features, 47 random classes, OGB's split sizes): one epoch of
+  ``graphpair node`` (OGB's products GCN: 3 layers, width 256, dropout 0.5), a training pass
+  (full-batch, or ``sampler='neighbor'`` with fanout (15, 10, 5) and 1,024 seeds a step) then
+  the full-graph evaluation; the run's memory estimate is checked first, as the runner does,
+  and a refusal is the row's result.
 
 Growth exponents: :math:`\\log(t_b / t_a) / \\log(E_b / E_a)` between consecutive sizes.
 """
@@ -33,6 +44,7 @@ import json
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,18 +76,30 @@ GRAPHS = {
         "dataset": "ogbl-citation2",
         "features": 128,
     },
+    "products": {
+        "nodes": 2_449_029,
+        "edges": 61_859_140,
+        "dataset": "ogbn-products",
+        "features": 100,
+        "classes": 47,
+        "split": (196_615, 39_323),  # training and validation nodes; the rest is test
+    },
 }
+#: Pieces of the node task (the products stand-in runs these only, the link stand-ins the rest).
+NODE_PIECES = ("node-epoch", "node-epoch-sampled")
 PIECES = (
     "load",
     "csr",
     "split",
     "cn",
     "encoder",
+    "encoder-edges",
     "step",
     "step-sampled",
     "eval",
     "epoch",
     "epoch-sampled",
+    *NODE_PIECES,
 )
 CACHE = Path(os.environ.get("GRAPHPAIR_BENCH_CACHE", tempfile.gettempdir())) / "graphpair-scale"
 
@@ -141,12 +165,19 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         return lambda: read_edge_list(text)
     edge_index = torch.from_numpy(edges)
     data = Data(edge_index=torch.cat([edge_index, edge_index.flip(0)], 1), num_nodes=n)
+    if piece in NODE_PIECES:
+        return _node_epoch(name, data, piece)
     if piece == "csr":
-        return lambda: CSR.from_edge_index(edge_index, n)
+
+        def build() -> None:
+            CSR.from_edge_index(edge_index, n).transpose()
+
+        return build
     if piece == "split":
         return lambda: link_split(data, 0)
     split = link_split(data, 0, audit=False)
     adj = CSR.from_edge_index(split.edge_index("train"), n)
+    adj.transpose()  # built once per run, with the graph (the csr piece times it)
     if piece == "cn":
         pairs = split.train_pos[:, :65536]
         return lambda: common_neighbors(adj, pairs)
@@ -180,6 +211,12 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             encoder(x, adj).square().mean().backward()
 
         return encode
+    if piece == "encoder-edges":
+
+        def encode_edges() -> None:
+            encoder(x, adj.to_edge_index()).square().mean().backward()
+
+        return encode_edges
     if piece.startswith("step"):
         step = step_module(config, encoder, predictor)
         pos = split.train_pos[:, : config.batch_size]
@@ -217,17 +254,79 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     raise ValueError(f"unknown piece {piece!r}")
 
 
-def child(name: str, fraction: float, piece: str, predictor: str) -> None:
+def _node_epoch(name: str, data: Any, piece: str) -> Any:
+    """One epoch of ``graphpair node`` on the stand-in, after the runner's memory check."""
+    from types import SimpleNamespace
+
+    from graphpair.train import ConfigError, node_config
+    from graphpair.train._memory import check_node_memory, estimate_node_memory
+    from graphpair.train._node import (
+        _node_run,
+        _propagation_graph,
+        _sampling,
+        build_node_model,
+    )
+
+    spec = GRAPHS[name]
+    n = int(data.num_nodes)
+    gen = torch.Generator().manual_seed(2)
+    x = _node_inputs(name, n)
+    y = torch.randint(0, spec["classes"], (n,), generator=gen)
+    order = torch.randperm(n, generator=gen)
+    train, valid = spec["split"]
+    split = {"train": order[:train], "valid": order[train : train + valid]}
+    split["test"] = order[train + valid :]
+    dataset = SimpleNamespace(data=data, split=split)
+    sampled = piece == "node-epoch-sampled"
+    config = node_config(
+        "default",  # the configuration's fields; the data are the stand-in's
+        conv="gcn",
+        num_layers=3,
+        hidden_channels=256,
+        dropout=0.5,
+        epochs=1,
+        runs=1,
+        device="cpu",
+        sampler="neighbor" if sampled else "full",
+        fanout=(15, 10, 5),
+        batch_size=1024,
+    )
+    tensors = (x, y, data.edge_index)
+    graph = _propagation_graph(data.edge_index, n)
+    with torch.device("meta"):
+        count = sum(p.numel() for p in build_node_model(config, x.size(1), 47).parameters())
+    entries = data.edge_index.size(1) if graph is None else graph.num_edges
+    estimate = estimate_node_memory(config, n, entries, x.size(1), spec["classes"], count)
+    print(estimate.describe(), file=sys.stderr)
+    try:
+        check_node_memory(estimate, config)
+    except ConfigError as err:
+        raise SystemExit(f"refused before training: {estimate.describe()}") from err
+    sampling = _sampling(config, data.edge_index, n)
+
+    def epoch() -> dict[str, float]:
+        run = _node_run(config, dataset, tensors, 0, None, None, None, None, sampling, graph)
+        record = run.history[0]
+        return {"train": record.train_seconds, "evaluation": record.eval_seconds}
+
+    return epoch
+
+
+def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) -> None:
     call = _setup(name, fraction, piece, predictor)
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_bytes("VmRSS")
-    start = time.perf_counter()
-    call()
-    seconds = time.perf_counter() - start
+    times, parts = [], {}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        parts = call() or {}  # a piece may report its parts' times
+        times.append(time.perf_counter() - start)
     print(
         json.dumps(
             {
-                "seconds": seconds,
+                "parts": parts,
+                "seconds": statistics.median(times),
+                "times": times,
                 "extra": _status_bytes("VmHWM") - before,
                 "peak": _status_bytes("VmHWM"),
             }
@@ -239,7 +338,13 @@ def child(name: str, fraction: float, piece: str, predictor: str) -> None:
 
 
 def measure(
-    name: str, fraction: float, piece: str, predictor: str, cap_gib: float, timeout: float
+    name: str,
+    fraction: float,
+    piece: str,
+    predictor: str,
+    cap_gib: float,
+    timeout: float,
+    repeats: int = 1,
 ) -> dict[str, Any]:
     cap = int(cap_gib * 2**30)
 
@@ -248,9 +353,10 @@ def measure(
         low = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
         resource.setrlimit(resource.RLIMIT_AS, (low, hard))
 
+    rep = [str(repeats)]
     try:
         result = subprocess.run(
-            [sys.executable, __file__, "--child", name, str(fraction), piece, predictor],
+            [sys.executable, __file__, "--child", name, str(fraction), piece, predictor, *rep],
             capture_output=True,
             text=True,
             preexec_fn=limit,
@@ -262,7 +368,8 @@ def measure(
         return {"error": f"over the {fmt_time(timeout)} limit"}
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["?"])[-1]
-        return {"error": ("out of memory: " if "memory" in tail.lower() else "") + tail[:160]}
+        oom = "memory" in tail.lower() and not tail.startswith("refused")
+        return {"error": ("out of memory: " if oom else "") + tail[:300]}
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
@@ -282,11 +389,18 @@ def main() -> None:
     parser.add_argument("--cap-gib", type=float, default=22.0)
     parser.add_argument("--name", default="scale", help="results file stem")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per piece")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="calls of each piece in its child; the median time is reported (the first call "
+        "of a piece that builds a cache pays for it)",
+    )
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        name, fraction, piece, predictor = args.child
-        child(name, float(fraction), piece, predictor)
+        name, fraction, piece, predictor, repeats = args.child
+        child(name, float(fraction), piece, predictor, int(repeats))
         return
     torch.set_num_threads(torch.get_num_threads())
     fractions = [0.001, 0.004] if args.quick else [float(f) for f in args.fractions.split(",")]
@@ -299,18 +413,24 @@ def main() -> None:
         for predictor in args.predictors.split(","):
             rows, exponents = [], []
             for piece in args.pieces.split(","):
+                if (piece in NODE_PIECES) != ("classes" in GRAPHS[name]):
+                    continue  # node pieces on the node stand-in, link pieces on the others
                 found: list[tuple[float, dict[str, Any]]] = []
                 for fraction in fractions:
                     edges, _ = standin(name, fraction)
                     if not args.quick and fraction > limits.get(piece, 1.0):
                         rows.append((piece, f"{fraction:g}", f"{edges.shape[1]:,}", "not run"))
                         continue
-                    out = measure(name, fraction, piece, predictor, args.cap_gib, args.timeout)
+                    out = measure(
+                        name, fraction, piece, predictor, args.cap_gib, args.timeout, args.repeats
+                    )
                     found.append((edges.shape[1], out))
                     print(name, predictor, piece, fraction, out, flush=True)
                     cell = out.get("error") or (
                         f"{fmt_time(out['seconds'])}, +{fmt_bytes(out['extra'])} "
                         f"(peak RSS {fmt_bytes(out['peak'])})"
+                        + (f", median of {args.repeats}" if args.repeats > 1 else "")
+                        + "".join(f"; {k} {fmt_time(v)}" for k, v in out["parts"].items())
                     )
                     rows.append((piece, f"{fraction:g}", f"{edges.shape[1]:,}", cell))
                 for (ea, a), (eb, b) in itertools.pairwise(found):
