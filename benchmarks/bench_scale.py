@@ -28,7 +28,8 @@ high-water mark. The pieces:
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
 - ``node-epoch`` / ``node-epoch-sampled`` (the ogbn-products stand-in: 2,449,029 nodes,
-  61,859,140 edges, 100 random features, 47 random classes, OGB's split sizes): one epoch of
+  61,859,140 edges, 100 random features, 47 random classes, OGB's split sizes (196,615
+  training and 39,323 validation nodes, scaled with the fraction)): one epoch of
   ``graphpair node`` (OGB's products GCN: 3 layers, width 256, dropout 0.5), a training pass
   (full-batch, or ``sampler='neighbor'`` with fanout (15, 10, 5) and 1,024 seeds a step) then
   the full-graph evaluation; the run's memory estimate is checked first, as the runner does,
@@ -273,7 +274,8 @@ def _node_epoch(name: str, data: Any, piece: str) -> Any:
     x = _node_inputs(name, n)
     y = torch.randint(0, spec["classes"], (n,), generator=gen)
     order = torch.randperm(n, generator=gen)
-    train, valid = spec["split"]
+    scale = n / spec["nodes"]  # OGB's split sizes, scaled with the stand-in
+    train, valid = (int(count * scale) for count in spec["split"])
     split = {"train": order[:train], "valid": order[train : train + valid]}
     split["test"] = order[train + valid :]
     dataset = SimpleNamespace(data=data, split=split)
