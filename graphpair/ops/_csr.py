@@ -228,6 +228,20 @@ class CSR:
                 self._transpose = (order, rowptr_t, col_t)
         return self._transpose
 
+    def transposed(self) -> CSR:
+        """The transposed graph as a CSR (row ``v`` lists the nodes with an entry into ``v``),
+        sharing the arrays of :meth:`transpose` (the graph itself for a symmetric structure's
+        arrays); its mask starts all on.
+
+        Example:
+            >>> adj = CSR.from_edge_index(torch.tensor([[0, 0], [1, 2]]), symmetric=False)
+            >>> adj.transposed().to_edge_index()
+            tensor([[1, 2],
+                    [0, 0]])
+        """
+        _, rowptr_t, col_t = self.transpose()
+        return CSR._from_sorted(rowptr_t, col_t, self.num_nodes)
+
     def to_edge_index(self) -> Tensor:
         """Active entries as a sorted ``[2, E_active]`` edge list."""
         if self._num_masked == 0:

@@ -42,9 +42,14 @@ _INDEX = 8
 #: Bytes per stored adjacency entry of a :class:`~graphpair.ops.CSR` with its caches: column
 #: and row ids, sorted keys, the order of the cached transpose (8 each) and the mask (1).
 _CSR_ENTRY = 4 * _INDEX + 1
-#: Bytes per entry of one propagation: the edge list and weights of the layer (dropped
-#: copies), and the CSR product's matrix built for the forward and the backward.
+#: Bytes per entry of one propagation on an edge list: the edge list and weights of the layer
+#: (dropped copies), and the CSR product's matrix built for the forward and the backward.
 _PROPAGATION_ENTRY = 2 * _INDEX + _FLOAT + 2 * (_INDEX + _FLOAT) + _INDEX
+#: The same on a CSR's stored entries (``MPNNEncoder``'s sum / mean / GCN / SAGE layers): the
+#: layer's weights, their transposed copy, the normalised weights and the mask as floats.
+_ENTRY_PROPAGATION = 4 * _FLOAT
+#: Encoders that run on a CSR's stored entries (the others take an edge list).
+_ENTRY_CONVS = ("puregcn", "puresum", "puremean", "gcn", "sage")
 #: ``[rows, width]`` activations kept per encoder layer for the backward (input, norm,
 #: dropout mask, activation) and per predictor MLP layer.
 _KEPT_PER_LAYER = 4
@@ -175,8 +180,8 @@ def estimate_node_memory(
         num_parameters: Parameters of the model.
 
     Returns:
-        A :class:`MemoryEstimate`: the CSR built once (twice with the sampler's in-neighbour
-        CSR), the model with Adam, one full-batch step (or one sampled batch), and the
+        A :class:`MemoryEstimate`: the CSR built once (with the sampler's in-neighbour view of
+        it), the model with Adam, one full-batch step (or one sampled batch), and the
         full-graph evaluation.
 
     Example:
@@ -187,8 +192,9 @@ def estimate_node_memory(
     """
     n, entries = num_nodes, num_entries
     width, layers = config.hidden_channels, (0 if config.conv == "none" else config.num_layers)
-    csr = entries * _CSR_ENTRY + (n + 1) * _INDEX
-    graph = csr * (2 if config.sampler == "neighbor" else 1)
+    graph = entries * _CSR_ENTRY + (n + 1) * _INDEX
+    if config.sampler == "neighbor":  # the sampler's transposed CSR: its columns and row ids
+        graph += entries * 2 * _INDEX
     parameters = 4 * _FLOAT * num_parameters  # weights, gradients, Adam's two moments
     rows, step_entries = n, entries
     if config.sampler == "neighbor" and layers:
@@ -196,10 +202,13 @@ def estimate_node_memory(
         rows, step_entries = _sampled_size(min(n, batch), n, entries, config.fanout, layers)
 
     def activations(count: int, kept: int) -> int:
-        return count * (in_channels + kept * layers * width + 3 * num_classes) * _FLOAT
+        """``kept`` ``[count, width]`` tensors with the input rows and the logits."""
+        return count * (in_channels + kept * width + 3 * num_classes) * _FLOAT
 
-    train_step = activations(rows, _KEPT_PER_LAYER) + step_entries * _PROPAGATION_ENTRY
-    evaluation = activations(n, 2) + entries * _PROPAGATION_ENTRY
+    per_entry = _ENTRY_PROPAGATION if config.conv in _ENTRY_CONVS else _PROPAGATION_ENTRY
+    train_step = activations(rows, _KEPT_PER_LAYER * layers) + step_entries * per_entry
+    # without gradient a layer's input, output and one temporary are alive, whatever the depth
+    evaluation = activations(n, 3 if layers else 0) + entries * per_entry
     return MemoryEstimate(
         graph=int(graph),
         parameters=int(parameters),
@@ -269,15 +278,16 @@ def estimate_link_memory(
     else:
         encoder_rows, encoder_entries = n, entries
     input_rows = encoder_rows * width * _FLOAT
+    per_entry = _ENTRY_PROPAGATION if config.conv in _ENTRY_CONVS else _PROPAGATION_ENTRY
     train_step = (
         input_rows
         + layers * (_KEPT_PER_LAYER * encoder_rows * width * _FLOAT)
-        + (encoder_entries * _PROPAGATION_ENTRY if layers else 0)
+        + (encoder_entries * per_entry if layers else 0)
         + predictor_bytes(pairs, with_grad=True)
     )
     evaluation = (
         2 * n * width * _FLOAT
-        + (entries * _PROPAGATION_ENTRY if layers else 0)
+        + (entries * per_entry if layers else 0)
         + predictor_bytes(min(config.test_batch_size, eval_pairs or config.test_batch_size), False)
     )
     return MemoryEstimate(

@@ -225,16 +225,23 @@ def _layer_fanout(config: NodeConfig) -> tuple[int, ...]:
         raise ConfigError("fanout", str(err)) from None
 
 
-def _sampling(config: NodeConfig, edge_index: Tensor, num_nodes: int) -> _Sampling | None:
+def _sampling(
+    config: NodeConfig, edge_index: Tensor, num_nodes: int, graph: CSR | None = None
+) -> _Sampling | None:
     """The sampler of a ``sampler='neighbor'`` run (``None`` for ``'full'``).
 
     Row ``v`` of the CSR lists the sources of the edges into ``v`` (``edge_index`` flipped), so
     a sampled neighbour sends its message along a true edge; self loops are kept (the
-    full-batch encoder sees them too) and repeated edges count once.
+    full-batch encoder sees them too) and repeated edges count once. With the run's
+    propagation ``graph`` (the same edges) it is that graph's transpose, sharing its arrays
+    (no second CSR: 4 GiB at ogbn-products' size).
     """
     if config.sampler != "neighbor":
         return None
-    adj = CSR.from_edge_index(edge_index.flip(0), num_nodes, symmetric=False, self_loops=True)
+    if graph is not None:
+        adj = graph.transposed()
+    else:
+        adj = CSR.from_edge_index(edge_index.flip(0), num_nodes, symmetric=False, self_loops=True)
     batch_size = DEFAULT_BATCH_SIZE if config.batch_size is None else config.batch_size
     return _Sampling(adj, _layer_fanout(config), batch_size)
 
@@ -529,7 +536,7 @@ def train_node(
     if on_estimate is not None:
         on_estimate(estimate)
     check_node_memory(estimate, config)
-    sampling = _sampling(config, tensors[2], x.size(0))
+    sampling = _sampling(config, tensors[2], x.size(0), graph)
     runs = []
     for index in range(config.runs):
         run = _node_run(

@@ -218,7 +218,8 @@ def test_node_run_estimates_its_memory_and_refuses_what_would_not_fit(
     seen: list[Any] = []
     train_node(config, on_estimate=seen.append)
     (estimate,) = seen
-    assert estimate.parameters > 0 and estimate.peak > estimate.graph > 0
+    assert estimate.parameters > 0
+    assert estimate.peak > estimate.graph > 0
     monkeypatch.setattr(memory, "available_bytes", lambda device: 1024)
     epochs: list[int] = []
     with pytest.raises(ConfigError, match="--sampler neighbor") as err:
@@ -247,4 +248,24 @@ def test_node_estimate_counts_parameters_exactly_and_shrinks_when_sampled() -> N
         count,
     )
     assert sampled.train_step < full.train_step / 100
-    assert sampled.graph == 2 * full.graph  # the sampler's in-neighbour CSR too
+    assert sampled.graph == full.graph + 16 * 123_718_280  # the sampler's view: cols, rows
+
+
+def test_the_sampler_shares_the_runs_csr() -> None:
+    from graphpair.ops import CSR
+    from graphpair.train._node import _propagation_graph, _sampling
+
+    edge_index = torch.tensor([[0, 1, 1, 2, 3], [1, 0, 2, 3, 3]])  # directed, a self loop
+    config = node_config("default", sampler="neighbor", fanout=(2,), num_layers=1)
+    graph = _propagation_graph(edge_index, 4)
+    assert graph is not None
+    shared = _sampling(config, edge_index, 4, graph)
+    own = _sampling(config, edge_index, 4)
+    assert shared is not None
+    assert own is not None
+    assert torch.equal(shared.adj.rowptr, own.adj.rowptr)
+    assert torch.equal(shared.adj.col, own.adj.col)
+    assert shared.adj.col is graph.transpose()[2]  # no copy
+    symmetric = CSR.from_edge_index(edge_index, 4)
+    assert symmetric.transposed().col is symmetric.col
+    assert _propagation_graph(torch.tensor([[0, 0], [1, 1]]), 2) is None  # a repeated edge
