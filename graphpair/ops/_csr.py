@@ -208,7 +208,7 @@ class CSR:
         ``rowptr_t`` ``[N + 1]`` and columns ``col_t`` ``[E]``: ``col_t == row[order]``, so
         the transpose lists, for every node, the nodes with an entry *into* it, in increasing
         order. For a symmetric structure (every undirected graph built with the default
-        ``symmetric=True``) ``rowptr_t`` and ``col_t`` are :attr:`rowptr` and :attr:`col`
+        ``symmetric=True``) ``rowptr_t`` and ``col_t`` are this CSR's ``rowptr`` and ``col``
         themselves, so the cache adds only ``order`` (8 bytes an entry). Message passing
         reuses it every layer and step instead of sorting its edge list by target each time.
 
