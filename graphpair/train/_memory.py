@@ -145,6 +145,24 @@ def _pair_statistics(adj: CSR, train_pos: Tensor) -> tuple[float, float]:
     return common, one_sided
 
 
+def _propagation_bytes(conv: str) -> int:
+    """Bytes an entry of one propagation with the encoder ``conv``."""
+    return _ENTRY_PROPAGATION if conv in _ENTRY_CONVS else _PROPAGATION_ENTRY
+
+
+def _estimate(
+    graph: float, parameters: float, train_step: float, evaluation: float, device: str
+) -> MemoryEstimate:
+    """The parts as a :class:`MemoryEstimate`, with the memory available on ``device``."""
+    return MemoryEstimate(
+        graph=int(graph),
+        parameters=int(parameters),
+        train_step=int(train_step),
+        evaluation=int(evaluation),
+        available=available_bytes(torch.device(device)),
+    )
+
+
 def _sampled_size(
     seeds: int, n: int, entries: int, fanout: tuple[int, ...], layers: int
 ) -> tuple[int, int]:
@@ -205,17 +223,11 @@ def estimate_node_memory(
         """``kept`` ``[count, width]`` tensors with the input rows and the logits."""
         return count * (in_channels + kept * width + 3 * num_classes) * _FLOAT
 
-    per_entry = _ENTRY_PROPAGATION if config.conv in _ENTRY_CONVS else _PROPAGATION_ENTRY
+    per_entry = _propagation_bytes(config.conv)
     train_step = activations(rows, _KEPT_PER_LAYER * layers) + step_entries * per_entry
     # without gradient a layer's input, output and one temporary are alive, whatever the depth
     evaluation = activations(n, 3 if layers else 0) + entries * per_entry
-    return MemoryEstimate(
-        graph=int(graph),
-        parameters=int(parameters),
-        train_step=int(train_step),
-        evaluation=int(evaluation),
-        available=available_bytes(torch.device(config.device)),
-    )
+    return _estimate(graph, parameters, train_step, evaluation, config.device)
 
 
 def estimate_link_memory(
@@ -278,7 +290,7 @@ def estimate_link_memory(
     else:
         encoder_rows, encoder_entries = n, entries
     input_rows = encoder_rows * width * _FLOAT
-    per_entry = _ENTRY_PROPAGATION if config.conv in _ENTRY_CONVS else _PROPAGATION_ENTRY
+    per_entry = _propagation_bytes(config.conv)
     train_step = (
         input_rows
         + layers * (_KEPT_PER_LAYER * encoder_rows * width * _FLOAT)
@@ -290,13 +302,7 @@ def estimate_link_memory(
         + (entries * per_entry if layers else 0)
         + predictor_bytes(min(config.test_batch_size, eval_pairs or config.test_batch_size), False)
     )
-    return MemoryEstimate(
-        graph=int(graph),
-        parameters=int(parameters),
-        train_step=int(train_step),
-        evaluation=int(evaluation),
-        available=available_bytes(torch.device(config.device)),
-    )
+    return _estimate(graph, parameters, train_step, evaluation, config.device)
 
 
 def check_link_memory(estimate: MemoryEstimate, config: LinkConfig) -> None:
