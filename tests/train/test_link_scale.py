@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import warnings
 
 from graphpair.nn import NCNCPredictor
 from graphpair.train import link_config
@@ -264,3 +265,17 @@ def test_ncnc_on_frozen_ncn_embeddings_the_citation2_recipe(tmp_path: pathlib.Pa
     assert err.value.field == "node_features"
     with pytest.raises(ConfigError, match="node_features must be an existing file"):
         link_config("karate", node_features=tmp_path / "absent.pt")
+
+
+def test_a_sampled_sum_encoder_warns_about_its_scale() -> None:
+    from graphpair.train._link_sampling import sampler_fanout
+
+    config = link_config(
+        "karate", "ncn", sampler="neighbor", fanout=(10,), conv="puresum", device="cpu"
+    )
+    with pytest.warns(UserWarning, match="different scales"):
+        assert sampler_fanout(config) == (10,)
+    for quiet in (config.replace(fanout=(-1,)), config.replace(conv="puremean")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            sampler_fanout(quiet)
