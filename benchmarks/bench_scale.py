@@ -221,7 +221,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
 
         return encode_edges
     if piece.startswith("step"):
-        step = step_module(config, encoder, predictor)
+        step = step_module(config, encoder, predictor, adj)
         pos = split.train_pos[:, : config.batch_size]
         neg = torch.randint(0, n, pos.shape, generator=generator)
 
@@ -237,7 +237,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
 
         return one_step
     if piece.startswith("epoch"):
-        step = step_module(config, encoder, predictor)
+        step = step_module(config, encoder, predictor, adj)
         return lambda: _train_epoch(
             config,
             encoder,
@@ -262,13 +262,8 @@ def _node_epoch(name: str, data: Any, piece: str) -> Any:
     from types import SimpleNamespace
 
     from graphpair.train import ConfigError, node_config
-    from graphpair.train._memory import check_node_memory, estimate_node_memory
-    from graphpair.train._node import (
-        _node_run,
-        _propagation_graph,
-        _sampling,
-        build_node_model,
-    )
+    from graphpair.train._memory import check_node_memory
+    from graphpair.train._node import _node_run, _propagation_graph, _sampling, memory_estimate
 
     spec = GRAPHS[name]
     n = int(data.num_nodes)
@@ -297,10 +292,7 @@ def _node_epoch(name: str, data: Any, piece: str) -> Any:
     )
     tensors = (x, y, data.edge_index)
     graph = _propagation_graph(data.edge_index, n)
-    with torch.device("meta"):
-        count = sum(p.numel() for p in build_node_model(config, x.size(1), 47).parameters())
-    entries = data.edge_index.size(1) if graph is None else graph.num_edges
-    estimate = estimate_node_memory(config, n, entries, x.size(1), spec["classes"], count)
+    estimate = memory_estimate(config, x, spec["classes"], data.edge_index, graph)
     print(estimate.describe(), file=sys.stderr)
     try:
         if os.environ.get(_NO_MEMORY_CHECK) != "1":

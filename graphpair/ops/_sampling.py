@@ -59,6 +59,29 @@ class SampledSubgraph:
         """Number of sampled nodes ``n``."""
         return int(self.node.numel())
 
+    def sum_scale(self, adj: CSR) -> Tensor:
+        r"""The factor that makes a sum over a node's sampled neighbours an unbiased estimate of
+        the sum over all of them: :math:`|N(v)| / k_v` for a node :math:`v` that sampled
+        :math:`k_v \ge 1` of its :math:`|N(v)|` neighbours in ``adj`` (the graph it was sampled
+        from), 1 for a node that sampled none ``[n]``.
+
+        Each neighbour is in a uniform :math:`k_v`-subset with probability
+        :math:`k_v / |N(v)|`, so :math:`\mathbb{E}\big[\tfrac{|N(v)|}{k_v}
+        \sum_{u \in S_v} x_u\big] = \sum_{u \in N(v)} x_u`. Weighting every sampled edge
+        ``u -> v`` by ``scale[v]`` keeps a sum aggregation (``'puresum'``, GIN) at the scale it
+        has on the whole graph; a fanout of ``-1`` gives all ones. Mean-type aggregations need
+        no scale.
+
+        Example:
+            >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 0, 0], [1, 2, 3, 4]]))
+            >>> sub = neighbor_sample(adj, torch.tensor([0]), [2])
+            >>> sub.sum_scale(adj)
+            tensor([2., 1., 1.])
+        """
+        sampled = torch.bincount(self.edge_index[1], minlength=self.num_nodes)
+        degree = adj.degree(self.node)
+        return torch.where(sampled > 0, degree / sampled.clamp(min=1), 1.0)
+
     def to_csr(self) -> CSR:
         """The sampled edges as a directed :class:`CSR` in local ids, row = the sampled
         neighbour (the message source, as :class:`~graphpair.nn.MPNNEncoder` reads a CSR)."""

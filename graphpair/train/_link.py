@@ -348,7 +348,7 @@ def _run(
             **({"best": best.state()} if keep_best else {}),
         )
 
-    step = step_module(config, encoder, predictor)
+    step = step_module(config, encoder, predictor, adj)
     if shard.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 

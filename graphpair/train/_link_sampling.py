@@ -48,6 +48,7 @@ __all__ = [
     "select_rows",
     "step_module",
     "step_seed",
+    "warn_noisy_sums",
 ]
 
 
@@ -97,6 +98,13 @@ class SampledLinkStep(torch.nn.Module):
     ``torchrun`` (each process samples for its share of the pairs), as
     :class:`~graphpair.nn.LinkModel` is in full-batch training.
 
+    An encoder whose ``aggregates_by_sum`` is true (:class:`~graphpair.nn.MPNNEncoder` with
+    ``'puresum'``) is called as ``encoder(x, adj, edge_weight)``, every sampled edge
+    :math:`u \to v` weighted by :math:`|N(v)| / k_v`
+    (:meth:`~graphpair.ops.SampledSubgraph.sum_scale`): a node that sums :math:`k_v` sampled
+    neighbours then sums, in expectation, all :math:`|N(v)|` of them, as it does in the
+    full-graph evaluation.
+
     Args:
         encoder: An encoder ``encoder(x, adj) -> [N, D]`` taking a :class:`~graphpair.ops.CSR`.
         predictor: A GAE, NCN, NCNC or NCN-diff predictor.
@@ -120,7 +128,13 @@ class SampledLinkStep(torch.nn.Module):
         generator = torch.Generator(device=adj.device).manual_seed(seed)
         sub = neighbor_sample(adj, nodes, self.fanout, generator=generator)
         inputs = sub.node if x is None else select_rows(x, sub.node)
-        h = self.encoder(inputs, sub.to_csr())[: nodes.numel()]  # the seeds come first
+        graph = sub.to_csr()
+        if getattr(self.encoder, "aggregates_by_sum", False):  # unbiased sampled sums
+            weight = sub.sum_scale(adj)[graph.col]
+            h = self.encoder(inputs, graph, weight)
+        else:
+            h = self.encoder(inputs, graph)
+        h = h[: nodes.numel()]  # the seeds come first
         local = torch.searchsorted(nodes, pairs)
         logits = self.predictor(h, induced_subgraph(adj, nodes), local)
         return logits[: pos.size(1)], logits[pos.size(1) :]
@@ -132,8 +146,35 @@ def step_seed(generator: torch.Generator, rank: int = 0) -> int:
     return int(torch.randint(2**62, (1,), generator=generator)) + rank
 
 
-#: Encoders whose aggregation is an unnormalised sum (sampling changes their scale).
-_SUMS = ("puresum",)
+#: Mean degree over fanout above which a sampled sum encoder warns: the sampled sum is unbiased
+#: (:meth:`~graphpair.ops.SampledSubgraph.sum_scale`) but its relative spread grows about as
+#: the square root of this ratio (ogbl-ddi, mean degree about 500: fanout 10 did not learn in
+#: one epoch, fanout 100 did; ``benchmarks/results/sampling_accuracy.md``).
+NOISY_SUM_RATIO = 10.0
+
+
+def warn_noisy_sums(
+    encoder: torch.nn.Module, fanout: tuple[int, ...], num_edges: int, num_nodes: int
+) -> None:
+    """Warn when ``encoder`` sums its neighbours (``aggregates_by_sum``) and the graph's mean
+    degree ``num_edges / num_nodes`` is more than :data:`NOISY_SUM_RATIO` times the smallest
+    finite ``fanout``: the reweighted sampled sums are then too noisy to learn from."""
+    finite = [f for f in fanout if f != -1]
+    if not getattr(encoder, "aggregates_by_sum", False) or not finite:
+        return
+    mean_degree = num_edges / max(num_nodes, 1)
+    if min(finite) and mean_degree / min(finite) <= NOISY_SUM_RATIO:
+        return
+    warnings.warn(
+        f"sampler='neighbor' with a sum encoder, fanout {fanout} and a mean degree of "
+        f"{mean_degree:.1f}: the sampled sums are weighted |N(v)| / k to be unbiased, but "
+        "their spread grows as sqrt(degree / fanout), and with fanout < mean degree / "
+        f"{NOISY_SUM_RATIO:g} they are too noisy to learn from (ogbl-ddi, NCN: "
+        "benchmarks/results/sampling_accuracy.md). Use a larger fanout, a mean-type encoder "
+        "(puremean, sage, puregcn) or sampler='full'",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def sampler_fanout(config: LinkConfig) -> tuple[int, ...] | None:
@@ -152,26 +193,17 @@ def sampler_fanout(config: LinkConfig) -> tuple[int, ...] | None:
         fanout = check_fanout(config.fanout, layers) if layers else ()
     except ValueError as err:
         raise ConfigError("fanout", f"{err} (the encoder has num_layers={layers})") from None
-    if config.conv in _SUMS and any(f != -1 for f in fanout):
-        warnings.warn(
-            f"sampler='neighbor' with conv={config.conv!r} and fanout {config.fanout}: a node "
-            "sums at most `fanout` sampled neighbours in training but all of them at "
-            "evaluation, so the two see different scales (ogbl-ddi, NCN, fanout 10, one "
-            "epoch: Hits@20 0.02 against 13.67 full-batch, benchmarks/results/"
-            "sampling_accuracy.md). Use a mean-type encoder (puremean, sage, puregcn), "
-            "fanout -1 or sampler='full'",
-            UserWarning,
-            stacklevel=2,
-        )
     return fanout
 
 
 def step_module(
-    config: LinkConfig, encoder: torch.nn.Module, predictor: torch.nn.Module
+    config: LinkConfig, encoder: torch.nn.Module, predictor: torch.nn.Module, adj: CSR
 ) -> torch.nn.Module:
-    """The module a training step calls: the full-batch :class:`LinkModel` or, with
-    ``sampler='neighbor'``, a :class:`SampledLinkStep` with one fanout per encoder layer."""
+    """The module a training step calls on ``adj``: the full-batch :class:`LinkModel` or,
+    with ``sampler='neighbor'``, a :class:`SampledLinkStep` with one fanout per encoder layer
+    (:func:`warn_noisy_sums` says when a sum encoder's samples are too small)."""
     fanout = sampler_fanout(config)
     if fanout is None:
         return LinkModel(encoder, predictor)
+    warn_noisy_sums(encoder, fanout, adj.num_active_edges, adj.num_nodes)
     return SampledLinkStep(encoder, predictor, fanout)

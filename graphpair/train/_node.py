@@ -40,6 +40,7 @@ from graphpair.train._checkpoint import (
 from graphpair.train._config import ConfigError
 from graphpair.train._deterministic import honour_deterministic
 from graphpair.train._grace import _probe_split
+from graphpair.train._link_sampling import warn_noisy_sums
 from graphpair.train._memory import MemoryEstimate, check_node_memory, estimate_node_memory
 from graphpair.train._model_saving import (
     check_finished_run,
@@ -246,6 +247,19 @@ def _sampling(
     return _Sampling(adj, _layer_fanout(config), batch_size)
 
 
+def memory_estimate(
+    config: NodeConfig, x: Tensor, num_classes: int, edge_index: Tensor, graph: CSR | None
+) -> MemoryEstimate:
+    """The run's peak-memory estimate (:func:`~graphpair.train.estimate_node_memory`): the
+    model's parameters counted on the ``meta`` device, the propagation's entries those of
+    ``graph`` (the edge list's for a multigraph, ``graph=None``)."""
+    with torch.device("meta"):
+        model = build_node_model(config, x.size(1), num_classes)
+    num_parameters = sum(p.numel() for p in model.parameters())
+    entries = edge_index.size(1) if graph is None else graph.num_edges
+    return estimate_node_memory(config, x.size(0), entries, x.size(1), num_classes, num_parameters)
+
+
 def _propagation_graph(edge_index: Tensor, num_nodes: int) -> CSR | None:
     """The edges as a :class:`~graphpair.ops.CSR` (messages ``edge_index[0] ->
     edge_index[1]``, self loops kept), or ``None`` for a multigraph, whose repeated edges the
@@ -255,14 +269,15 @@ def _propagation_graph(edge_index: Tensor, num_nodes: int) -> CSR | None:
 
 
 def _sampled_epoch(
-    model: torch.nn.Module,
+    model: NodeClassifier,
     optimizer: torch.optim.Optimizer,
     tensors: tuple[Tensor, Tensor, Tensor],
     sampling: _Sampling,
     generator: torch.Generator,
 ) -> float:
     """One epoch of mini-batches: the training nodes shuffled by ``generator``, each batch of
-    ``batch_size`` seeds run on its sampled computation subgraph, the loss on the seeds.
+    ``batch_size`` seeds run on its sampled computation subgraph, the loss on the seeds (a
+    sum encoder's sampled edges weighted by :meth:`~graphpair.ops.SampledSubgraph.sum_scale`).
     Returns the mean training loss over the seeds."""
     x, y, train_nodes = tensors
     order = torch.randperm(train_nodes.numel(), generator=generator).to(train_nodes.device)
@@ -270,7 +285,12 @@ def _sampled_epoch(
     for seeds in torch.split(train_nodes[order], sampling.batch_size):
         sub = neighbor_sample(sampling.adj, seeds, sampling.fanout, generator=generator)
         optimizer.zero_grad()
-        logits = model(x[sub.node], sub.edge_index)[: seeds.numel()]  # seeds come first
+        if getattr(model.encoder, "aggregates_by_sum", False):  # unbiased sampled sums
+            weight = sub.sum_scale(sampling.adj)[sub.edge_index[1]]
+            logits = model(x[sub.node], sub.edge_index, weight)
+        else:
+            logits = model(x[sub.node], sub.edge_index)
+        logits = logits[: seeds.numel()]  # seeds come first
         loss = F.cross_entropy(logits, y[seeds])
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
@@ -309,6 +329,9 @@ def _node_run(
     train, valid, test = (m.to(device) for m in _masks(dataset, dataset.data, generator))
     num_classes = int(y.max()) + 1
     model = build_node_model(config, x.size(1), num_classes).to(device)
+    if sampling is not None and index == 0:
+        adj = sampling.adj
+        warn_noisy_sums(model.encoder, sampling.fanout, adj.num_active_edges, adj.num_nodes)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     stopping = EarlyStopping(config.patience)
     # The selected epoch's weights, for save_model: BestState's rule (strictly better
@@ -523,15 +546,7 @@ def train_node(
     x = (x.to_dense() if x.is_sparse else x).float().to(device)
     tensors = (x, y.long().to(device), data.edge_index.to(device))
     graph = _propagation_graph(tensors[2], x.size(0))
-    num_classes = int(tensors[1].max()) + 1
-    with torch.device("meta"):
-        num_parameters = sum(
-            p.numel() for p in build_node_model(config, x.size(1), num_classes).parameters()
-        )
-    entries = tensors[2].size(1) if graph is None else graph.num_edges
-    estimate = estimate_node_memory(
-        config, x.size(0), entries, x.size(1), num_classes, num_parameters
-    )
+    estimate = memory_estimate(config, x, int(tensors[1].max()) + 1, tensors[2], graph)
     log.info("%s", estimate.describe())
     if on_estimate is not None:
         on_estimate(estimate)

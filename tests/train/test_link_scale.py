@@ -80,6 +80,43 @@ def test_sampled_step_with_every_neighbour_equals_the_full_step(conv: str, input
             torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_a_sum_encoder_gets_unbiased_weights_and_others_none() -> None:
+    """A sampled step calls an encoder with ``aggregates_by_sum`` as ``encoder(x, adj,
+    edge_weight)``, every sampled edge u -> v at |N(v)| / k_v (v's active degree in the
+    masked graph over its sampled in-edges); any other encoder as ``encoder(x, adj)``."""
+    adj = _graph()
+    pos, neg = torch.tensor([[0, 3], [9, 4]]), torch.tensor([[5, 7], [20, 11]])
+    calls: list[tuple[CSR, torch.Tensor | None, torch.Tensor]] = []
+
+    class Spy(torch.nn.Module):
+        def __init__(self, sums: bool) -> None:
+            super().__init__()
+            self.aggregates_by_sum = sums
+            self.lin = torch.nn.Linear(1, 8)
+
+        def forward(
+            self, x: torch.Tensor, graph: CSR, edge_weight: torch.Tensor | None = None
+        ) -> torch.Tensor:
+            calls.append((graph, edge_weight, x))
+            return self.lin(x.unsqueeze(-1).float())
+
+    for sums in (True, False):
+        calls.clear()
+        with adj.masked(pos) as masked:
+            SampledLinkStep(Spy(sums), GAEPredictor(8, 8), (3,))(None, masked, pos, neg, 5)
+            ((graph, weight, nodes),) = calls
+            if not sums:
+                assert weight is None
+                continue
+            assert weight is not None
+            assert weight.numel() == graph.num_edges
+            sampled = torch.bincount(graph.col, minlength=graph.num_nodes)
+            degree = masked.degree(nodes)
+            torch.testing.assert_close(weight, (degree / sampled)[graph.col].float())
+            assert bool((sampled[graph.col] <= 3).all())
+            assert bool((weight > 1).any())
+
+
 def test_needed_nodes_per_predictor() -> None:
     adj = _graph()
     pairs = torch.tensor([[0, 3], [9, 4]])
@@ -267,15 +304,37 @@ def test_ncnc_on_frozen_ncn_embeddings_the_citation2_recipe(tmp_path: pathlib.Pa
         link_config("karate", node_features=tmp_path / "absent.pt")
 
 
-def test_a_sampled_sum_encoder_warns_about_its_scale() -> None:
-    from graphpair.train._link_sampling import sampler_fanout
+def test_a_sampled_sum_encoder_warns_when_its_fanout_is_small_for_the_degree(
+    tmp_path: pathlib.Path,
+) -> None:
+    from graphpair.train._link_sampling import NOISY_SUM_RATIO, warn_noisy_sums
 
+    sums = MPNNEncoder(None, 4, 1, conv="puresum", num_embeddings=10)
+    mean = MPNNEncoder(None, 4, 1, conv="puremean", num_embeddings=10)
+    degree = 5 * NOISY_SUM_RATIO  # 500 edges over 10 nodes
+    with pytest.warns(UserWarning, match="too noisy to learn from"):
+        warn_noisy_sums(sums, (4,), 500, 10)
+    with pytest.warns(UserWarning, match="mean degree of 50.0"):
+        warn_noisy_sums(sums, (-1, 0), 500, 10)  # fanout 0 samples nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_noisy_sums(sums, (int(degree / NOISY_SUM_RATIO),), 500, 10)
+        warn_noisy_sums(sums, (-1,), 500, 10)
+        warn_noisy_sums(mean, (1,), 500, 10)
+    dense = tmp_path / "dense.txt"  # 40 nodes, half the pairs: fanout 1 is too few
+    pairs = [(u, v) for u in range(40) for v in range(u + 1, 40) if (u + v) % 2]
+    dense.write_text("".join(f"{u} {v}\n" for u, v in pairs))
     config = link_config(
-        "karate", "ncn", sampler="neighbor", fanout=(10,), conv="puresum", device="cpu"
+        edge_list=str(dense),
+        predictor="ncn",
+        sampler="neighbor",
+        fanout=(1,),
+        conv="puresum",
+        device="cpu",
+        epochs=1,
+        runs=1,
+        metrics=("rocauc",),
+        metric="rocauc",
     )
-    with pytest.warns(UserWarning, match="different scales"):
-        assert sampler_fanout(config) == (10,)
-    for quiet in (config.replace(fanout=(-1,)), config.replace(conv="puremean")):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            sampler_fanout(quiet)
+    with pytest.warns(UserWarning, match=r"mean degree of 1\d\.\d: .* too noisy"):
+        train_link(config)

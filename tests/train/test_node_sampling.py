@@ -42,16 +42,17 @@ def test_sampled_training_on_cora_is_within_a_few_points_of_full_batch() -> None
     assert all(run.history[-1].loss < run.history[0].loss for run in sampled.runs)
 
 
-@pytest.mark.parametrize("conv", ["sage", "puremean"])
+@pytest.mark.parametrize("conv", ["sage", "puremean", "puresum"])
 def test_all_neighbours_in_one_batch_is_the_full_batch_step(conv: str) -> None:
     """With every fanout -1 and one batch holding every training node, the subgraph holds
     each seed's whole 2-hop computation graph: every node within one hop has all its
     in-edges, so a mean aggregation gives every seed the full-graph output. The loss of the
     first epoch (taken before the step) is the full-batch loss, and the second epoch's (after
     one step, so the gradients agreed too) also, to float tolerance: only the order of the
-    sums differs (nodes are relabelled), not the terms. Dropout is off, its masks being drawn
-    per row. GCN is not exact: its normalisation reads the source's degree, which for the
-    outermost hop is its degree in the subgraph (as with PyG's NeighborLoader)."""
+    sums differs (nodes are relabelled), not the terms; a sum's sampled-edge weights are all
+    1. Dropout is off, its masks being drawn per row. GCN is not exact: its normalisation
+    reads the source's degree, which for the outermost hop is its degree in the subgraph (as
+    with PyG's NeighborLoader)."""
     common: dict[str, Any] = {"epochs": 2, "runs": 1, "hidden_channels": 16, "dropout": 0.0}
     full = train_node(node_config("default", conv=conv, **common))
     sampled = train_node(
@@ -158,37 +159,51 @@ def test_cli_sampler_flags(
 
 def test_sampled_epoch_takes_the_loss_on_the_seeds_only() -> None:
     """The model sees the subgraph but the loss reads only its first rows, the seeds: a
-    model whose output for non-seed rows is poisoned still gives a finite loss."""
+    model whose output for non-seed rows is poisoned still gives a finite loss. An encoder
+    that sums gets every sampled edge u -> v weighted |N(v)| / k_v."""
+    from graphpair.nn import NodeClassifier
     from graphpair.ops import CSR
     from graphpair.train._node import _sampled_epoch, _Sampling
 
     edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
     adj = CSR.from_edge_index(edge_index.flip(0), 4, symmetric=False, self_loops=True)
     seen: list[int] = []
+    weights: list[torch.Tensor | None] = []
 
     class Probe(torch.nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, sums: bool) -> None:
             super().__init__()
             self.weight = torch.nn.Parameter(torch.zeros(1, 2))
+            self.aggregates_by_sum = sums
 
-        def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        def forward(
+            self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None
+        ) -> torch.Tensor:
             seen.append(x.size(0))
+            weights.append(edge_weight)
             out = x @ torch.ones(1, 2) + self.weight
             return torch.cat([out[:1], torch.full_like(out[1:], float("nan"))])
 
-    model = Probe()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     x = torch.arange(4.0).view(4, 1)
     y = torch.tensor([0, 1, 0, 1])
-    loss = _sampled_epoch(
-        model,
-        optimizer,
-        (x, y, torch.tensor([1, 2])),
-        _Sampling(adj, (-1,), 1),
-        torch.Generator().manual_seed(0),
-    )
-    assert seen == [3, 3]  # each seed with its two neighbours
-    assert torch.isfinite(torch.tensor(loss))
+    for sums, fanout in ((False, -1), (True, 1)):
+        seen.clear()
+        weights.clear()
+        model = NodeClassifier(Probe(sums), torch.nn.Identity())
+        loss = _sampled_epoch(
+            model,
+            torch.optim.SGD(model.parameters(), lr=0.1),
+            (x, y, torch.tensor([1, 2])),
+            _Sampling(adj, (fanout,), 1),
+            torch.Generator().manual_seed(0),
+        )
+        assert torch.isfinite(torch.tensor(loss))
+        if not sums:
+            assert seen == [3, 3]  # each seed with its two neighbours
+            assert weights == [None, None]
+        else:
+            assert seen == [2, 2]  # each seed (two neighbours) samples one
+            assert [w.tolist() for w in weights if w is not None] == [[2.0], [2.0]]
 
 
 def test_the_sampler_follows_edges_into_the_seeds() -> None:

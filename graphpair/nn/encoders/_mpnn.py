@@ -435,11 +435,13 @@ class MPNNEncoder(torch.nn.Module):
             adj: A :class:`~graphpair.ops.CSR` (masked entries are left out, so target link
                 removal is ``adj.masked(pairs)``) or a PyG ``edge_index`` ``[2, E]`` (messages
                 flow from ``edge_index[0]`` to ``edge_index[1]``; give both directions).
-            edge_weight: Weights of ``edge_index`` ``[E]`` (only with an ``edge_index``).
+            edge_weight: Weights of the edges, multiplying their messages: ``[E]``, one per
+                column of an ``edge_index``, or ``[nnz]``, one per stored entry of a CSR (in
+                entry order; masked entries stay out whatever their weight). The sum, mean
+                and GCN propagations use them; SAGE and the SINC convs take none.
         """
+        entry_weight: Tensor | None = None  # a CSR's weights, one per stored entry
         if isinstance(adj, CSR):
-            if edge_weight is not None:
-                raise ValueError("edge_weight is only accepted with an edge_index, not a CSR")
             num_nodes = adj.num_nodes
             # GCNConv keeps an existing self loop's weight; gcn_conv adds 1 to every node.
             self_loop_free = self.conv != "gcn" or not bool(((adj.row == adj.col) & adj.mask).any())
@@ -447,6 +449,17 @@ class MPNNEncoder(torch.nn.Module):
             entries = self_loop_free and self._runs_on_entries()
             edge_index = adj.row.new_empty(2, 0) if entries else adj.to_edge_index()
             device = adj.device
+            if edge_weight is not None:
+                check_tensor("edge_weight", edge_weight, dim=1, floating=True)
+                if edge_weight.numel() != adj.num_edges:
+                    raise ValueError(
+                        f"edge_weight with a CSR must have one entry per stored entry "
+                        f"({adj.num_edges}); got {edge_weight.numel()}"
+                    )
+                if entries:
+                    entry_weight, edge_weight = edge_weight, None
+                elif adj.num_masked:
+                    edge_weight = edge_weight[adj.mask]  # to_edge_index's active entries
         elif isinstance(adj, Tensor):
             if x is None:
                 raise ValueError("x=None (node ids 0..N-1) needs a CSR to know N")
@@ -485,6 +498,8 @@ class MPNNEncoder(torch.nn.Module):
                 assert graph.adj is not None
                 if static is None:  # redrawn every layer under edge dropout, else made once
                     ew = self._entry_weights(graph.adj, h.dtype, scale=self.conv != "sage")
+                    if entry_weight is not None and self.conv != "sage":
+                        ew = ew * entry_weight.to(h.dtype)
                     static = ew if not self.training or self.edge_dropout == 0 else None
                 else:
                     ew = static
@@ -527,6 +542,13 @@ class MPNNEncoder(torch.nn.Module):
                 out = out + output * weight
             return out
         return h
+
+    @property
+    def aggregates_by_sum(self) -> bool:
+        """Whether the layers sum their neighbours unnormalised (``'puresum'``): the output's
+        scale then grows with the number of neighbours, so a sampled step weights its edges
+        by :meth:`graphpair.ops.SampledSubgraph.sum_scale` to keep it."""
+        return self.conv == "puresum" and self._layers > 0
 
     def _runs_on_entries(self) -> bool:
         """Whether every layer runs on a CSR's stored entries (:class:`_Edges` with a CSR):

@@ -45,9 +45,13 @@ class NodeClassifier(torch.nn.Module):
             if callable(reset):
                 reset()
 
-    def forward(self, x: Tensor, edge_index: Any) -> Tensor:
-        """Class logits ``[N, C]`` of every node."""
-        out: Tensor = self.head(self.encoder(x, edge_index))
+    def forward(self, x: Tensor, edge_index: Any, edge_weight: Tensor | None = None) -> Tensor:
+        """Class logits ``[N, C]`` of every node; ``edge_weight`` ``[E]``, when given, goes to
+        the encoder as ``encoder(x, edge_index, edge_weight)``."""
+        if edge_weight is None:
+            out: Tensor = self.head(self.encoder(x, edge_index))
+        else:
+            out = self.head(self.encoder(x, edge_index, edge_weight))
         return out
 
     def _load_from_state_dict(

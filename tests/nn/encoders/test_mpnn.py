@@ -221,8 +221,9 @@ def test_bad_arguments() -> None:
     enc = MPNNEncoder(3, 4)
     with pytest.raises(ValueError, match="x has 2 features but in_channels=3"):
         enc(torch.randn(N, 2), edge_index())
-    with pytest.raises(ValueError, match="edge_weight is only accepted with an edge_index"):
-        enc(torch.randn(N, 3), CSR.from_edge_index(edge_index(), N), torch.ones(10))
+    adj = CSR.from_edge_index(edge_index(), N)
+    with pytest.raises(ValueError, match=rf"one entry per stored entry \({adj.num_edges}\); got 3"):
+        enc(torch.randn(N, 3), adj, torch.ones(3))
     ids = MPNNEncoder(None, 4, num_embeddings=3)
     with pytest.raises(ValueError, match=r"x ids must be in \[0, num_embeddings=3\)"):
         ids(None, CSR.from_edge_index(edge_index(), N))
@@ -250,6 +251,29 @@ def test_csr_entries_path_equals_the_edge_list_path(conv: str) -> None:
         assert (g is None) == (w is None)
         if g is not None:
             torch.testing.assert_close(g, w)
+
+
+@pytest.mark.parametrize("conv", ["puregcn", "puresum", "puremean", "gcn", "gcn-self-loop"])
+def test_csr_entry_weights_equal_edge_list_weights(conv: str) -> None:
+    # Weights of a CSR's stored entries (masked ones left out) act as the same weights on the
+    # edge list of its active entries; a self loop sends GCN down the edge-list path.
+    base = edge_index()
+    if conv == "gcn-self-loop":
+        conv, base = "gcn", torch.cat([base, torch.tensor([[2], [2]])], dim=1)
+    enc = make(3, 4, 2, conv=conv, edge_dropout=0.3)
+    enc.train()
+    adj = CSR.from_edge_index(base, N, self_loops=True)
+    weight = torch.rand(adj.num_edges, dtype=torch.float64) + 0.5
+    x = features().requires_grad_()
+    with adj.masked(torch.tensor([[0, 3], [2, 4]])):
+        torch.manual_seed(3)
+        got = enc(x, adj, weight)
+        active = adj.to_edge_index()
+        torch.manual_seed(3)
+        want = enc(x, active, weight[adj.mask])
+    torch.testing.assert_close(got, want)
+    unweighted = enc.eval()(x, adj)
+    assert not torch.allclose(enc(x, adj, weight), unweighted)
 
 
 def test_csr_entries_path_sorts_once(monkeypatch: pytest.MonkeyPatch) -> None:
