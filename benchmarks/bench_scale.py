@@ -33,7 +33,10 @@ high-water mark. The pieces:
   ``graphpair node`` (OGB's products GCN: 3 layers, width 256, dropout 0.5), a training pass
   (full-batch, or ``sampler='neighbor'`` with fanout (15, 10, 5) and 1,024 seeds a step) then
   the full-graph evaluation; the run's memory estimate is checked first, as the runner does,
-  and a refusal is the row's result.
+  and a refusal is the row's result;
+- ``node-epoch-untrimmed``: ``node-epoch-sampled`` with every encoder layer on the whole
+  sampled subgraph, as before the per-hop trimming (``MPNNEncoder._trim_plan`` is patched
+  here to make no plan): the baseline of ``node-epoch-sampled``.
 
 Growth exponents: :math:`\\log(t_b / t_a) / \\log(E_b / E_a)` between consecutive sizes.
 """
@@ -89,7 +92,7 @@ GRAPHS = {
 #: Set (to "1") by ``--no-memory-check`` for the children: run the node pieces past the estimate.
 _NO_MEMORY_CHECK = "GRAPHPAIR_BENCH_NO_MEMORY_CHECK"
 #: Pieces of the node task (the products stand-in runs these only, the link stand-ins the rest).
-NODE_PIECES = ("node-epoch", "node-epoch-sampled")
+NODE_PIECES = ("node-epoch", "node-epoch-sampled", "node-epoch-untrimmed")
 PIECES = (
     "load",
     "csr",
@@ -276,7 +279,11 @@ def _node_epoch(name: str, data: Any, piece: str) -> Any:
     split = {"train": order[:train], "valid": order[train : train + valid]}
     split["test"] = order[train + valid :]
     dataset = SimpleNamespace(data=data, split=split)
-    sampled = piece == "node-epoch-sampled"
+    sampled = piece in ("node-epoch-sampled", "node-epoch-untrimmed")
+    if piece == "node-epoch-untrimmed":  # no trimming plan: every layer on every node
+        from graphpair.nn import MPNNEncoder
+
+        MPNNEncoder._trim_plan = lambda *args: None  # type: ignore[method-assign]
     config = node_config(
         "default",  # the configuration's fields; the data are the stand-in's
         conv="gcn",

@@ -277,19 +277,26 @@ def _sampled_epoch(
 ) -> float:
     """One epoch of mini-batches: the training nodes shuffled by ``generator``, each batch of
     ``batch_size`` seeds run on its sampled computation subgraph, the loss on the seeds (a
-    sum encoder's sampled edges weighted by :meth:`~graphpair.ops.SampledSubgraph.sum_scale`).
-    Returns the mean training loss over the seeds."""
+    sum encoder's sampled edges weighted by :meth:`~graphpair.ops.SampledSubgraph.sum_scale`,
+    and an :class:`~graphpair.nn.MPNNEncoder` given the per-hop counts, so that each layer
+    runs only on the hops that still reach a seed). Returns the mean training loss over the
+    seeds."""
     x, y, train_nodes = tensors
     order = torch.randperm(train_nodes.numel(), generator=generator).to(train_nodes.device)
     total = 0.0
     for seeds in torch.split(train_nodes[order], sampling.batch_size):
         sub = neighbor_sample(sampling.adj, seeds, sampling.fanout, generator=generator)
         optimizer.zero_grad()
+        weight = None
         if getattr(model.encoder, "aggregates_by_sum", False):  # unbiased sampled sums
             weight = sub.sum_scale(sampling.adj)[sub.edge_index[1]]
-            logits = model(x[sub.node], sub.edge_index, weight)
-        else:
-            logits = model(x[sub.node], sub.edge_index)
+        counts = {}
+        if isinstance(model.encoder, MPNNEncoder):  # each layer on the hops reaching a seed
+            counts = {
+                "num_sampled_nodes_per_hop": sub.num_sampled_nodes,
+                "num_sampled_edges_per_hop": sub.num_sampled_edges,
+            }
+        logits = model(x[sub.node], sub.edge_index, weight, **counts)
         logits = logits[: seeds.numel()]  # seeds come first
         loss = F.cross_entropy(logits, y[seeds])
         loss.backward()  # type: ignore[no-untyped-call]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -42,8 +44,15 @@ class _Edges:
     :class:`~graphpair.ops.CSR` (inactive entries then carry weight 0), whose products reuse
     the CSR's cached transpose instead of sorting an edge list by target every layer."""
 
-    def __init__(self, edge_index: Tensor | None, num_nodes: int, adj: CSR | None = None) -> None:
+    def __init__(
+        self,
+        edge_index: Tensor | None,
+        num_nodes: int,
+        adj: CSR | None = None,
+        degree: Tensor | None = None,
+    ) -> None:
         self.edge_index = edge_index
+        self.degree = degree  # GCN's weighted in-degree when edges beyond these count too
         if adj is not None:
             self.src, self.dst = adj.row, adj.col
         else:
@@ -69,7 +78,10 @@ class _Edges:
         for the next layer, which reuses them when it gets the same ``weight`` tensor."""
         if self._gcn is not None and self._gcn[0] is weight:
             return self._gcn[1], self._gcn[2]
-        inv_sqrt = (1.0 + scatter(weight, self.dst, dim_size=self.num_nodes)).rsqrt()  # [N]
+        degree = self.degree
+        if degree is None:
+            degree = scatter(weight, self.dst, dim_size=self.num_nodes)
+        inv_sqrt = (1.0 + degree).rsqrt()  # [N]
         norm = inv_sqrt[self.src] * inv_sqrt[self.dst] * weight
         self._gcn = (weight, inv_sqrt, norm)
         return inv_sqrt, norm
@@ -426,9 +438,16 @@ class MPNNEncoder(torch.nn.Module):
     # ------------------------------------------------------------------ forward
 
     def forward(
-        self, x: Tensor | None, adj: CSR | Tensor, edge_weight: Tensor | None = None
+        self,
+        x: Tensor | None,
+        adj: CSR | Tensor,
+        edge_weight: Tensor | None = None,
+        *,
+        num_sampled_nodes_per_hop: Sequence[int] | None = None,
+        num_sampled_edges_per_hop: Sequence[int] | None = None,
     ) -> Tensor:
-        """Node representations ``[N, hidden_channels]``.
+        r"""Node representations ``[N, hidden_channels]``, or with the per-hop counts of a
+        sampled subgraph the seeds' ``[num_sampled_nodes_per_hop[0], hidden_channels]``.
 
         Args:
             x: Node features, node ids or ``None`` (see Shapes in the class docstring).
@@ -439,6 +458,15 @@ class MPNNEncoder(torch.nn.Module):
                 column of an ``edge_index``, or ``[nnz]``, one per stored entry of a CSR (in
                 entry order; masked entries stay out whatever their weight). The sum, mean
                 and GCN propagations use them; SAGE and the SINC convs take none.
+            num_sampled_nodes_per_hop: With ``num_sampled_edges_per_hop``, the node and edge
+                counts of each hop of a sampled computation subgraph whose ``edge_index`` is
+                grouped by hop (:class:`~graphpair.ops.SampledSubgraph`'s ``num_sampled_nodes``
+                and ``num_sampled_edges``, PyG's ``NeighborLoader`` layout), one edge hop per
+                layer. Layer :math:`l` then runs only on the nodes and edges of the hops
+                :math:`\le L - l` (PyG's ``trim_to_layer``): the rest cannot reach a seed in
+                the layers left. Only the seeds' rows are returned; they equal the untrimmed
+                ones (GCN normalises by the untrimmed degrees). The sum / mean / GCN / SAGE
+                propagations trim; other convs run untrimmed.
         """
         entry_weight: Tensor | None = None  # a CSR's weights, one per stored entry
         if isinstance(adj, CSR):
@@ -482,6 +510,11 @@ class MPNNEncoder(torch.nn.Module):
                     f"got {edge_weight.numel()}"
                 )
 
+        plan = self._trim_plan(
+            adj, num_nodes, edge_index, num_sampled_nodes_per_hop, num_sampled_edges_per_hop
+        )
+        trimmed = plan is not None and self_loop_free and self._runs_on_entries()
+        trimmed = trimmed and self.conv != "puremax"
         h = self._input(x, num_nodes, device)
         edge_weight = edge_weight.to(h.dtype)
         if entries:
@@ -511,6 +544,9 @@ class MPNNEncoder(torch.nn.Module):
                 else:
                     assert isinstance(conv, SAGEConv)
                     y = _sage(conv, h, graph, ew)
+            elif trimmed:
+                assert plan is not None
+                y, h = self._trimmed_layer(conv, h, edge_index, edge_weight, plan[layer], num_nodes)
             else:
                 ei, ew = self._drop_edges(edge_index, edge_weight)
                 graph = _Edges(ei, num_nodes)
@@ -534,6 +570,10 @@ class MPNNEncoder(torch.nn.Module):
                 y = dropout(y, self.tail_dropout, training=self.training)
             h = y + h if self.res and y.shape == h.shape else y
             outputs.append(h)
+        if num_sampled_nodes_per_hop is not None:  # the seeds' rows (the plan checked it)
+            seeds = int(num_sampled_nodes_per_hop[0])
+            outputs = [output[:seeds] for output in outputs]
+            h = h[:seeds]
         if self.jk_weight is not None:
             # sum_l w_l x_l term by term: no [L, N, D] stack (einsum's route was measured at
             # about 1.3 ms a step on Cora for L = 1, the products below at a fraction of it).
@@ -542,6 +582,81 @@ class MPNNEncoder(torch.nn.Module):
                 out = out + output * weight
             return out
         return h
+
+    def _trim_plan(
+        self,
+        adj: CSR | Tensor,
+        num_nodes: int,
+        edge_index: Tensor,
+        nodes: Sequence[int] | None,
+        edges: Sequence[int] | None,
+    ) -> list[tuple[int, int]] | None:
+        """Per layer ``(input rows, edges)`` of a trimmed sampled forward, or ``None``
+        without hop counts; bad counts are named."""
+        if nodes is None and edges is None:
+            return None
+        if nodes is None or edges is None:
+            given = "num_sampled_nodes_per_hop" if edges is None else "num_sampled_edges_per_hop"
+            raise ValueError(
+                "num_sampled_nodes_per_hop and num_sampled_edges_per_hop go together; got "
+                f"only {given}"
+            )
+        if isinstance(adj, CSR):
+            raise ValueError(
+                "num_sampled_nodes_per_hop needs the sampled edge_index grouped by hop "
+                "(SampledSubgraph.edge_index), not a CSR"
+            )
+        nodes, edges = [int(n) for n in nodes], [int(m) for m in edges]
+        if len(edges) != self._layers or len(nodes) != len(edges) + 1:
+            raise ValueError(
+                f"num_sampled_nodes_per_hop / num_sampled_edges_per_hop must have "
+                f"{self._layers + 1} / {self._layers} entries (num_layers={self._layers}); "
+                f"got {nodes} / {edges}"
+            )
+        if sum(nodes) != num_nodes or sum(edges) != edge_index.size(1) or min(nodes + edges) < 0:
+            raise ValueError(
+                f"num_sampled_nodes_per_hop {nodes} and num_sampled_edges_per_hop {edges} "
+                f"must be counts summing to the {num_nodes} nodes and {edge_index.size(1)} "
+                "edges"
+            )
+        node_ends = [sum(nodes[: j + 1]) for j in range(len(nodes))]
+        edge_ends = [sum(edges[: j + 1]) for j in range(len(edges))]
+        layers = self._layers
+        return [(node_ends[layers - i], edge_ends[layers - i - 1]) for i in range(layers)]
+
+    def _trimmed_layer(
+        self,
+        conv: torch.nn.Module | None,
+        h: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor,
+        step: tuple[int, int],
+        num_nodes: int,
+    ) -> tuple[Tensor, Tensor]:
+        """One layer on the rows and edges that still reach a seed: ``(y, h)`` with ``h``
+        trimmed to the layer's input rows. The edge dropout draws for every edge, as the
+        untrimmed layer does, and GCN normalises by the untrimmed weighted in-degrees."""
+        rows, edges = step
+        keep = None
+        if self.training and self.edge_dropout > 0:
+            keep = torch.rand(edge_weight.numel(), device=edge_weight.device) >= self.edge_dropout
+        weight = edge_weight if keep is None else edge_weight * keep / (1.0 - self.edge_dropout)
+        h = h[:rows]
+        degree = None
+        if self.conv in ("gcn", "puregcn"):
+            degree = scatter(weight, edge_index[1], dim_size=num_nodes)[:rows]
+        ei, ew = edge_index[:, :edges], weight[:edges]
+        if keep is not None:
+            kept = keep[:edges]
+            ei, ew = ei[:, kept], ew[kept]
+        graph = _Edges(ei, rows, degree=degree)
+        if self.conv in _PURE:
+            return _propagate(h, graph, ew, _PURE[self.conv]), h
+        if self.conv == "gcn":
+            assert isinstance(conv, GCNConv)
+            return _gcn(conv, h, graph, ew), h
+        assert isinstance(conv, SAGEConv)
+        return _sage(conv, h, graph, h.new_ones(ei.size(1))), h
 
     @property
     def aggregates_by_sum(self) -> bool:

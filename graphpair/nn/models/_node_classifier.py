@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -45,13 +46,27 @@ class NodeClassifier(torch.nn.Module):
             if callable(reset):
                 reset()
 
-    def forward(self, x: Tensor, edge_index: Any, edge_weight: Tensor | None = None) -> Tensor:
-        """Class logits ``[N, C]`` of every node; ``edge_weight`` ``[E]``, when given, goes to
-        the encoder as ``encoder(x, edge_index, edge_weight)``."""
-        if edge_weight is None:
-            out: Tensor = self.head(self.encoder(x, edge_index))
-        else:
-            out = self.head(self.encoder(x, edge_index, edge_weight))
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Any,
+        edge_weight: Tensor | None = None,
+        *,
+        num_sampled_nodes_per_hop: Sequence[int] | None = None,
+        num_sampled_edges_per_hop: Sequence[int] | None = None,
+    ) -> Tensor:
+        """Class logits ``[N, C]`` of every node. ``edge_weight`` ``[E]`` and the per-hop
+        counts of a sampled subgraph, when given, go to the encoder (as keywords for the
+        counts, PyG's names: :class:`~graphpair.nn.MPNNEncoder` then returns the seeds'
+        rows only, so the logits are ``[num_sampled_nodes_per_hop[0], C]``)."""
+        args = (x, edge_index) if edge_weight is None else (x, edge_index, edge_weight)
+        counts = {}
+        if num_sampled_nodes_per_hop is not None or num_sampled_edges_per_hop is not None:
+            counts = {
+                "num_sampled_nodes_per_hop": num_sampled_nodes_per_hop,
+                "num_sampled_edges_per_hop": num_sampled_edges_per_hop,
+            }
+        out: Tensor = self.head(self.encoder(*args, **counts))
         return out
 
     def _load_from_state_dict(

@@ -288,3 +288,62 @@ def test_csr_entries_path_sorts_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch, "argsort", no_sort)
     monkeypatch.setattr(torch, "sort", no_sort)
     enc(features().requires_grad_(), adj).sum().backward()
+
+
+@pytest.mark.parametrize("conv", ["puregcn", "puresum", "puremean", "gcn", "sage", "puremax"])
+@pytest.mark.parametrize("options", [{}, {"res": True, "jk": True, "ln": True}])
+def test_trimmed_sampled_forward_equals_the_untrimmed_seeds(
+    conv: str, options: dict[str, bool]
+) -> None:
+    """With the per-hop counts, layer l runs only on the hops that still reach a seed (PyG's
+    trim_to_layer); the seeds' rows and every gradient equal the untrimmed forward's, edge
+    dropout included (the same draws), GCN normalised by the untrimmed degrees."""
+    from graphpair.ops import neighbor_sample
+    from tests.graphs import random_edge_index
+
+    adj = CSR.from_edge_index(random_edge_index(60, 240, 4), 60)
+    sub = neighbor_sample(
+        adj, torch.tensor([3, 17, 42]), [4, 3, 2], generator=torch.Generator().manual_seed(2)
+    )
+    assert sub.num_sampled_nodes[-1] > 0  # the last hop is there to be trimmed
+    enc = make(5, 6, 3, conv=conv, edge_dropout=0.3, **options)
+    enc.train()  # edge dropout on; dropout=0 by default, so the row draws do not matter
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(sub.num_nodes, 5, dtype=torch.float64, generator=gen).requires_grad_()
+    weight = torch.rand(sub.edge_index.size(1), dtype=torch.float64) + 0.5
+    counts = {
+        "num_sampled_nodes_per_hop": sub.num_sampled_nodes,
+        "num_sampled_edges_per_hop": sub.num_sampled_edges,
+    }
+    torch.manual_seed(9)
+    trimmed = enc(x, sub.edge_index, weight, **counts)
+    torch.manual_seed(9)
+    full = enc(x, sub.edge_index, weight)[:3]
+    assert trimmed.shape == (3, 6)
+    torch.testing.assert_close(trimmed, full)
+    grad = torch.randn_like(full)
+    got = torch.autograd.grad(trimmed, [x, *enc.parameters()], grad, allow_unused=True)
+    want = torch.autograd.grad(full, [x, *enc.parameters()], grad, allow_unused=True)
+    for g, w in zip(got, want, strict=True):
+        assert (g is None) == (w is None)
+        if g is not None:
+            torch.testing.assert_close(g, w)
+
+
+def test_trimming_counts_are_checked() -> None:
+    enc = make(3, 4, 2, conv="sage")
+    ei = edge_index()
+    x = features()
+    with pytest.raises(ValueError, match="go together; got only num_sampled_nodes_per_hop"):
+        enc(x, ei, num_sampled_nodes_per_hop=[N, 0, 0])
+    with pytest.raises(ValueError, match=r"must have 3 / 2 entries \(num_layers=2\)"):
+        enc(x, ei, num_sampled_nodes_per_hop=[N, 0], num_sampled_edges_per_hop=[ei.size(1)])
+    with pytest.raises(ValueError, match="summing to the 6 nodes"):
+        enc(x, ei, num_sampled_nodes_per_hop=[1, 1, 1], num_sampled_edges_per_hop=[ei.size(1), 0])
+    with pytest.raises(ValueError, match="not a CSR"):
+        enc(
+            x,
+            CSR.from_edge_index(ei, N),
+            num_sampled_nodes_per_hop=[N, 0, 0],
+            num_sampled_edges_per_hop=[ei.size(1), 0],
+        )
