@@ -347,3 +347,19 @@ def test_trimming_counts_are_checked() -> None:
             num_sampled_nodes_per_hop=[N, 0, 0],
             num_sampled_edges_per_hop=[ei.size(1), 0],
         )
+
+
+@pytest.mark.parametrize("conv", ["gcn", "sage", "puregcn"])
+@pytest.mark.parametrize("options", [{}, {"res": True, "jk": True, "ln": True}])
+def test_inference_without_autograd_is_the_same_forward(
+    conv: str, options: dict[str, bool]
+) -> None:
+    """Without autograd the forward adds the GCN self-loop term and bias and applies ReLU in
+    place and keeps no layer outputs it does not need: bit-identical values."""
+    enc = make(3, 4, 3, conv=conv, **options)
+    adj = CSR.from_edge_index(edge_index(), N)
+    x = features()
+    with_grad = enc(x.requires_grad_(), adj)
+    with torch.no_grad():
+        without = enc(x, adj)
+    assert torch.equal(with_grad.detach(), without)
