@@ -36,6 +36,19 @@ def features(dim: int = 3, seed: int = 0) -> Tensor:
     return torch.randn(N, dim, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
 
 
+def assert_same_values_and_gradients(got: Tensor, want: Tensor, inputs: list[Tensor]) -> None:
+    """``got`` equals ``want``, and so do their gradients with respect to ``inputs`` (the
+    same ones unused by both) for one random output gradient."""
+    torch.testing.assert_close(got, want)
+    grad = torch.randn_like(want)
+    got_grads = torch.autograd.grad(got, inputs, grad, allow_unused=True, retain_graph=True)
+    want_grads = torch.autograd.grad(want, inputs, grad, allow_unused=True, retain_graph=True)
+    for g, w in zip(got_grads, want_grads, strict=True):
+        assert (g is None) == (w is None)
+        if g is not None:
+            torch.testing.assert_close(g, w)
+
+
 def make(*args: object, **kwargs: object) -> MPNNEncoder:
     torch.manual_seed(0)
     return MPNNEncoder(*args, **kwargs).double().eval()  # type: ignore[arg-type]
@@ -243,14 +256,7 @@ def test_csr_entries_path_equals_the_edge_list_path(conv: str) -> None:
         entries_out = enc(x, adj)
     torch.manual_seed(7)
     edges_out = enc(x, active)
-    torch.testing.assert_close(entries_out, edges_out)
-    grad = torch.randn_like(entries_out)
-    got = torch.autograd.grad(entries_out, [x, *enc.parameters()], grad, allow_unused=True)
-    want = torch.autograd.grad(edges_out, [x, *enc.parameters()], grad, allow_unused=True)
-    for g, w in zip(got, want, strict=True):
-        assert (g is None) == (w is None)
-        if g is not None:
-            torch.testing.assert_close(g, w)
+    assert_same_values_and_gradients(entries_out, edges_out, [x, *enc.parameters()])
 
 
 @pytest.mark.parametrize("conv", ["puregcn", "puresum", "puremean", "gcn", "gcn-self-loop"])
@@ -320,14 +326,7 @@ def test_trimmed_sampled_forward_equals_the_untrimmed_seeds(
     torch.manual_seed(9)
     full = enc(x, sub.edge_index, weight)[:3]
     assert trimmed.shape == (3, 6)
-    torch.testing.assert_close(trimmed, full)
-    grad = torch.randn_like(full)
-    got = torch.autograd.grad(trimmed, [x, *enc.parameters()], grad, allow_unused=True)
-    want = torch.autograd.grad(full, [x, *enc.parameters()], grad, allow_unused=True)
-    for g, w in zip(got, want, strict=True):
-        assert (g is None) == (w is None)
-        if g is not None:
-            torch.testing.assert_close(g, w)
+    assert_same_values_and_gradients(trimmed, full, [x, *enc.parameters()])
 
 
 def test_trimming_counts_are_checked() -> None:
