@@ -14,7 +14,8 @@ features (the pair one also places the edge features on their pairs).
 
 from graphpair.nn.encoders._feature import FeatureEncoder
 from graphpair.nn.encoders._grace import GRACEEncoder, drop_feature
-from graphpair.nn.encoders._mpnn import CONVS, MPNNEncoder, gcn_conv, pure_propagate, sage_conv
+from graphpair.nn.encoders._mpnn import CONVS, MPNNEncoder
+from graphpair.nn.encoders._propagate import gcn_conv, pure_propagate, sage_conv
 from graphpair.nn.encoders._rrwp import RRWPNodeEncoder, RRWPPairEncoder
 
 __all__ = [
