@@ -68,8 +68,8 @@ class SampledSubgraph:
         Each neighbour is in a uniform :math:`k_v`-subset with probability
         :math:`k_v / |N(v)|`, so :math:`\mathbb{E}\big[\tfrac{|N(v)|}{k_v}
         \sum_{u \in S_v} x_u\big] = \sum_{u \in N(v)} x_u`. Weighting every sampled edge
-        ``u -> v`` by ``scale[v]`` keeps a sum aggregation (``'puresum'``, GIN) at the scale it
-        has on the whole graph; a fanout of ``-1`` gives all ones. Mean-type aggregations need
+        ``u -> v`` by ``scale[v]`` keeps a sum aggregation (``'puresum'``) at the scale it has
+        on the whole graph; a fanout of ``-1`` gives all ones. Mean-type aggregations need
         no scale.
 
         Example:

@@ -190,10 +190,9 @@ def sampler_fanout(config: LinkConfig) -> tuple[int, ...] | None:
         )
     layers = 0 if config.conv == "none" else config.num_layers
     try:
-        fanout = check_fanout(config.fanout, layers) if layers else ()
+        return check_fanout(config.fanout, layers) if layers else ()
     except ValueError as err:
         raise ConfigError("fanout", f"{err} (the encoder has num_layers={layers})") from None
-    return fanout
 
 
 def step_module(

@@ -284,14 +284,14 @@ def _sampled_epoch(
     x, y, train_nodes = tensors
     order = torch.randperm(train_nodes.numel(), generator=generator).to(train_nodes.device)
     total = 0.0
+    sums = getattr(model.encoder, "aggregates_by_sum", False)  # unbiased sampled sums
+    trims = isinstance(model.encoder, MPNNEncoder)  # each layer on the hops reaching a seed
     for seeds in torch.split(train_nodes[order], sampling.batch_size):
         sub = neighbor_sample(sampling.adj, seeds, sampling.fanout, generator=generator)
         optimizer.zero_grad()
-        weight = None
-        if getattr(model.encoder, "aggregates_by_sum", False):  # unbiased sampled sums
-            weight = sub.sum_scale(sampling.adj)[sub.edge_index[1]]
+        weight = sub.sum_scale(sampling.adj)[sub.edge_index[1]] if sums else None
         counts = {}
-        if isinstance(model.encoder, MPNNEncoder):  # each layer on the hops reaching a seed
+        if trims:
             counts = {
                 "num_sampled_nodes_per_hop": sub.num_sampled_nodes,
                 "num_sampled_edges_per_hop": sub.num_sampled_edges,

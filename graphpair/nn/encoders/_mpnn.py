@@ -327,8 +327,8 @@ class MPNNEncoder(torch.nn.Module):
         plan = self._trim_plan(
             adj, num_nodes, edge_index, num_sampled_nodes_per_hop, num_sampled_edges_per_hop
         )
+        # the propagations that trim (puremax and PyG's convs off their defaults run whole)
         trimmed = plan is not None and self_loop_free and self._runs_on_entries()
-        trimmed = trimmed and self.conv != "puremax"
         h = self._input(x, num_nodes, device)
         edge_weight = edge_weight.to(h.dtype)
         if entries:
