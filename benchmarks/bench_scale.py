@@ -34,6 +34,10 @@ high-water mark. The pieces:
   (full-batch, or ``sampler='neighbor'`` with fanout (15, 10, 5) and 1,024 seeds a step) then
   the full-graph evaluation; the run's memory estimate is checked first, as the runner does,
   and a refusal is the row's result;
+- ``node-eval`` / ``node-eval-forward``: one full-graph evaluation of that GCN (untrained)
+  on the products stand-in's CSR: ``NodeClassifier.inference`` (layer by layer over node
+  chunks, what ``graphpair node`` runs) / the forward under ``torch.no_grad()`` (what it ran
+  before; the baseline, measured in the same run);
 - ``node-epoch-untrimmed``: ``node-epoch-sampled`` with every encoder layer on the whole
   sampled subgraph, as before the per-hop trimming (``MPNNEncoder._trim_plan`` is patched
   here to make no plan): the baseline of ``node-epoch-sampled``.
@@ -92,7 +96,13 @@ GRAPHS = {
 #: Set (to "1") by ``--no-memory-check`` for the children: run the node pieces past the estimate.
 _NO_MEMORY_CHECK = "GRAPHPAIR_BENCH_NO_MEMORY_CHECK"
 #: Pieces of the node task (the products stand-in runs these only, the link stand-ins the rest).
-NODE_PIECES = ("node-epoch", "node-epoch-sampled", "node-epoch-untrimmed")
+NODE_PIECES = (
+    "node-epoch",
+    "node-epoch-sampled",
+    "node-epoch-untrimmed",
+    "node-eval",
+    "node-eval-forward",
+)
 PIECES = (
     "load",
     "csr",
@@ -171,6 +181,8 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         return lambda: read_edge_list(text)
     edge_index = torch.from_numpy(edges)
     data = Data(edge_index=torch.cat([edge_index, edge_index.flip(0)], 1), num_nodes=n)
+    if piece in ("node-eval", "node-eval-forward"):
+        return _node_eval(name, data, piece)
     if piece in NODE_PIECES:
         return _node_epoch(name, data, piece)
     if piece == "csr":
@@ -314,6 +326,33 @@ def _node_epoch(name: str, data: Any, piece: str) -> Any:
         return {"train": record.train_seconds, "evaluation": record.eval_seconds}
 
     return epoch
+
+
+def _node_eval(name: str, data: Any, piece: str) -> Any:
+    """One full-graph evaluation of the products GCN (the ``node-epoch`` model, untrained):
+    ``NodeClassifier.inference`` as the runner calls it, or (``node-eval-forward``, the
+    baseline) the forward under ``torch.no_grad()`` that the runner ran before."""
+    from graphpair.train import node_config
+    from graphpair.train._node import _propagation_graph, build_node_model
+
+    spec = GRAPHS[name]
+    n = int(data.num_nodes)
+    x = _node_inputs(name, n)
+    config = node_config("default", conv="gcn", num_layers=3, hidden_channels=256, device="cpu")
+    torch.manual_seed(0)
+    model = build_node_model(config, x.size(1), spec["classes"]).eval()
+    graph = _propagation_graph(data.edge_index, n)
+    assert graph is not None
+    graph.transpose()  # built once per run, with the graph (as the runner's CSR is)
+
+    def evaluate() -> None:
+        if piece == "node-eval":
+            model.inference(x, graph)
+        else:
+            with torch.no_grad():
+                model(x, graph)
+
+    return evaluate
 
 
 def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) -> None:

@@ -148,12 +148,12 @@ def link_scores(
     encoder.eval()
     predictor.eval()
     model = LinkModel(encoder, predictor)
-    h, state = model.encode(x, adj)
+    h, state = model.encode(x, adj, inference=True)
     device = h.device
     out = {}
     for stage, graph in (("valid", adj), ("test", adj_test)):
         if graph is not adj:
-            h, state = model.encode(x, graph)
+            h, state = model.encode(x, graph, inference=True)
         pos = _score(predictor, h, state, split.pos(stage).to(device), batch_size)
         neg = _score(predictor, h, state, split.neg(stage).to(device), batch_size)
         out[stage] = (pos.cpu(), neg.cpu())

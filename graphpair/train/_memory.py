@@ -48,6 +48,10 @@ _PROPAGATION_ENTRY = 2 * _INDEX + _FLOAT + 2 * (_INDEX + _FLOAT) + _INDEX
 #: The same on a CSR's stored entries (``MPNNEncoder``'s sum / mean / GCN / SAGE layers): the
 #: layer's weights, their transposed copy, the normalised weights and the mask as floats.
 _ENTRY_PROPAGATION = 4 * _FLOAT
+#: Bytes per stored entry of :meth:`~graphpair.nn.MPNNEncoder.inference` (layer-wise
+#: evaluation of the entry encoders): the entries' weights and one index temporary (the
+#: incoming entries are read from the CSR's cached transpose, a chunk at a time).
+_INFERENCE_ENTRY = _FLOAT + _INDEX
 #: Encoders that run on a CSR's stored entries (the others take an edge list).
 _ENTRY_CONVS = ("puregcn", "puresum", "puremean", "gcn", "sage")
 #: ``[rows, width]`` activations kept per encoder layer for the backward (input, norm,
@@ -225,8 +229,12 @@ def estimate_node_memory(
 
     per_entry = _propagation_bytes(config.conv)
     train_step = activations(rows, _KEPT_PER_LAYER * layers) + step_entries * per_entry
-    # without gradient a layer's input, output and one temporary are alive, whatever the depth
-    evaluation = activations(n, 3 if layers else 0) + entries * per_entry
+    # without gradient: layer-wise inference keeps a layer's projected input and its output
+    # (the entry encoders), the forward also its input and one temporary, whatever the depth
+    if config.conv in _ENTRY_CONVS:
+        evaluation = activations(n, 2 if layers else 0) + entries * _INFERENCE_ENTRY
+    else:
+        evaluation = activations(n, 3 if layers else 0) + entries * per_entry
     return _estimate(graph, parameters, train_step, evaluation, config.device)
 
 
@@ -297,9 +305,10 @@ def estimate_link_memory(
         + (encoder_entries * per_entry if layers else 0)
         + predictor_bytes(pairs, with_grad=True)
     )
+    layerwise = config.conv in _ENTRY_CONVS  # MPNNEncoder.inference: chunked, no [E] temps
     evaluation = (
-        2 * n * width * _FLOAT
-        + (entries * per_entry if layers else 0)
+        (2 + int(config.res) + int(config.jk)) * n * width * _FLOAT
+        + (entries * (_INFERENCE_ENTRY if layerwise else per_entry) if layers else 0)
         + predictor_bytes(min(config.test_batch_size, eval_pairs or config.test_batch_size), False)
     )
     return _estimate(graph, parameters, train_step, evaluation, config.device)

@@ -391,8 +391,7 @@ def _node_run(
             continue
         step = time.perf_counter()
         model.eval()
-        with torch.no_grad():
-            logits = model(x, structure)
+        logits = model.inference(x, structure)  # layer by layer over node chunks
         record = EpochRecord(
             epoch,
             train_loss,

@@ -203,7 +203,7 @@ class SavedLinkModel:
         if edge_index is None and self._encoded is not None:
             return self._encoded
         with torch.no_grad():
-            encoded = self.model.encode(self._x, self._graph(edge_index, strict))
+            encoded = self.model.encode(self._x, self._graph(edge_index, strict), inference=True)
         if edge_index is None:
             self._encoded = encoded
         return encoded

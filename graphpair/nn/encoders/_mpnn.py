@@ -13,6 +13,7 @@ from graphpair._validation import check_choice, check_edge_index, check_int, che
 from graphpair.nn._checks import check_probability
 from graphpair.nn._dropout import dropout
 from graphpair.nn.conv._sinc_conv import SINCConv, SIRConv, check_aggregation
+from graphpair.nn.encoders._inference import DEFAULT_CHUNK_SIZE, layerwise_inference
 from graphpair.nn.encoders._propagate import (
     _Edges,
     _gcn,
@@ -398,6 +399,57 @@ class MPNNEncoder(torch.nn.Module):
                 out = out + output * weight
             return out
         return h
+
+    @torch.no_grad()
+    def inference(
+        self,
+        x: Tensor | None,
+        adj: CSR | Tensor,
+        edge_weight: Tensor | None = None,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ) -> Tensor:
+        r"""The eval-mode forward on the whole graph, layer by layer over chunks of
+        ``chunk_size`` target nodes (PyG's layer-wise ``inference``), without autograd.
+
+        Each layer's output is written chunk by chunk into one ``[N, hidden_channels]``
+        tensor, a chunk gathering its incoming entries from the CSR's cached transpose: at
+        most the layer's input, its projection and its output are alive (two ``[N, D]``
+        tensors for ``'gcn'`` / ``'sage'`` without ``res`` or ``jk``; the forward without
+        autograd keeps four). The sum / mean / GCN / SAGE propagations on a CSR run chunked;
+        other convs and an ``edge_index`` run the forward under ``torch.no_grad()``. The
+        values equal the eval-mode forward's up to float round-off.
+
+        Args:
+            x: Node features, node ids or ``None``, as for :meth:`forward`.
+            adj: A :class:`~graphpair.ops.CSR` (masked entries left out) or an ``edge_index``.
+            edge_weight: As for :meth:`forward`.
+            chunk_size: Target nodes per chunk.
+
+        Raises:
+            RuntimeError: In training mode (call ``.eval()``: inference has no dropout).
+        """
+        check_int("chunk_size", chunk_size, minimum=1)
+        if self.training:
+            raise RuntimeError(
+                "MPNNEncoder.inference runs the eval-mode encoder; call .eval() first"
+            )
+        # GCNConv keeps a self loop's weight: PyG's path, as the forward takes
+        if (
+            not isinstance(adj, CSR)
+            or not self._runs_on_entries()
+            or (self.conv == "gcn" and bool(((adj.row == adj.col) & adj.mask).any()))
+        ):
+            out: Tensor = self(x, adj, edge_weight)
+            return out
+        if edge_weight is not None:
+            check_tensor("edge_weight", edge_weight, dim=1, floating=True)
+            if edge_weight.numel() != adj.num_edges:
+                raise ValueError(
+                    f"edge_weight with a CSR must have one entry per stored entry "
+                    f"({adj.num_edges}); got {edge_weight.numel()}"
+                )
+        return layerwise_inference(self, x, adj, edge_weight, chunk_size)
 
     def _trim_plan(
         self,

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from graphpair.nn.encoders import MPNNEncoder
 from graphpair.nn.link._common import to_csr
 from graphpair.ops import CSR
 
@@ -66,15 +67,21 @@ class LinkModel(torch.nn.Module):
             if callable(reset):
                 reset()
 
-    def encode(self, x: Tensor | None, adj: CSR | Tensor | Any) -> tuple[Tensor, Any]:
+    def encode(
+        self, x: Tensor | None, adj: CSR | Tensor | Any, *, inference: bool = False
+    ) -> tuple[Tensor, Any]:
         """``(h, what the predictor reads as adj)``: ``adj`` as a CSR for a message-passing
         encoder, the encoder's state for one that returns ``(h, state)``.
 
         ``adj`` is converted to a CSR here, once (:func:`~graphpair.ops.as_csr`, undirected;
         an ``edge_index`` gets ``x``'s row count as ``N``), so the encoder and both scoring
-        calls share it."""
+        calls share it. With ``inference`` (evaluation: eval mode, no gradient) an
+        :class:`~graphpair.nn.MPNNEncoder` runs :meth:`~graphpair.nn.MPNNEncoder.inference`
+        (layer by layer over node chunks: less memory, the same values)."""
         adj = to_csr(adj, None if x is None else x.size(0))
-        out = self.encoder(x, adj)
+        encoder: Any = self.encoder
+        layerwise = inference and isinstance(encoder, MPNNEncoder)
+        out = encoder.inference(x, adj) if layerwise else encoder(x, adj)
         if isinstance(out, tuple):
             return out[0], out[1]
         return out, adj

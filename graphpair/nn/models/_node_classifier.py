@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from graphpair.nn.encoders import MPNNEncoder
+
 __all__ = ["NodeClassifier"]
 
 
@@ -67,6 +69,19 @@ class NodeClassifier(torch.nn.Module):
                 "num_sampled_edges_per_hop": num_sampled_edges_per_hop,
             }
         out: Tensor = self.head(self.encoder(*args, **counts))
+        return out
+
+    @torch.no_grad()
+    def inference(self, x: Tensor, adj: Any) -> Tensor:
+        """Class logits ``[N, C]`` of every node in evaluation (eval mode, no gradient): an
+        :class:`~graphpair.nn.MPNNEncoder` runs :meth:`~graphpair.nn.MPNNEncoder.inference`
+        (layer by layer over node chunks: less memory, the same values), another encoder
+        as in :meth:`forward` (a PyG model's own ``inference`` takes a loader instead)."""
+        if isinstance(self.encoder, MPNNEncoder):
+            h = self.encoder.inference(x, adj)
+        else:
+            h = self.encoder(x, adj)
+        out: Tensor = self.head(h)
         return out
 
     def _load_from_state_dict(
