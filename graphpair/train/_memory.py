@@ -167,19 +167,30 @@ def _estimate(
     )
 
 
-def _sampled_size(
+def _sampled_hops(
     seeds: int, n: int, entries: int, fanout: tuple[int, ...], layers: int
-) -> tuple[int, int]:
-    """Rows and entries of a sampled computation subgraph: from ``seeds`` nodes, up to
-    ``fanout[l]`` neighbours each per hop (the last value repeating; -1: the mean degree),
-    bounded by the graph."""
+) -> tuple[list[int], int]:
+    """Rows through each hop ``[seeds, ..., all]`` (``layers + 1`` values) and the entries
+    of a sampled computation subgraph: from ``seeds`` nodes, up to ``fanout[l]`` neighbours
+    each per hop (the last value repeating; -1: the mean degree), bounded by the graph
+    (repeated draws are not discounted: an upper estimate)."""
     rows, edges, frontier = seeds, 0, seeds
+    hops = [rows]
     for hop in (fanout + fanout[-1:] * layers)[:layers]:
         grow = frontier * (entries / max(n, 1) if hop == -1 else hop)
         edges += int(grow)
         frontier = int(min(n, grow))
         rows = min(n, rows + frontier)
-    return rows, min(edges, entries)
+        hops.append(rows)
+    return hops, min(edges, entries)
+
+
+def _sampled_size(
+    seeds: int, n: int, entries: int, fanout: tuple[int, ...], layers: int
+) -> tuple[int, int]:
+    """Rows and entries of a sampled computation subgraph (:func:`_sampled_hops`)."""
+    hops, edges = _sampled_hops(seeds, n, entries, fanout, layers)
+    return hops[-1], edges
 
 
 def estimate_node_memory(
@@ -219,22 +230,29 @@ def estimate_node_memory(
         graph += entries * 2 * _INDEX
     parameters = 4 * _FLOAT * num_parameters  # weights, gradients, Adam's two moments
     rows, step_entries = n, entries
+    layer_rows = [n] * layers  # the rows each layer's kept activations span
     if config.sampler == "neighbor" and layers:
         batch = 1024 if config.batch_size is None else config.batch_size
-        rows, step_entries = _sampled_size(min(n, batch), n, entries, config.fanout, layers)
-
-    def activations(count: int, kept: int) -> int:
-        """``kept`` ``[count, width]`` tensors with the input rows and the logits."""
-        return count * (in_channels + kept * width + 3 * num_classes) * _FLOAT
+        hops, step_entries = _sampled_hops(min(n, batch), n, entries, config.fanout, layers)
+        rows = hops[-1]
+        if config.conv in _ENTRY_CONVS:  # trimmed (trim_to_layer): layer l spans hops <= L - l
+            layer_rows = [hops[layers - layer] for layer in range(layers)]
+        else:
+            layer_rows = [rows] * layers
 
     per_entry = _propagation_bytes(config.conv)
-    train_step = activations(rows, _KEPT_PER_LAYER * layers) + step_entries * per_entry
-    # without gradient: layer-wise inference keeps a layer's projected input and its output
-    # (the entry encoders), the forward also its input and one temporary, whatever the depth
+    kept = sum(layer_rows) * _KEPT_PER_LAYER * width
+    # the step's input rows (gathered) and logits, the layers' kept tensors, the propagation
+    train_step = (rows * (in_channels + 3 * num_classes) + kept) * _FLOAT
+    train_step += step_entries * per_entry
+    # without gradient (the features already loaded): layer-wise inference keeps a layer's
+    # projected input and its output (the entry encoders), the forward also its input and one
+    # temporary, whatever the depth
     if config.conv in _ENTRY_CONVS:
-        evaluation = activations(n, 2 if layers else 0) + entries * _INFERENCE_ENTRY
+        alive, evaluated_entries = (2 if layers else 0), entries * _INFERENCE_ENTRY
     else:
-        evaluation = activations(n, 3 if layers else 0) + entries * per_entry
+        alive, evaluated_entries = (3 if layers else 0), entries * per_entry
+    evaluation = n * (alive * width + 3 * num_classes) * _FLOAT + evaluated_entries
     return _estimate(graph, parameters, train_step, evaluation, config.device)
 
 

@@ -266,6 +266,33 @@ def test_node_estimate_counts_parameters_exactly_and_shrinks_when_sampled() -> N
     assert sampled.graph == full.graph + 16 * 123_718_280  # the sampler's view: cols, rows
 
 
+def test_node_estimate_counts_trimmed_layers_and_the_layerwise_evaluation() -> None:
+    """By hand for products' GCN: 1,024 seeds with fanout (15, 10, 5) reach 16,384, 169,984
+    and 937,984 rows through hops 1-3 (936,960 sampled entries); trimmed, layers 1-3 keep
+    activations on 937,984, 169,984 and 16,384 rows (four [rows, 64] tensors each). The
+    layer-wise evaluation keeps two [N, 64] tensors and the logits, 12 bytes an entry."""
+    from graphpair.train import estimate_node_memory
+
+    n, entries = 2_449_029, 123_718_280
+    config = node_config(
+        "default",
+        conv="gcn",
+        num_layers=3,
+        hidden_channels=64,
+        sampler="neighbor",
+        fanout=(15, 10, 5),
+        batch_size=1024,
+        device="cpu",
+    )
+    got = estimate_node_memory(config, n, entries, 100, 47, 0)
+    kept = (937_984 + 169_984 + 16_384) * 4 * 64
+    assert got.train_step == (937_984 * (100 + 3 * 47) + kept) * 4 + 936_960 * 16
+    assert got.evaluation == n * (2 * 64 + 3 * 47) * 4 + entries * 12
+    untrimmed = estimate_node_memory(config.replace(conv="sinc"), n, entries, 100, 47, 0)
+    assert untrimmed.evaluation > got.evaluation  # the forward: three [N, D] tensors
+    assert untrimmed.train_step > got.train_step  # every layer on all 937,984 rows
+
+
 def test_the_sampler_shares_the_runs_csr() -> None:
     from graphpair.ops import CSR
     from graphpair.train._node import _propagation_graph, _sampling
