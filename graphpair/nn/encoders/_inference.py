@@ -4,9 +4,10 @@ The eval-mode forward, one layer at a time over the whole graph, each layer's ou
 written chunk by chunk into one preallocated ``[N, D]`` tensor: a chunk of target nodes gathers
 its incoming entries from the CSR's cached transpose and multiplies them with the layer's
 (projected) input. At most the layer's input, its projection and its output are alive at once
-(two ``[N, D]`` tensors for a GCN / SAGE stack without ``res`` or ``jk``), and no ``[E]`` tensor
-beyond the entries' weights is made. The full forward without autograd keeps four (input,
-projection, product and self-loop term: 10 GB at ogbn-products' size and width 256).
+(two ``[N, D]`` tensors for a GCN / SAGE stack without ``res`` or ``jk``), and no ``[E]``
+tensor beyond the entries' weights and their normalised values (one float an entry each) is
+made. The full forward without autograd keeps four (input, projection, product and self-loop
+term: 10 GB at ogbn-products' size and width 256).
 """
 
 from __future__ import annotations
@@ -92,10 +93,15 @@ class _InEntries:
         values = self.values(aggr)
         start, end, first, last = self._span(start)
         rowptr = self.rowptr[start : end + 1] - first
-        matrix = csr_matrix(
-            rowptr, self.src[first:last], values[first:last].to(x.dtype), (end - start, x.size(0))
-        )
-        out = matrix @ x
+        src, value = self.src[first:last], values[first:last].to(x.dtype)
+        if x.dtype in (torch.float32, torch.float64):  # what CSR products support
+            out = csr_matrix(rowptr, src, value, (end - start, x.size(0))) @ x
+        else:  # half precision: the chunk's messages, [chunk entries, D]
+            targets = torch.repeat_interleave(
+                torch.arange(end - start, device=x.device), rowptr.diff()
+            )
+            messages = torch.index_select(x, 0, src) * value.unsqueeze(-1)
+            out = x.new_zeros(end - start, x.size(1)).index_add_(0, targets, messages)
         if aggr == "gcn":  # the self loop
             return out.add_(x[start:end] * self.inv_sqrt()[start:end].pow(2).unsqueeze(-1))
         return out

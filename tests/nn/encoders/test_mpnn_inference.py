@@ -83,6 +83,19 @@ def test_inference_matches_a_dense_gcn() -> None:
     torch.testing.assert_close(enc.inference(x, adj, chunk_size=5), want)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("conv", CHUNKED)
+def test_half_precision_runs_without_a_csr_product(conv: str, dtype: torch.dtype) -> None:
+    """torch's CPU CSR product has no half-precision kernel: the chunk's messages are summed
+    instead, to the forward's values."""
+    adj = graph(20, 60, 6)
+    enc = MPNNEncoder(4, 8, 2, conv=conv).to(dtype).eval()
+    x = torch.randn(20, 4, dtype=dtype)
+    with torch.no_grad():
+        want = enc(x, adj)
+    torch.testing.assert_close(enc.inference(x, adj, chunk_size=7), want)
+
+
 def test_node_ids_and_embeddings() -> None:
     adj = graph(20, 60, 1)
     enc = MPNNEncoder(None, 6, 2, conv="gcn", num_embeddings=20).eval()
