@@ -301,6 +301,13 @@ def _encoders() -> dict[str, tuple[str, Builder]]:
         adj = CSR.from_edge_index(_edges().to(device), _NODES)
         return Call(enc, (_feat(device, dtype, _NODES, 6), adj), {})
 
+    def mpnn_inference(device: torch.device, dtype: torch.dtype) -> Call:
+        """Layer-wise inference over 5-node chunks (the CSR product path on CUDA too)."""
+        enc = _module(lambda: E.MPNNEncoder(6, 8, 2, conv="gcn", ln=True, jk=True), device, dtype)
+        adj = CSR.from_edge_index(_edges().to(device), _NODES)
+        x = _feat(device, dtype, _NODES, 6)
+        return Call(lambda x, a: enc.eval().inference(x, a, chunk_size=5), (x, adj), {})
+
     def grace(device: torch.device, dtype: torch.dtype) -> Call:
         enc = _module(lambda: E.GRACEEncoder(6, 8, 5), device, dtype)
         return Call(
@@ -368,6 +375,7 @@ def _encoders() -> dict[str, tuple[str, Builder]]:
         cases = {"gcn_conv": ("layer", gcn), "sage_conv": ("layer", sage)}
     return cases | {
         "MPNNEncoder": ("layer", mpnn),
+        "MPNNEncoder[inference]": ("layer", mpnn_inference),
         "GRACEEncoder": ("layer", grace),
         "FeatureEncoder": ("layer", feature),
         "RRWPNodeEncoder": ("layer", node_rrwp),
