@@ -18,8 +18,8 @@ subgraph of the nodes whose representation the predictor reads for the step's pa
 With every fanout ``-1`` and an encoder that reads only ``L``-hop neighbourhoods, step 3 gives
 the full-batch step's logits exactly (tested). Evaluation is not sampled: the encoder runs once
 on the whole graph without gradient, layer by layer over node chunks
-(:meth:`~graphpair.nn.MPNNEncoder.inference`: no per-edge message tensor, two ``[N, D]``
-tensors per layer), then the pairs are scored in chunks of ``test_batch_size``.
+(:meth:`~graphpair.nn.encoders.MPNNEncoder.inference`: no per-edge message tensor, two
+``[N, D]`` tensors per layer), then the pairs are scored in chunks of ``test_batch_size``.
 """
 
 from __future__ import annotations

@@ -48,10 +48,11 @@ _PROPAGATION_ENTRY = 2 * _INDEX + _FLOAT + 2 * (_INDEX + _FLOAT) + _INDEX
 #: The same on a CSR's stored entries (``MPNNEncoder``'s sum / mean / GCN / SAGE layers): the
 #: layer's weights, their transposed copy, the normalised weights and the mask as floats.
 _ENTRY_PROPAGATION = 4 * _FLOAT
-#: Bytes per stored entry of :meth:`~graphpair.nn.MPNNEncoder.inference` (layer-wise
-#: evaluation of the entry encoders): the entries' weights and one index temporary (the
-#: incoming entries are read from the CSR's cached transpose, a chunk at a time).
-_INFERENCE_ENTRY = _FLOAT + _INDEX
+#: Bytes per stored entry of :meth:`~graphpair.nn.encoders.MPNNEncoder.inference` (layer-wise
+#: evaluation of the entry encoders): the entries' weights, their normalised values (kept for
+#: every layer) and one index temporary (the incoming entries are read from the CSR's cached
+#: transpose, a chunk at a time).
+_INFERENCE_ENTRY = 2 * _FLOAT + _INDEX
 #: Encoders that run on a CSR's stored entries (the others take an edge list).
 _ENTRY_CONVS = ("puregcn", "puresum", "puremean", "gcn", "sage")
 #: ``[rows, width]`` activations kept per encoder layer for the backward (input, norm,

@@ -270,7 +270,7 @@ def test_node_estimate_counts_trimmed_layers_and_the_layerwise_evaluation() -> N
     """By hand for products' GCN: 1,024 seeds with fanout (15, 10, 5) reach 16,384, 169,984
     and 937,984 rows through hops 1-3 (936,960 sampled entries); trimmed, layers 1-3 keep
     activations on 937,984, 169,984 and 16,384 rows (four [rows, 64] tensors each). The
-    layer-wise evaluation keeps two [N, 64] tensors and the logits, 12 bytes an entry."""
+    layer-wise evaluation keeps two [N, 64] tensors and the logits, 16 bytes an entry."""
     from graphpair.train import estimate_node_memory
 
     n, entries = 2_449_029, 123_718_280
@@ -287,7 +287,7 @@ def test_node_estimate_counts_trimmed_layers_and_the_layerwise_evaluation() -> N
     got = estimate_node_memory(config, n, entries, 100, 47, 0)
     kept = (937_984 + 169_984 + 16_384) * 4 * 64
     assert got.train_step == (937_984 * (100 + 3 * 47) + kept) * 4 + 936_960 * 16
-    assert got.evaluation == n * (2 * 64 + 3 * 47) * 4 + entries * 12
+    assert got.evaluation == n * (2 * 64 + 3 * 47) * 4 + entries * 16
     untrimmed = estimate_node_memory(config.replace(conv="sinc"), n, entries, 100, 47, 0)
     assert untrimmed.evaluation > got.evaluation  # the forward: three [N, D] tensors
     assert untrimmed.train_step > got.train_step  # every layer on all 937,984 rows

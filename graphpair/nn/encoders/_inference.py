@@ -24,8 +24,8 @@ from graphpair.ops._spmm import csr_matrix
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "layerwise_inference"]
 
-#: Target nodes per chunk of :meth:`~graphpair.nn.MPNNEncoder.inference` (a chunk's output is
-#: ``chunk_size x hidden_channels`` floats: 64 MiB at width 256).
+#: Target nodes per chunk of :meth:`~graphpair.nn.encoders.MPNNEncoder.inference` (a chunk's
+#: output is ``chunk_size x hidden_channels`` floats: 64 MiB at width 256).
 DEFAULT_CHUNK_SIZE = 65_536
 
 

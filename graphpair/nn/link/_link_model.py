@@ -76,8 +76,9 @@ class LinkModel(torch.nn.Module):
         ``adj`` is converted to a CSR here, once (:func:`~graphpair.ops.as_csr`, undirected;
         an ``edge_index`` gets ``x``'s row count as ``N``), so the encoder and both scoring
         calls share it. With ``inference`` (evaluation: eval mode, no gradient) an
-        :class:`~graphpair.nn.MPNNEncoder` runs :meth:`~graphpair.nn.MPNNEncoder.inference`
-        (layer by layer over node chunks: less memory, the same values)."""
+        :class:`~graphpair.nn.MPNNEncoder` runs
+        :meth:`~graphpair.nn.encoders.MPNNEncoder.inference` (layer by layer over node chunks:
+        less memory, the same values)."""
         adj = to_csr(adj, None if x is None else x.size(0))
         encoder: Any = self.encoder
         layerwise = inference and isinstance(encoder, MPNNEncoder)

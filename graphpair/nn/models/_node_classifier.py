@@ -74,9 +74,10 @@ class NodeClassifier(torch.nn.Module):
     @torch.no_grad()
     def inference(self, x: Tensor, adj: Any) -> Tensor:
         """Class logits ``[N, C]`` of every node in evaluation (eval mode, no gradient): an
-        :class:`~graphpair.nn.MPNNEncoder` runs :meth:`~graphpair.nn.MPNNEncoder.inference`
-        (layer by layer over node chunks: less memory, the same values), another encoder
-        as in :meth:`forward` (a PyG model's own ``inference`` takes a loader instead)."""
+        :class:`~graphpair.nn.MPNNEncoder` runs
+        :meth:`~graphpair.nn.encoders.MPNNEncoder.inference` (layer by layer over node
+        chunks: less memory, the same values), another encoder as in :meth:`forward` (a PyG
+        model's own ``inference`` takes a loader instead)."""
         if isinstance(self.encoder, MPNNEncoder):
             h = self.encoder.inference(x, adj)
         else:
