@@ -43,6 +43,22 @@ _LEARNED = ("gcn", "sage", "sinc", "sir")
 _PURE = {"puregcn": "gcn", "puresum": "sum", "puremean": "mean", "puremax": "max"}
 
 
+def _has_self_loop(adj: CSR) -> bool:
+    """Whether an active entry of ``adj`` is a self loop (``GCNConv`` keeps its weight, where
+    graphpair's GCN products add 1 to every node)."""
+    return bool(((adj.row == adj.col) & adj.mask).any())
+
+
+def _check_entry_weight(edge_weight: Tensor, adj: CSR) -> None:
+    """A CSR's ``edge_weight``: one float per stored entry, or a ``ValueError`` naming it."""
+    check_tensor("edge_weight", edge_weight, dim=1, floating=True)
+    if edge_weight.numel() != adj.num_edges:
+        raise ValueError(
+            f"edge_weight with a CSR must have one entry per stored entry "
+            f"({adj.num_edges}); got {edge_weight.numel()}"
+        )
+
+
 class MPNNEncoder(torch.nn.Module):
     r"""Message-passing node encoder of Neural Common Neighbour (Wang et al., ICLR 2024, spec §3.1).
 
@@ -287,18 +303,13 @@ class MPNNEncoder(torch.nn.Module):
         if isinstance(adj, CSR):
             num_nodes = adj.num_nodes
             # GCNConv keeps an existing self loop's weight; gcn_conv adds 1 to every node.
-            self_loop_free = self.conv != "gcn" or not bool(((adj.row == adj.col) & adj.mask).any())
+            self_loop_free = self.conv != "gcn" or not _has_self_loop(adj)
             # Every stored entry, the inactive ones at weight 0: no edge list, no sort.
             entries = self_loop_free and self._runs_on_entries()
             edge_index = adj.row.new_empty(2, 0) if entries else adj.to_edge_index()
             device = adj.device
             if edge_weight is not None:
-                check_tensor("edge_weight", edge_weight, dim=1, floating=True)
-                if edge_weight.numel() != adj.num_edges:
-                    raise ValueError(
-                        f"edge_weight with a CSR must have one entry per stored entry "
-                        f"({adj.num_edges}); got {edge_weight.numel()}"
-                    )
+                _check_entry_weight(edge_weight, adj)
                 if entries:
                     entry_weight, edge_weight = edge_weight, None
                 elif adj.num_masked:
@@ -438,17 +449,12 @@ class MPNNEncoder(torch.nn.Module):
         if (
             not isinstance(adj, CSR)
             or not self._runs_on_entries()
-            or (self.conv == "gcn" and bool(((adj.row == adj.col) & adj.mask).any()))
+            or (self.conv == "gcn" and _has_self_loop(adj))
         ):
             out: Tensor = self(x, adj, edge_weight)
             return out
         if edge_weight is not None:
-            check_tensor("edge_weight", edge_weight, dim=1, floating=True)
-            if edge_weight.numel() != adj.num_edges:
-                raise ValueError(
-                    f"edge_weight with a CSR must have one entry per stored entry "
-                    f"({adj.num_edges}); got {edge_weight.numel()}"
-                )
+            _check_entry_weight(edge_weight, adj)
         return layerwise_inference(self, x, adj, edge_weight, chunk_size)
 
     def _trim_plan(
