@@ -50,8 +50,8 @@ _PROPAGATION_ENTRY = 2 * _INDEX + _FLOAT + 2 * (_INDEX + _FLOAT) + _INDEX
 _ENTRY_PROPAGATION = 4 * _FLOAT
 #: Bytes per stored entry of :meth:`~graphpair.nn.encoders.MPNNEncoder.inference` (layer-wise
 #: evaluation of the entry encoders): the entries' weights, their normalised values (kept for
-#: every layer) and one index temporary (the incoming entries are read from the CSR's cached
-#: transpose, a chunk at a time).
+#: every layer) and 8 bytes of transients (a GCN's self-loop check, a weighted copy); the
+#: incoming entries are read from the CSR's cached transpose, a chunk at a time.
 _INFERENCE_ENTRY = 2 * _FLOAT + _INDEX
 #: Encoders that run on a CSR's stored entries (the others take an edge list).
 _ENTRY_CONVS = ("puregcn", "puresum", "puremean", "gcn", "sage")

@@ -60,29 +60,23 @@ class _InEntries:
         """The product's value of every incoming entry ``[E]`` in transposed order: ``w``
         (``'sum'``), ``w / count(target)`` (``'mean'``), or GCN's
         :math:`w / \\sqrt{\\tilde d_s \\tilde d_t}` (``'gcn'``); made chunk by chunk (no
-        ``[E]`` index temporary) and kept for the next layers, as the forward keeps its
+        ``[E]`` temporary) and kept for the next layers, as the forward keeps its
         normalised weights."""
         if self._values is not None and self._values[0] == aggr:
             return self._values[1]
         values = torch.empty_like(self.weight)
-        scale: Tensor | None = None
-        if aggr == "gcn":
-            scale = self.inv_sqrt()
-        elif aggr == "mean":
-            count = torch.bincount(self._adj.col[self.weight != 0], minlength=self.num_nodes)
-            scale = count.clamp_(min=1).to(self.weight.dtype)
         for chunk in self.chunks():
             start, end, first, last = self._span(chunk)
             w = self.weight[self.order[first:last]]
-            if scale is not None:
+            if aggr != "sum":
                 lengths = self.rowptr[start + 1 : end + 1] - self.rowptr[start:end]
-                targets = torch.repeat_interleave(
-                    torch.arange(start, end, device=w.device), lengths
-                )
+                local = torch.repeat_interleave(torch.arange(end - start, device=w.device), lengths)
                 if aggr == "gcn":  # as _Edges.gcn_norm multiplies them
-                    w = scale[self.src[first:last]] * scale[targets] * w
-                else:
-                    w = w / scale[targets]
+                    scale = self.inv_sqrt()
+                    w = scale[self.src[first:last]] * scale[local + start] * w
+                else:  # the chunk's in-counts of nonzero weight, at least 1 (exact in floats)
+                    count = w.new_zeros(end - start).index_add_(0, local, (w != 0).to(w.dtype))
+                    w = w / count.clamp_(min=1)[local]
             values[first:last] = w
         self._values = (aggr, values)
         return values
