@@ -70,6 +70,12 @@ BREAKS: dict[tuple[str, str], tuple[int, str]] = {
         "the self-loop check's host read (nn/encoders/_mpnn.py), the first use's CSR.transpose "
         "(bincount and the symmetry test, ops/_csr.py), torch's CSR constructor warning filter",
     ),
+    ("graphpair.nn.encoders", "MPNNEncoder[inference]"): (
+        7,
+        "the self-loop check's and the chunk bounds' host reads (nn/encoders/_mpnn.py, "
+        "_inference.py), CSR.transpose (bincount and the symmetry test), torch's CSR "
+        "constructor warning filter",
+    ),
     ("graphpair.nn.encoders", "GRACEEncoder"): (5, "PyG's GCNConv self-loop filter (loop.py)"),
     ("graphpair.nn.link", "NCNPredictor"): (
         9,
