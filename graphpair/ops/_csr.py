@@ -92,6 +92,7 @@ class CSR:
         self._keys: Tensor | None = None
         self._bitset: Tensor | None = None
         self._transpose: tuple[Tensor, Tensor, Tensor] | None = None
+        self._masked_rows: Tensor | None = None  # cached until the mask changes
 
     @classmethod
     def _from_sorted(cls, rowptr: Tensor, col: Tensor, num_nodes: int) -> CSR:
@@ -327,6 +328,7 @@ class CSR:
         assert isinstance(pos, Tensor)
         self.mask[pos] = False
         self._num_masked += int(pos.numel())
+        self._masked_rows = None
         self._flip_bits(pos, set_bits=False)
         return pos
 
@@ -337,7 +339,18 @@ class CSR:
         positions = positions[~self.mask[positions]]
         self.mask[positions] = True
         self._num_masked -= int(positions.numel())
+        self._masked_rows = None
         self._flip_bits(positions, set_bits=True)
+
+    def masked_rows(self) -> Tensor:
+        """Sorted distinct rows holding a masked entry ``[R]`` (one scan of the mask, cached
+        until the mask changes; empty without masked entries)."""
+        if self._masked_rows is None:
+            if self._num_masked == 0:
+                self._masked_rows = self.rowptr.new_empty(0)
+            else:
+                self._masked_rows = torch.unique(self.row[~self.mask])
+        return self._masked_rows
 
     def clear_mask(self) -> None:
         """Switch every entry back on."""

@@ -153,11 +153,13 @@ def neighbor_sample(
     The rows over it draw ``fanout`` distinct offsets by Floyd's algorithm, vectorised over the
     rows (a loop of ``fanout`` steps): :math:`O(F k^2)` work and :math:`O(F k)` memory for a
     frontier of :math:`F` nodes, whatever their degrees. Above a fanout of
-    :data:`FLOYD_MAX_FANOUT`, or when ``adj`` has masked entries, the frontier's entries are
-    expanded instead, each entry of an over-full row gets a distinct random key (a random
-    permutation), one sort by ``(row, key)`` ranks them and the first ``fanout`` of each row
-    are kept: :math:`O(\sum_{v \in \text{frontier}} |N(v)|)`. Relabelling sorts the nodes
-    seen so far and uses ``searchsorted``; nothing is :math:`O(N)`.
+    :data:`FLOYD_MAX_FANOUT`, and for the rows holding a masked entry of ``adj`` (target link
+    removal masks a few per step), the rows' entries are expanded instead, each entry of an
+    over-full row gets a distinct random key (a random permutation), one sort by
+    ``(row, key)`` ranks them and the first ``fanout`` of each row are kept:
+    :math:`O(\sum_{v} |N(v)|)` over those rows. Relabelling sorts the nodes seen so far and
+    uses ``searchsorted``; nothing is :math:`O(N)` but the one scan of a changed mask that
+    finds its rows (:meth:`~graphpair.ops.CSR.masked_rows`, cached).
 
     Args:
         adj: The graph; masked entries are never sampled.
@@ -241,7 +243,7 @@ def neighbor_sample(
 
 
 #: Largest fanout sampled by Floyd's algorithm (``O(k^2)`` work per node over ``k`` steps);
-#: larger fanouts, and graphs with masked entries, rank random keys over every entry instead.
+#: larger fanouts, and the rows holding masked entries, rank random keys over every entry.
 FLOYD_MAX_FANOUT = 64
 
 
@@ -277,25 +279,52 @@ def _sample_hop(
     node that sampled each ``[m]``, grouped by frontier node, in CSR order within a node."""
     start = adj.rowptr[frontier]
     counts = adj.rowptr[frontier + 1] - start  # [F] stored entries, masked ones included
-    if adj.num_masked == 0 and 0 <= fanout <= FLOYD_MAX_FANOUT:
-        # Rows within the fanout take every entry; the others draw offsets by Floyd's
-        # algorithm, so the work is O(F * fanout^2), not O(sum of degrees).
-        over = counts > fanout
-        if not bool(over.any()):
-            return expand_rows(start, counts)
-        whole = (~over).nonzero().view(-1)
-        pos_all, seg_all = expand_rows(start[whole], counts[whole])
-        rows = over.nonzero().view(-1)
-        offsets = _floyd(counts[rows], fanout, generator)  # [R, fanout]
-        pos = torch.cat([pos_all, (start[rows].unsqueeze(1) + offsets).view(-1)])
-        seg = torch.cat([whole[seg_all], rows.repeat_interleave(fanout)])
-        order = torch.sort(seg, stable=True).indices  # group by row; CSR order within
-        return pos[order], seg[order]
+    if not 0 <= fanout <= FLOYD_MAX_FANOUT:
+        return _ranked_hop(adj, start, counts, fanout, generator)
+    if adj.num_masked == 0:
+        return _floyd_hop(start, counts, fanout, generator)
+    # Rows holding a masked entry (target link removal: a few per step) rank their active
+    # entries; every other row has only active entries and draws by Floyd's algorithm.
+    dirty = torch.isin(frontier, adj.masked_rows())  # [F]
+    if not bool(dirty.any()):
+        return _floyd_hop(start, counts, fanout, generator)
+    clean, rough = (~dirty).nonzero().view(-1), dirty.nonzero().view(-1)
+    pos_c, seg_c = _floyd_hop(start[clean], counts[clean], fanout, generator)
+    pos_r, seg_r = _ranked_hop(adj, start[rough], counts[rough], fanout, generator)
+    pos, seg = torch.cat([pos_c, pos_r]), torch.cat([clean[seg_c], rough[seg_r]])
+    order = torch.sort(seg, stable=True).indices  # group by frontier row; CSR order within
+    return pos[order], seg[order]
+
+
+def _floyd_hop(
+    start: Tensor, counts: Tensor, fanout: int, generator: torch.Generator | None
+) -> tuple[Tensor, Tensor]:
+    """:func:`_sample_hop` for rows without masked entries: rows within the fanout take every
+    entry, the others draw offsets by Floyd's algorithm (``O(F * fanout^2)`` work, not
+    ``O(sum of degrees)``)."""
+    over = counts > fanout
+    if not bool(over.any()):
+        return expand_rows(start, counts)
+    whole = (~over).nonzero().view(-1)
+    pos_all, seg_all = expand_rows(start[whole], counts[whole])
+    rows = over.nonzero().view(-1)
+    offsets = _floyd(counts[rows], fanout, generator)  # [R, fanout]
+    pos = torch.cat([pos_all, (start[rows].unsqueeze(1) + offsets).view(-1)])
+    seg = torch.cat([whole[seg_all], rows.repeat_interleave(fanout)])
+    order = torch.sort(seg, stable=True).indices  # group by row; CSR order within
+    return pos[order], seg[order]
+
+
+def _ranked_hop(
+    adj: CSR, start: Tensor, counts: Tensor, fanout: int, generator: torch.Generator | None
+) -> tuple[Tensor, Tensor]:
+    """:func:`_sample_hop` over every entry of the rows (``O(sum of degrees)``): masked
+    entries dropped, then each over-full row's first ``fanout`` entries by random keys."""
     pos, seg = expand_rows(start, counts)
     if adj.num_masked:
         keep = adj.mask[pos]
         pos, seg = pos[keep], seg[keep]
-        counts = torch.bincount(seg, minlength=frontier.numel())
+        counts = torch.bincount(seg, minlength=start.numel())
     if fanout == -1 or pos.numel() == 0:
         return pos, seg
     over = counts > fanout  # [F] rows that must be subsampled
@@ -312,7 +341,7 @@ def _sample_hop(
     order = torch.argsort(seg[cand] * n + key)  # by (row, key); keys distinct
     ranked = cand[order]  # [n] candidates, each row's in random order
     row_of = seg[ranked]
-    row_ptr = counts_to_ptr(torch.bincount(row_of, minlength=frontier.numel()))
+    row_ptr = counts_to_ptr(torch.bincount(row_of, minlength=start.numel()))
     rank = torch.arange(n, device=pos.device) - row_ptr[row_of]
     keep = ~pick
     keep[ranked[rank < fanout]] = True

@@ -140,16 +140,44 @@ def test_random_graphs(graph: tuple[torch.Tensor, int], data: st.DataObject) -> 
     assert edges_of(full) == edges
 
 
+@settings(max_examples=60, deadline=None)
+@given(graphs(max_nodes=15, max_edges=50), st.data())
+def test_random_graphs_with_masked_entries(
+    graph: tuple[torch.Tensor, int], data: st.DataObject
+) -> None:
+    """Target link removal: a hop mixes rows holding a masked entry (random keys over their
+    active entries) with rows without one (Floyd's algorithm); the sample is valid, never
+    takes a masked entry, and with every fanout -1 is the BFS of the active graph."""
+    edge_index, num_nodes = graph
+    adj = CSR.from_edge_index(edge_index, num_nodes)
+    stored = adj.to_edge_index()
+    if stored.size(1):
+        picks = data.draw(st.lists(st.integers(0, stored.size(1) - 1), max_size=4))
+        adj.mask_edges(stored[:, picks])
+    seeds = data.draw(
+        st.lists(st.integers(0, num_nodes - 1), min_size=1, max_size=num_nodes, unique=True)
+    )
+    fanout = data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=3))
+    generator = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31)))
+    sub = neighbor_sample(adj, torch.tensor(seeds), fanout, generator=generator)
+    check_sample(adj, seeds, fanout, sub)
+    full = neighbor_sample(adj, torch.tensor(seeds), [-1] * len(fanout))
+    nodes, edges, _, _ = bfs_oracle(adj, seeds, len(fanout))
+    assert full.node.tolist() == nodes
+    assert edges_of(full) == edges
+
+
 @pytest.mark.parametrize(
     ("leaves", "fanout", "masked"),
     [
         (20, 5, False),  # Floyd's algorithm
         (7, 6, False),  # Floyd's algorithm, one more neighbour than the fanout
-        (20, 5, True),  # random keys (the graph has masked entries)
+        (20, 5, True),  # random keys (the hub holds a masked entry)
+        (20, 5, "elsewhere"),  # Floyd's algorithm in a graph with a masked entry elsewhere
         (80, 70, False),  # random keys (fanout above FLOYD_MAX_FANOUT)
     ],
 )
-def test_uniform_on_a_star(leaves: int, fanout: int, masked: bool) -> None:
+def test_uniform_on_a_star(leaves: int, fanout: int, masked: bool | str) -> None:
     """Each leaf of a star is sampled with probability p = fanout / leaves per draw: the
     chi-square statistic of the counts (mean leaves * (1 - p) for a uniform sampler without
     replacement) stays within 8 of its standard deviations, and every pair of leaves comes
@@ -160,6 +188,11 @@ def test_uniform_on_a_star(leaves: int, fanout: int, masked: bool) -> None:
     adj.mask_edges(torch.tensor([[0], [leaves + 1]]))  # one extra leaf, masked ...
     if not masked:  # ... or not there at all
         adj = CSR.from_edge_index(torch.stack([hub[:-1], torch.arange(1, leaves + 1)]))
+    if masked == "elsewhere":  # the star alone, and a masked edge between two other nodes
+        star = torch.stack([hub[:-1], torch.arange(1, leaves + 1)])
+        adj = CSR.from_edge_index(torch.cat([star, torch.tensor([[leaves + 1], [leaves + 2]])], 1))
+        adj.mask_edges(torch.tensor([[leaves + 1], [leaves + 2]]))
+        assert adj.masked_rows().tolist() == [leaves + 1, leaves + 2]
     generator = torch.Generator().manual_seed(0)
     counts = torch.zeros(leaves + 1)
     together = torch.zeros(leaves + 1, leaves + 1)
