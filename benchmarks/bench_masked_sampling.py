@@ -19,29 +19,22 @@ for a 3-layer encoder). Median of ``--repeats`` timed calls after one warm-up, t
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import add_common_arguments, fmt_time, markdown_table, publish
+from benchmarks._common import (
+    add_common_arguments,
+    fmt_time,
+    markdown_table,
+    median_time,
+    publish,
+)
 from benchmarks.bench_scale import standin
 from graphpair.ops import CSR, neighbor_sample
-
-
-def _median_time(call: object, repeats: int) -> float:
-    assert callable(call)
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench(name: str, fraction: float, repeats: int) -> list[object]:
@@ -67,8 +60,8 @@ def bench(name: str, fraction: float, repeats: int) -> list[object]:
         finally:
             del adj.masked_rows
 
-    t_split = _median_time(split, repeats)
-    t_all = _median_time(all_ranked, repeats)
+    t_split, _ = median_time(split, repeats)
+    t_all, _ = median_time(all_ranked, repeats)
     return [
         f"{name} {fraction:g}",
         f"{adj.num_edges:,}",
