@@ -634,6 +634,13 @@ FUZZED = {
         "induced_subgraph": "tests/ops/test_subgraph.py::test_against_set_oracles",
         "neighborhood": "tests/ops/test_subgraph.py::test_against_set_oracles",
         "neighbor_sample": "tests/ops/test_sampling.py::test_random_graphs",
+        "capped_neighbor_overlap": (
+            "tests/ops/test_capped_overlap.py::test_equals_listing_then_capping_bit_for_bit"
+        ),
+        "cap_members": (
+            "tests/nn/link/test_ncnc_scale.py::"
+            "test_cap_members_keeps_at_most_cap_and_the_weights_sum_to_the_count"
+        ),
     },
     "graphpair.nn.conv": {
         "GRITConv": "test_grit_conv_is_finite_and_permutation_equivariant",
@@ -695,6 +702,7 @@ NOT_FUZZED = {
         "torch_scatter_available",
         "PairNodeSet",
         "NeighborOverlap",
+        "CappedOverlap",
         "RandomWalkPowers",
         "is_sparse_tensor",  # a type check
         "check_fanout",  # argument validation (tests/ops/test_sampling.py)

@@ -20,6 +20,7 @@ from graphpair.ops._backend import (
     torch_scatter_available,
     use_backend,
 )
+from graphpair.ops._capped_overlap import CappedOverlap, cap_members, capped_neighbor_overlap
 from graphpair.ops._common_neighbors import (
     CN_DENSE_BYTES_PER_EDGE,
     CN_DENSE_SMALL_BYTES,
@@ -62,11 +63,14 @@ __all__ = [
     "RANDOM_WALK_DENSE_MAX_BYTES",
     "RANDOM_WALK_DENSE_MAX_NODES",
     "REDUCTIONS",
+    "CappedOverlap",
     "NeighborOverlap",
     "PairNodeSet",
     "RandomWalkPowers",
     "SampledSubgraph",
     "as_csr",
+    "cap_members",
+    "capped_neighbor_overlap",
     "check_fanout",
     "common_neighbors",
     "common_neighbors_method",

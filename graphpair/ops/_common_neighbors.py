@@ -325,7 +325,12 @@ def common_neighbors(
     src, dst, chunk_size, dense = _prepare(adj, pairs, method, chunk_size)
     if dense:
         return _bitset_sets(adj, src, dst, ("common",), chunk_size)[0]
-    # Walk whichever endpoint has the shorter stored row; search the other.
+    return _common(adj, src, dst, chunk_size)
+
+
+def _common(adj: CSR, src: Tensor, dst: Tensor, chunk_size: int) -> PairNodeSet:
+    """Sparse path of :func:`common_neighbors`: walk whichever endpoint has the shorter
+    stored row, look its neighbours up in the other's."""
     bits = _lookup_bits(adj)
     deg = adj.row_lengths()
     len_src, len_dst = deg[src], deg[dst]

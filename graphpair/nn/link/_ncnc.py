@@ -13,8 +13,14 @@ from torch import Tensor
 from graphpair._validation import check_int, describe
 from graphpair.nn.link._common import Stack, endpoint_product, link_inputs, pair_sum
 from graphpair.nn.link._ncn import NCNPredictor
-from graphpair.ops import CSR, PairNodeSet, common_neighbors, neighbor_overlap
-from graphpair.ops._segment import counts_to_ptr
+from graphpair.ops import (
+    CSR,
+    PairNodeSet,
+    cap_members,
+    capped_neighbor_overlap,
+    common_neighbors,
+    neighbor_overlap,
+)
 
 __all__ = ["NCNC_CHUNK", "NCNCPredictor", "cap_members"]
 
@@ -73,55 +79,6 @@ class _Rows:
             )
             start = end
         return out
-
-
-def cap_members(members: PairNodeSet, num_pairs: int, cap: int) -> tuple[PairNodeSet, Tensor]:
-    r"""At most ``cap`` members per pair, drawn uniformly with replacement and reweighted.
-
-    NCN's ``sparsesample_reweight`` (``specs/ncn.md`` §1.4, ``--trndeg`` / ``--tstdeg``): a
-    pair with :math:`c > \text{cap}` members gets ``cap`` uniform draws (with replacement) of
-    its members, each of weight :math:`c / \text{cap}`, repeated draws merged by adding their
-    weights, so :math:`\sum_k w_k x_k` is an unbiased estimate of the full sum; a pair with
-    :math:`c \le \text{cap}` keeps its members at weight 1. Draws use torch's global
-    generator.
-
-    Args:
-        members: A set sorted by pair (:class:`~graphpair.ops.PairNodeSet`).
-        num_pairs: ``P``.
-        cap: The most members a pair keeps (>= 1).
-
-    Returns:
-        The kept members (still sorted by pair) and their weights ``[M']``.
-
-    Example:
-        >>> members = PairNodeSet(torch.tensor([0, 0, 0, 1]), torch.tensor([4, 5, 6, 7]))
-        >>> kept, weight = cap_members(members, 2, 1)
-        >>> kept.pair_idx.tolist(), weight.tolist()
-        ([0, 1], [3.0, 1.0])
-    """
-    check_int("cap", cap, minimum=1)
-    pair_idx, node_idx = members
-    counts = torch.bincount(pair_idx, minlength=num_pairs)
-    over = counts > cap
-    weight_dtype = torch.get_default_dtype()
-    if not bool(over.any()):
-        return members, torch.ones(node_idx.numel(), dtype=weight_dtype, device=node_idx.device)
-    ptr = counts_to_ptr(counts)
-    keep = (~over[pair_idx]).nonzero().view(-1)  # members of pairs within the cap
-    heavy = over.nonzero().view(-1).repeat_interleave(cap)  # `cap` draws per heavy pair
-    span = counts[heavy]
-    offset = (torch.rand(heavy.numel(), device=span.device) * span).long()
-    drawn, times = torch.unique(ptr[heavy] + torch.minimum(offset, span - 1), return_counts=True)
-    position = torch.cat([keep, drawn])
-    weight = torch.cat(
-        [
-            torch.ones(keep.numel(), dtype=weight_dtype, device=keep.device),
-            (times * counts[pair_idx[drawn]]).to(weight_dtype) / cap,
-        ]
-    )
-    order = torch.argsort(position)  # positions are distinct; their order is the pair order
-    position, weight = position[order], weight[order]
-    return PairNodeSet(pair_idx[position], node_idx[position]), weight
 
 
 def _check_float(name: str, value: float, *, positive: bool = False) -> float:
@@ -327,12 +284,15 @@ class NCNCPredictor(NCNPredictor):
             members = common_neighbors(adj, pairs, method=self.cn_method)
             (z,) = rows.sums([(members, None)], num_pairs)
             return self._combine(h, z, pairs, dropout_active)
-        common, i_only, j_only = neighbor_overlap(adj, pairs, method=self.cn_method)
         cap = self.train_degree_cap if self.training else self.test_degree_cap
-        i_weight = j_weight = None
-        if cap is not None:
-            i_only, i_weight = cap_members(i_only, num_pairs, cap)
-            j_only, j_weight = cap_members(j_only, num_pairs, cap)
+        i_weight: Tensor | None = None
+        j_weight: Tensor | None = None
+        if cap is None:
+            common, i_only, j_only = neighbor_overlap(adj, pairs, method=self.cn_method)
+        else:  # never lists a one-sided set past the cap (a hub's row)
+            common, i_only, i_weight, j_only, j_weight = capped_neighbor_overlap(
+                adj, pairs, cap, method=self.cn_method
+            )
         # k in N(i) - N(j) misses the link (j, k); k in N(j) - N(i) misses (i, k).
         anchor = torch.cat([pairs[1][i_only.pair_idx], pairs[0][j_only.pair_idx]])  # [R]
         candidate = torch.cat([i_only.node_idx, j_only.node_idx])  # [R]
