@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from graphpair._validation import available_memory
-from graphpair.ops import CSR, neighbor_overlap
+from graphpair.ops import CSR, common_neighbors
 from graphpair.train._config import ConfigError, LinkConfig
 from graphpair.train._node_config import NodeConfig
 
@@ -137,17 +137,21 @@ def _parameter_bytes(
     return 4 * count * _FLOAT  # weights, gradients, Adam's two moments
 
 
-def _pair_statistics(adj: CSR, train_pos: Tensor) -> tuple[float, float]:
-    """Mean common neighbours and mean one-sided neighbours (both sides) of a sample of
-    training pairs, measured."""
+def _pair_statistics(
+    adj: CSR, train_pos: Tensor, caps: tuple[int | None, ...]
+) -> tuple[float, list[float]]:
+    """Mean common neighbours of a sample of training pairs, measured, and for each cap in
+    ``caps`` their mean one-sided neighbours (both sides, at most ``cap`` a side; ``None``:
+    all): degree minus common neighbours, so that no hub's one-sided set is listed."""
     count = min(1024, train_pos.size(1))
     if count == 0 or adj.num_edges == 0:
-        return 0.0, 0.0
+        return 0.0, [0.0 for _ in caps]
     idx = torch.linspace(0, train_pos.size(1) - 1, count).long()
-    overlap = neighbor_overlap(adj, train_pos[:, idx].to(adj.device))
-    common = overlap.common.node_idx.numel() / count
-    one_sided = (overlap.i_only.node_idx.numel() + overlap.j_only.node_idx.numel()) / count
-    return common, one_sided
+    pairs = train_pos[:, idx].to(adj.device)
+    common = torch.bincount(common_neighbors(adj, pairs).pair_idx, minlength=count)
+    sides = adj.degree(pairs.reshape(-1)).view(2, count) - common  # |N(i) - N(j)|, |N(j) - N(i)|
+    one_sided = [float(sides.sum() if cap is None else sides.clamp(max=cap).sum()) for cap in caps]
+    return float(common.sum()) / count, [total / count for total in one_sided]
 
 
 def _propagation_bytes(conv: str) -> int:
@@ -296,12 +300,16 @@ def estimate_link_memory(
     layers = 0 if config.conv == "none" else config.num_layers
     graph = (entries * _CSR_ENTRY + (n + 1) * _INDEX) * (2 if test_stage_graph else 1)
     parameters = _parameter_bytes(config, in_channels, num_embeddings)
-    common, one_sided = _pair_statistics(adj, train_pos)
+    completes = config.predictor in ("ncnc", "ncnc2")
+    caps = (config.train_degree_cap, config.test_degree_cap) if completes else (None, None)
+    common, (train_sided, test_sided) = _pair_statistics(adj, train_pos, caps)
     pairs = config.batch_size * (1 + config.num_negatives)
-    members = common + (one_sided if config.predictor in ("ncnc", "ncnc2", "ncn-diff") else 0)
+    uses_sides = config.predictor in ("ncnc", "ncnc2", "ncn-diff")
 
     def predictor_bytes(num_pairs: int, with_grad: bool = True) -> int:
         kept = _PREDICTOR_LAYERS if with_grad else 2
+        one_sided = train_sided if with_grad else test_sided
+        members = common + (one_sided if uses_sides else 0)
         total = num_pairs * members * (2 * _INDEX + _FLOAT) + kept * num_pairs * width * _FLOAT
         if config.predictor in ("ncnc", "ncnc2"):
             # completion: one chunk of distinct one-sided pairs at a time, without gradient
@@ -312,7 +320,7 @@ def estimate_link_memory(
 
     if config.sampler == "neighbor" and layers:
         # the nodes read, then their sampled computation subgraph
-        read = min(n, int(pairs * (2 + (common if config.predictor == "ncn" else one_sided))))
+        read = min(n, int(pairs * (2 + (common if config.predictor == "ncn" else train_sided))))
         encoder_rows, encoder_entries = _sampled_size(read, n, entries, config.fanout, layers)
     else:
         encoder_rows, encoder_entries = n, entries

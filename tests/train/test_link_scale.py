@@ -227,6 +227,35 @@ def test_the_estimate_counts_parameters_exactly_and_grows_with_the_batch() -> No
     )
 
 
+def test_the_pair_statistics_count_the_sets_and_the_caps_without_listing_them() -> None:
+    from graphpair.ops import neighbor_overlap
+    from graphpair.train._memory import _pair_statistics
+
+    gen = torch.Generator().manual_seed(0)
+    hub = torch.stack([torch.zeros(60, dtype=torch.long), torch.arange(1, 61)])
+    edges = torch.cat([hub, torch.randint(1, 61, (2, 150), generator=gen)], 1)
+    adj = CSR.from_edge_index(edges, 61)
+    train_pos = adj.to_edge_index()
+    adj.mask_edges(train_pos[:, :9])  # the degrees are the active ones
+    common, (listed, capped) = _pair_statistics(adj, train_pos, (None, 3))
+    idx = torch.linspace(0, train_pos.size(1) - 1, min(1024, train_pos.size(1))).long()
+    overlap = neighbor_overlap(adj, train_pos[:, idx])
+    assert common == pytest.approx(overlap.common.node_idx.numel() / idx.numel())
+    sides = [torch.bincount(s.pair_idx, minlength=idx.numel()) for s in overlap[1:]]
+    assert listed == pytest.approx(sum(int(c.sum()) for c in sides) / idx.numel())
+    assert capped == pytest.approx(sum(int(c.clamp(max=3).sum()) for c in sides) / idx.numel())
+    assert capped < listed
+
+
+def test_the_degree_caps_lower_the_ncnc_estimate() -> None:
+    _, full = _karate_estimate(hidden_channels=32, batch_size=64)
+    _, capped = _karate_estimate(
+        hidden_channels=32, batch_size=64, train_degree_cap=1, test_degree_cap=1
+    )
+    assert capped.train_step < full.train_step
+    assert capped.evaluation < full.evaluation
+
+
 def test_a_run_that_would_not_fit_is_refused_before_training(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
