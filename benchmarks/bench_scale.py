@@ -24,9 +24,16 @@ high-water mark. The pieces:
 - ``encoder-edges``: the same on ``adj.to_edge_index()``, the path every CSR took before the
   cached transpose (an edge list copied every forward, sorted by target every layer): the
   baseline of ``encoder``, measured in the same run;
-- ``step`` / ``step-sampled``: one NCN training step, full-batch / ``sampler='neighbor'``;
+- ``step`` / ``step-sampled``: one training step on a random batch of positives,
+  full-batch / ``sampler='neighbor'`` (before 2026-12-07 the split's first batch: the
+  positives of nodes 0-2, the stand-in's hubs);
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
+- ``overlap`` / ``overlap-listed`` (configurations with NCNC's degree caps, citation2's):
+  the common neighbours and capped one-sided sets of one random batch of positives and as
+  many negatives, by ``capped_neighbor_overlap`` / by ``neighbor_overlap`` then
+  ``cap_members`` on each side (every one-sided set listed first: the baseline, measured in
+  the same run);
 - ``node-epoch`` / ``node-epoch-sampled`` (the ogbn-products stand-in: 2,449,029 nodes,
   61,859,140 edges, 100 random features, 47 random classes, OGB's split sizes (196,615
   training and 39,323 validation nodes, scaled with the fraction)): one epoch of
@@ -41,6 +48,10 @@ high-water mark. The pieces:
 - ``node-epoch-untrimmed``: ``node-epoch-sampled`` with every encoder layer on the whole
   sampled subgraph, as before the per-hop trimming (``MPNNEncoder._trim_plan`` is patched
   here to make no plan): the baseline of ``node-epoch-sampled``.
+
+``--predictors`` names the link predictors (``ncn``, ``ncnc``, ...); ``<name>-frozen``
+runs it with ``conv='none'`` on frozen ``[N, hidden]`` node embeddings (random here), as
+the reference runs citation2's NCNC on a trained NCN's embeddings (spec quirk Q3).
 
 Growth exponents: :math:`\\log(t_b / t_a) / \\log(E_b / E_a)` between consecutive sizes.
 """
@@ -115,6 +126,8 @@ PIECES = (
     "eval",
     "epoch",
     "epoch-sampled",
+    "overlap",
+    "overlap-listed",
     *NODE_PIECES,
 )
 CACHE = Path(os.environ.get("GRAPHPAIR_BENCH_CACHE", tempfile.gettempdir())) / "graphpair-scale"
@@ -201,18 +214,28 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         return lambda: common_neighbors(adj, pairs)
     data.x = _node_inputs(name, n)
     sampler = "neighbor" if piece.endswith("sampled") else "full"
+    # '<predictor>-frozen': the reference's citation2 NCNC (spec quirk Q3), no message
+    # passing on frozen NCN node embeddings ([N, hidden] here, random: a stand-in for
+    # `SavedLinkModel.embed()` of a trained NCN) read as the node features
+    frozen = predictor.endswith("-frozen")
     # the stand-in's split is NCN's random one with shared negative pools (not OGB's
     # per-positive citation2 negatives), so every stand-in is scored with Hits@K
     config = link_config(
         GRAPHS[name]["dataset"],
-        predictor,
+        predictor.removesuffix("-frozen"),
         device="cpu",
         sampler=sampler,
         runs=1,
         epochs=1,
         metrics=("hits@20", "hits@50", "hits@100"),
         metric="hits@100",
+        **({"conv": "none"} if frozen else {}),
     )
+    if frozen:
+        gen = torch.Generator().manual_seed(3)
+        data.x = torch.randn(n, config.hidden_channels, generator=gen)
+    if piece in ("overlap", "overlap-listed"):
+        return _overlap(config, split.train_pos, adj, piece)
     from graphpair.train._link import _evaluate_once, _train_epoch
     from graphpair.train._link_builder import build_encoder, build_predictor, node_input
     from graphpair.train._link_sampling import step_module, step_seed
@@ -237,7 +260,10 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         return encode_edges
     if piece.startswith("step"):
         step = step_module(config, encoder, predictor, adj)
-        pos = split.train_pos[:, : config.batch_size]
+        # a random batch, as an epoch's are (the split lists its positives sorted by source:
+        # its first batch would be the hubs' edges alone)
+        batch = torch.randperm(split.train_pos.size(1), generator=generator)
+        pos = split.train_pos[:, batch[: config.batch_size]]
         neg = torch.randint(0, n, pos.shape, generator=generator)
 
         def one_step() -> None:
@@ -270,6 +296,32 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
 
         return lambda: _evaluate_once(config, encoder, predictor, x, adj, adj, split, Shard())
     raise ValueError(f"unknown piece {piece!r}")
+
+
+def _overlap(config: Any, train_pos: torch.Tensor, adj: Any, piece: str) -> Any:
+    """NCNC's capped neighbour overlap of one batch: its positives, then as many negatives
+    (the positive's source, a random destination), as a training step computes them."""
+    from graphpair.ops import cap_members, capped_neighbor_overlap, neighbor_overlap
+
+    cap = config.train_degree_cap
+    if cap is None:
+        raise ValueError(f"piece {piece!r} needs a degree cap; {config.data_name} has none")
+    gen = torch.Generator().manual_seed(0)
+    batch = torch.randperm(train_pos.size(1), generator=gen)[: config.batch_size]
+    pos = train_pos[:, batch]
+    neg = torch.stack([pos[0], torch.randint(0, adj.num_nodes, (pos.size(1),), generator=gen)])
+
+    def capped() -> None:
+        for pairs in (pos, neg):
+            capped_neighbor_overlap(adj, pairs, cap)
+
+    def listed() -> None:  # the baseline: every one-sided set listed, then capped
+        for pairs in (pos, neg):
+            _, i_only, j_only = neighbor_overlap(adj, pairs)
+            cap_members(i_only, pairs.size(1), cap)
+            cap_members(j_only, pairs.size(1), cap)
+
+    return capped if piece == "overlap" else listed
 
 
 def _node_epoch(name: str, data: Any, piece: str) -> Any:
