@@ -194,6 +194,21 @@ def _ops() -> dict[str, tuple[str, Builder]]:
         "common_neighbors_method": ("op", method),
         "random_walk_powers": ("op", walks),
     }
+    if hasattr(ops, "capped_neighbor_overlap"):  # NCNC's degree caps (issue 22)
+
+        def capped(device: torch.device, dtype: torch.dtype) -> Call:
+            adj = CSR.from_edge_index(_edges().to(device), _NODES)
+            # A cap above every one-sided set: no draw (draws differ per device by design;
+            # the path past the cap is tested on CPU, tests/ops/test_capped_overlap.py).
+            return Call(ops.capped_neighbor_overlap, (adj, _pairs().to(device), _NODES), {})
+
+        def cap(device: torch.device, dtype: torch.dtype) -> Call:
+            adj = CSR.from_edge_index(_edges().to(device), _NODES)
+            members = ops.neighbor_overlap(adj, _pairs().to(device)).common
+            return Call(ops.cap_members, (members, 10, _NODES), {})  # no draw, as above
+
+        cases["capped_neighbor_overlap"] = ("op", capped)
+        cases["cap_members"] = ("op", cap)
     # The sparse-input adapters (graphpair.ops._as_csr), where this checkout has them.
     if hasattr(ops, "as_csr"):
 
@@ -613,6 +628,7 @@ SKIPPED: dict[str, dict[str, str]] = {
         "torch_scatter_available": "no tensor input",
         "PairNodeSet": "result container of common_neighbors (compared there)",
         "NeighborOverlap": "result container of neighbor_overlap (compared there)",
+        "CappedOverlap": "result container of capped_neighbor_overlap (compared there)",
         "RandomWalkPowers": "result container of random_walk_powers (compared there)",
         **(
             {

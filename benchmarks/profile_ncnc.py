@@ -1,0 +1,135 @@
+"""Where one NCNC training step spends its time on the OGB-scale stand-ins (issue 22).
+
+One full-batch step of ``bench_scale.py``'s ``step`` piece (a random batch of the dataset's
+shipped NCNC configuration, its positives masked) runs under :mod:`cProfile` in a fresh
+interpreter with the address space capped (``--cap-gib``), after one untimed step. Reported:
+the step's wall time under the profiler, the distinct completion pairs it scored (the pairs
+NCNC's depth-0 level runs NCN on: the one-sided neighbours of each target pair, after the
+degree caps where the configuration has them) and the functions with the most own time
+(``tottime``; torch's tensor operators count inside the Python function that calls them).
+
+``--predictors ncnc-frozen`` profiles the step without message passing, on frozen node
+embeddings (``bench_scale.py``'s ``-frozen`` predictors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import add_common_arguments, fmt_time, markdown_table, publish
+from benchmarks.bench_scale import standin
+
+TOP = 12
+
+
+def child(name: str, fraction: float, predictor: str) -> None:
+    from benchmarks.bench_scale import _setup
+    from graphpair.nn.link import _ncnc
+
+    call = _setup(name, fraction, "step", predictor)
+    call()  # warm-up: caches (transpose, keys) built once per graph
+    scored: list[int] = []
+    original = _ncnc.NCNCPredictor._completion_scores
+
+    def spy(self: Any, h: Any, rows: Any, adj: Any, pairs: Any, *args: Any) -> Any:
+        scored.append(int(pairs.size(1)))
+        return original(self, h, rows, adj, pairs, *args)
+
+    _ncnc.NCNCPredictor._completion_scores = spy  # type: ignore[method-assign]
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    call()
+    profiler.disable()
+    seconds = time.perf_counter() - start
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    rows = []
+    for (path, line, func), (_, calls, own, total, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = func if path == "~" else f"{Path(path).name}:{line}({func})"
+        rows.append((own, total, calls, where))
+    rows.sort(reverse=True)
+    top = [
+        {"where": w, "calls": c, "own": o, "total": t, "share": o / seconds}
+        for o, t, c, w in rows[:TOP]
+    ]
+    print(json.dumps({"seconds": seconds, "completion_pairs": scored, "top": top}))
+
+
+def measure(name: str, fraction: float, predictor: str, cap_gib: float) -> dict[str, Any]:
+    cap = int(cap_gib * 2**30)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", name, str(fraction), predictor],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        check=False,
+        env=dict(os.environ),
+    )
+    if result.returncode != 0:
+        return {"error": (result.stderr.strip().splitlines() or ["?"])[-1][:300]}
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser)
+    parser.add_argument("--cases", default="ppa:0.0625:ncnc,citation2:1:ncnc-frozen")
+    parser.add_argument("--cap-gib", type=float, default=22.0)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, fraction, predictor = args.child
+        child(name, float(fraction), predictor)
+        return
+    cases = ["ppa:0.004:ncnc"] if args.quick else args.cases.split(",")
+    sections = []
+    for case in cases:
+        name, fraction, predictor = case.split(":")
+        edges, _ = standin(name, float(fraction))
+        out = measure(name, float(fraction), predictor, args.cap_gib)
+        print(case, {k: v for k, v in out.items() if k != "top"}, flush=True)
+        title = f"## {name} stand-in at {fraction} ({edges.shape[1]:,} edges), {predictor}"
+        if "error" in out:
+            sections.append(f"{title}\n\n{out['error']}")
+            continue
+        pairs = out["completion_pairs"]
+        table = markdown_table(
+            ("function", "calls", "own time", "share of the step", "with callees"),
+            [
+                (
+                    f"`{row['where']}`",
+                    row["calls"],
+                    fmt_time(row["own"]),
+                    f"{100 * row['share']:.0f} %",
+                    fmt_time(row["total"]),
+                )
+                for row in out["top"]
+            ],
+        )
+        sections.append(
+            f"{title}\n\nOne step under the profiler: {fmt_time(out['seconds'])}; distinct "
+            f"completion pairs scored: {sum(pairs):,} ({' + '.join(f'{p:,}' for p in pairs)}, "
+            f"one call per scored batch: positives, negatives).\n\n{table}"
+        )
+    publish("ncnc_profile", "Where an NCNC training step spends its time", sections, args.quick)
+
+
+if __name__ == "__main__":
+    main()
