@@ -179,3 +179,45 @@ def test_degree_caps_limit_the_completion_pairs_and_apply_per_mode(
     assert sizes[0] <= 10
     with pytest.raises(ValueError, match="train_degree_cap must be >= 1"):
         NCNCPredictor(4, 8, train_degree_cap=0)
+
+
+def test_h_prime_on_every_row_keeps_only_itself_for_the_backward(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reference recursion in training computes h' = h + XLIN(h) on all N rows; it is
+    checkpointed, so fewer [N, D] tensors are saved for the backward, with the same logits,
+    gradients and generator state (the recomputation redraws the same dropout)."""
+    num_nodes = 200
+    edges = sparse_graph(num_nodes, 1500, seed=3)
+    adj = CSR.from_edge_index(torch.tensor(edges).t(), num_nodes)
+    pairs = torch.randint(0, num_nodes, (2, 64), generator=torch.Generator().manual_seed(2))
+    h = torch.randn(
+        num_nodes, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
+    ).requires_grad_()
+
+    def run() -> tuple[Tensor, list[Tensor], int, Tensor]:
+        torch.manual_seed(0)
+        pred = NCNCPredictor(
+            4, 8, **CALIBRATION, use_xlin=True, ln=True, dropout=0.3, official_recursion=True
+        ).double()
+        saved: list[int] = []
+
+        def pack(t: Tensor) -> Tensor:
+            if t.dim() == 2 and t.size(0) == num_nodes:
+                saved.append(t.numel())
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            out = pred(h, adj, pairs)
+        grads = torch.autograd.grad(out.sum(), [h, *pred.parameters()], allow_unused=True)
+        kept = [g if g is not None else torch.zeros(0) for g in grads]
+        return out, kept, len(saved), torch.rand(4)
+
+    checkpointed = run()
+    monkeypatch.setattr(ncnc_module, "checkpoint", lambda fn, *args, **kwargs: fn(*args))
+    kept = run()
+    assert torch.equal(checkpointed[0], kept[0])
+    for got, want in zip(checkpointed[1], kept[1], strict=True):
+        assert torch.equal(got, want)
+    assert torch.equal(checkpointed[3], kept[3])
+    assert checkpointed[2] < kept[2], (checkpointed[2], kept[2])
