@@ -45,7 +45,18 @@ __all__ = ["CappedOverlap", "cap_members", "capped_neighbor_overlap"]
 
 
 class CappedOverlap(NamedTuple):
-    """Common neighbours and both capped one-sided sets with their weights."""
+    """Common neighbours and both capped one-sided sets with their weights.
+
+    Example:
+        Node 0's one-sided set against node 1 is ``{2, 3, 5}``; a cap of 1 keeps one draw of
+        it, weighted 3:
+
+        >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 0, 0, 1], [2, 3, 4, 5, 4]]))
+        >>> _ = torch.manual_seed(0)
+        >>> out = capped_neighbor_overlap(adj, torch.tensor([[0], [1]]), cap=1)
+        >>> out.common.node_idx.tolist(), out.i_weight.tolist(), out.j_only.node_idx.tolist()
+        ([4], [3.0], [])
+    """
 
     common: PairNodeSet
     r"""All of :math:`N(i) \cap N(j)`, sorted by pair, then node."""
