@@ -4,8 +4,10 @@ NCNC completes a pair's common neighbours with the one-sided neighbours
 :math:`N(i) \setminus N(j)` and :math:`N(j) \setminus N(i)`. The reference's degree caps keep at
 most ``cap`` of them per pair, drawn uniformly with replacement and reweighted
 (:func:`cap_members`). Computed as "every one-sided set, then the draws", the cost and memory
-are :math:`O(\sum_p d_{i_p} + d_{j_p})`: on a power-law graph the batch's endpoints are often
-hubs, and on the ogbl-citation2 stand-in one 24,576-pair batch did not fit in 20 GB.
+are :math:`O(\sum_p d_{i_p} + d_{j_p})`, and on a power-law graph the batch's endpoints are
+often hubs: on the ogbl-citation2 stand-in, listing the sets of one random 24,576-pair batch
+and its negatives added 1.56 GiB where capping first adds 102 MiB
+(``benchmarks/results/capped_overlap.md``).
 
 :func:`capped_neighbor_overlap` returns the same sets and weights (bit for bit from the same
 state of torch's global generator) without listing a one-sided set longer than the cap:
@@ -19,7 +21,8 @@ state of torch's global generator) without listing a one-sided set longer than t
    :math:`e_0 < e_1 < \dots`: offset :math:`r + |\{t : e_t - t \le r\}|` (before the
    :math:`t`-th excluded entry lie :math:`e_t - t` kept ones).
 
-Work and memory: :math:`O(\sum_p \min(d_i, d_j) + \text{cap} + |CN_p|)`, not the degrees.
+Work and memory: :math:`O(\sum_p \min(d_i, d_j) + \text{cap} + |CN_p|)`, plus the masked
+entries in the rows walked by pairs within the cap; not the degrees.
 """
 
 from __future__ import annotations
@@ -133,18 +136,18 @@ def _capped_side(
     walker: Tensor,
     other: Tensor,
     common: PairNodeSet,
+    masked: Tensor,
     cap: int,
     chunk_size: int,
 ) -> tuple[PairNodeSet, Tensor]:
     r""":math:`N(w) \setminus N(o)` per pair, capped as :func:`cap_members` caps it.
 
     Offsets are counted in *active ranks* (an entry's index among the active entries, in
-    the row or in the whole CSR), so the masked entries, a property of the row, are skipped
-    once per draw rather than listed per pair.
+    the row or in the whole CSR), so the masked entries (``masked``: their sorted positions),
+    a property of the row, are skipped once per draw rather than listed per pair.
     """
     device, num, n = walker.device, walker.numel(), adj.num_nodes
     weight_dtype = torch.get_default_dtype()
-    masked = (~adj.mask).nonzero().view(-1) if adj.num_masked else walker.new_empty(0)
     row_start, row_end = adj.rowptr[walker], adj.rowptr[walker + 1]
     masked_before = torch.searchsorted(masked, row_start)  # masked entries before each row
     active = row_end - row_start - (torch.searchsorted(masked, row_end) - masked_before)
@@ -234,6 +237,7 @@ def capped_neighbor_overlap(
         j_only, j_weight = cap_members(j_all, num, cap)
         return CappedOverlap(common, i_only, i_weight, j_only, j_weight)
     common = _common(adj, src, dst, chunk_size)
-    i_only, i_weight = _capped_side(adj, src, dst, common, cap, chunk_size)
-    j_only, j_weight = _capped_side(adj, dst, src, common, cap, chunk_size)
+    masked = (~adj.mask).nonzero().view(-1) if adj.num_masked else src.new_empty(0)
+    i_only, i_weight = _capped_side(adj, src, dst, common, masked, cap, chunk_size)
+    j_only, j_weight = _capped_side(adj, dst, src, common, masked, cap, chunk_size)
     return CappedOverlap(common, i_only, i_weight, j_only, j_weight)
