@@ -433,6 +433,38 @@ def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) 
 # ------------------------------------------------------------------------------ the parent
 
 
+def run_capped(
+    argv: list[str], cap_gib: float, timeout: float | None, env: dict[str, str]
+) -> dict[str, Any]:
+    """Run ``python argv`` with the address space capped at ``cap_gib`` and return the JSON
+    object its last stdout line prints, or ``{"error": ...}`` (timeout, memory, failure)."""
+    cap = int(cap_gib * 2**30)
+
+    def limit() -> None:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        low = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (low, hard))
+
+    try:
+        result = subprocess.run(
+            [sys.executable, *argv],
+            capture_output=True,
+            text=True,
+            preexec_fn=limit,
+            timeout=timeout,
+            check=False,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        assert timeout is not None
+        return {"error": f"over the {fmt_time(timeout)} limit"}
+    if result.returncode != 0:
+        tail = (result.stderr.strip().splitlines() or ["?"])[-1]
+        oom = "memory" in tail.lower() and not tail.startswith("refused")
+        return {"error": ("out of memory: " if oom else "") + tail[:300]}
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
 def measure(
     name: str,
     fraction: float,
@@ -442,31 +474,9 @@ def measure(
     timeout: float,
     repeats: int = 1,
 ) -> dict[str, Any]:
-    cap = int(cap_gib * 2**30)
-
-    def limit() -> None:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        low = cap if hard == resource.RLIM_INFINITY else min(cap, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (low, hard))
-
-    rep = [str(repeats)]
-    try:
-        result = subprocess.run(
-            [sys.executable, __file__, "--child", name, str(fraction), piece, predictor, *rep],
-            capture_output=True,
-            text=True,
-            preexec_fn=limit,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"},
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"over the {fmt_time(timeout)} limit"}
-    if result.returncode != 0:
-        tail = (result.stderr.strip().splitlines() or ["?"])[-1]
-        oom = "memory" in tail.lower() and not tail.startswith("refused")
-        return {"error": ("out of memory: " if oom else "") + tail[:300]}
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    """One piece in a capped child (``MALLOC_MMAP_THRESHOLD_`` set: an exact peak)."""
+    argv = [__file__, "--child", name, str(fraction), piece, predictor, str(repeats)]
+    return run_capped(argv, cap_gib, timeout, {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"})
 
 
 def main() -> None:

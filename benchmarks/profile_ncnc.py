@@ -20,8 +20,6 @@ import io
 import json
 import os
 import pstats
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import add_common_arguments, fmt_time, markdown_table, publish
-from benchmarks.bench_scale import standin
+from benchmarks.bench_scale import run_capped, standin
 
 TOP = 12
 
@@ -69,22 +67,9 @@ def child(name: str, fraction: float, predictor: str) -> None:
 
 
 def measure(name: str, fraction: float, predictor: str, cap_gib: float) -> dict[str, Any]:
-    cap = int(cap_gib * 2**30)
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
-
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", name, str(fraction), predictor],
-        capture_output=True,
-        text=True,
-        preexec_fn=limit,
-        check=False,
-        env=dict(os.environ),
-    )
-    if result.returncode != 0:
-        return {"error": (result.stderr.strip().splitlines() or ["?"])[-1][:300]}
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    """One profiled step in a capped child (glibc's default allocator settings)."""
+    argv = [__file__, "--child", name, str(fraction), predictor]
+    return run_capped(argv, cap_gib, None, dict(os.environ))
 
 
 def main() -> None:
