@@ -8,7 +8,10 @@ NCNC's depth-0 level runs NCN on: the one-sided neighbours of each target pair, 
 degree caps where the configuration has them) and the functions with the most own time
 (``tottime``; torch's tensor operators count inside the Python function that calls them).
 
-``--predictors ncnc-frozen`` profiles the step without message passing, on frozen node
+A case ``graph:fraction:predictor:eval`` profiles one full evaluation instead (validation and
+test in ``test_batch_size`` chunks, ``bench_scale.py``'s ``eval`` piece; no warm-up).
+
+The predictor ``ncnc-frozen`` profiles NCNC without message passing, on frozen node
 embeddings (``bench_scale.py``'s ``-frozen`` predictors).
 """
 
@@ -33,12 +36,13 @@ from benchmarks.bench_scale import run_capped, standin
 TOP = 12
 
 
-def child(name: str, fraction: float, predictor: str) -> None:
+def child(name: str, fraction: float, predictor: str, piece: str) -> None:
     from benchmarks.bench_scale import _setup
     from graphpair.nn.link import _ncnc
 
-    call = _setup(name, fraction, "step", predictor)
-    call()  # warm-up: caches (transpose, keys) built once per graph
+    call = _setup(name, fraction, piece, predictor)
+    if piece == "step":
+        call()  # warm-up: caches (transpose, keys) built once per graph
     scored: list[int] = []
     original = _ncnc.NCNCPredictor._completion_scores
 
@@ -66,9 +70,12 @@ def child(name: str, fraction: float, predictor: str) -> None:
     print(json.dumps({"seconds": seconds, "completion_pairs": scored, "top": top}))
 
 
-def measure(name: str, fraction: float, predictor: str, cap_gib: float) -> dict[str, Any]:
-    """One profiled step in a capped child (glibc's default allocator settings)."""
-    argv = [__file__, "--child", name, str(fraction), predictor]
+def measure(
+    name: str, fraction: float, predictor: str, piece: str, cap_gib: float
+) -> dict[str, Any]:
+    """One profiled step (or evaluation) in a capped child (glibc's default allocator
+    settings)."""
+    argv = [__file__, "--child", name, str(fraction), predictor, piece]
     return run_capped(argv, cap_gib, None, dict(os.environ))
 
 
@@ -77,26 +84,37 @@ def main() -> None:
     add_common_arguments(parser)
     parser.add_argument("--cases", default="ppa:0.0625:ncnc,citation2:1:ncnc-frozen")
     parser.add_argument("--cap-gib", type=float, default=22.0)
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--name", default="ncnc_profile", help="results file stem")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        name, fraction, predictor = args.child
-        child(name, float(fraction), predictor)
+        name, fraction, predictor, piece = args.child
+        child(name, float(fraction), predictor, piece)
         return
     cases = ["ppa:0.004:ncnc"] if args.quick else args.cases.split(",")
     sections = []
     for case in cases:
-        name, fraction, predictor = case.split(":")
+        name, fraction, predictor, *rest = case.split(":")
+        piece = rest[0] if rest else "step"
+        if piece not in ("step", "eval"):
+            raise SystemExit(f"--cases: piece must be 'step' or 'eval'; got {piece!r} in {case!r}")
         edges, _ = standin(name, float(fraction))
-        out = measure(name, float(fraction), predictor, args.cap_gib)
+        out = measure(name, float(fraction), predictor, piece, args.cap_gib)
         print(case, {k: v for k, v in out.items() if k != "top"}, flush=True)
         title = f"## {name} stand-in at {fraction} ({edges.shape[1]:,} edges), {predictor}"
         if "error" in out:
             sections.append(f"{title}\n\n{out['error']}")
             continue
         pairs = out["completion_pairs"]
+        what = "step" if piece == "step" else "evaluation"
+        calls = (
+            f"{' + '.join(f'{p:,}' for p in pairs)}, one call per scored batch: positives, "
+            "negatives"
+            if piece == "step"
+            else f"{len(pairs)} calls, one per scored chunk of pairs"
+        )
         table = markdown_table(
-            ("function", "calls", "own time", "share of the step", "with callees"),
+            ("function", "calls", "own time", f"share of the {what}", "with callees"),
             [
                 (
                     f"`{row['where']}`",
@@ -109,11 +127,11 @@ def main() -> None:
             ],
         )
         sections.append(
-            f"{title}\n\nOne step under the profiler: {fmt_time(out['seconds'])}; distinct "
-            f"completion pairs scored: {sum(pairs):,} ({' + '.join(f'{p:,}' for p in pairs)}, "
-            f"one call per scored batch: positives, negatives).\n\n{table}"
+            f"{title}, {what}\n\nOne {what} under the profiler: {fmt_time(out['seconds'])}; "
+            f"distinct completion pairs scored: {sum(pairs):,} ({calls}).\n\n{table}"
         )
-    publish("ncnc_profile", "Where an NCNC training step spends its time", sections, args.quick)
+    title = "Where an NCNC training step (or evaluation) spends its time"
+    publish(args.name, title, sections, args.quick)
 
 
 if __name__ == "__main__":
