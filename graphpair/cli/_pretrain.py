@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from typing import Any
 
@@ -16,9 +15,9 @@ from graphpair.cli._common import (
     percent,
     print_configs,
 )
-from graphpair.data._io import atomic_write_bytes
 from graphpair.train import GRACEConfig, grace_config, train_grace
 from graphpair.train._config_sources import add_config_flags, blame_file, merge_sources
+from graphpair.train._store import append_records
 
 __all__ = ["add_pretrain_parser"]
 
@@ -66,7 +65,9 @@ def _pretrain(args: argparse.Namespace) -> int:
             "seconds_per_epoch": result.seconds_per_epoch,
             "num_parameters": result.num_parameters,
         }
-        atomic_write_bytes(args.output, (json.dumps(record) + "\n").encode("utf-8"))
+        # Appended under the results store's lock, as the other runners' records: a file
+        # shared with link or graph runs keeps them (it used to be replaced by this line).
+        append_records(args.output, [record])
     return 0
 
 
@@ -88,7 +89,11 @@ def add_pretrain_parser(sub: Any) -> None:
     )
     add_config_file_flags(pretrain)
     pretrain.add_argument(
-        "--output", default=None, metavar="FILE", help="write the result as one JSON line"
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="append the result to FILE as one JSON line (earlier lines are kept; the same "
+        "configuration is not appended twice)",
     )
     add_save_model_flag(pretrain, "every run's trained encoder, with its graph")
     add_config_flags(pretrain, GRACEConfig, skip=("dataset",))

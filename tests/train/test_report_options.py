@@ -161,6 +161,32 @@ def test_pretrain_records_are_read_one_run_each(
     assert cells[8] == "0.250"
 
 
+def test_pretrain_output_appends_to_a_shared_results_file(
+    link_records: list[dict[str, Any]],
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    # A results file shared with link runs keeps them (pretrain used to replace the file),
+    # and the same configuration run again is not appended twice (the results store's rule).
+    monkeypatch.setattr("graphpair.cli._pretrain.train_grace", _fake_grace)
+    shared = _write(tmp_path / "runs.jsonl", link_records)
+    before = shared.read_text()
+    args = ["pretrain", "--dataset", "default", "--runs", "3", "--output", str(shared)]
+    assert main([*args, "--epochs", "7"]) == 0
+    assert main([*args, "--epochs", "7"]) == 0
+    assert main([*args, "--epochs", "8"]) == 0
+    capsys.readouterr()
+    text = shared.read_text()
+    assert text.startswith(before)
+    added = [json.loads(line) for line in text[len(before) :].splitlines()]
+    assert [line["config"]["epochs"] for line in added] == [7, 8]
+    records = read_records([shared])
+    assert len(records) == len(link_records) + 6
+    pretrain = [(r["config"]["epochs"], r["seed"]) for r in records if r.get("kind") == "pretrain"]
+    assert pretrain == [(epochs, seed) for epochs in (7, 8) for seed in (0, 1, 2)]
+
+
 def test_a_broken_pretrain_line_is_named(tmp_path: pathlib.Path) -> None:
     config = grace_config("default", epochs=2).to_dict()
     bad = {"config": config, "valid": [0.5], "test": [0.5, 0.6], "final_loss": [1.0]}
