@@ -29,6 +29,9 @@ high-water mark. The pieces:
   positives of nodes 0-2, the stand-in's hubs);
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
+- ``eval-unshared``: the same with every chunk computing its own rows of NCNC's
+  :math:`h' = h + \\mathrm{XLIN}(h)` (``chunked_scoring`` patched to do nothing), as before
+  ``NCNCPredictor.reuse_rows``: the baseline of ``eval``, measured in the same run;
 - ``overlap`` / ``overlap-listed`` (configurations with NCNC's degree caps, citation2's):
   the common neighbours and capped one-sided sets of one random batch of positives and as
   many negatives, by ``capped_neighbor_overlap`` / by ``neighbor_overlap`` then
@@ -128,6 +131,7 @@ PIECES = (
     "step",
     "step-sampled",
     "eval",
+    "eval-unshared",
     "epoch",
     "epoch-sampled",
     "overlap",
@@ -295,8 +299,15 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             generator,
             step,
         )
-    if piece == "eval":
+    if piece in ("eval", "eval-unshared"):
         from graphpair.train._link import Shard
+
+        if piece == "eval-unshared":  # the baseline: every chunk computes its own h' rows
+            import contextlib
+
+            import graphpair.train._link_eval as link_eval
+
+            link_eval.chunked_scoring = lambda _predictor: contextlib.nullcontext()  # type: ignore[assignment]
 
         return lambda: _evaluate_once(config, encoder, predictor, x, adj, adj, split, Shard())
     raise ValueError(f"unknown piece {piece!r}")
@@ -503,7 +514,7 @@ def main() -> None:
     parser.add_argument("--predictors", default="ncn")
     parser.add_argument(
         "--limits",
-        default="eval=0.25,epoch=0.0625,epoch-sampled=0.0625",
+        default="eval=0.25,eval-unshared=0.25,epoch=0.0625,epoch-sampled=0.0625",
         help="PIECE=FRACTION,...: the largest fraction a piece runs at (its rows beyond are "
         "'not run')",
     )

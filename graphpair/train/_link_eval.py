@@ -3,6 +3,7 @@ metrics."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Sequence
@@ -17,9 +18,18 @@ from graphpair.nn import LinkModel
 from graphpair.ops import CSR
 from graphpair.train._link_builder import Predictor
 
-__all__ = ["evaluate_link", "link_scores", "metric_values"]
+__all__ = ["chunked_scoring", "evaluate_link", "link_scores", "metric_values"]
 
 log = logging.getLogger(__name__)
+
+
+def chunked_scoring(predictor: Any) -> contextlib.AbstractContextManager[Any]:
+    """The block in which ``predictor`` scores many chunks of pairs on the same node
+    embeddings: :meth:`NCNCPredictor.reuse_rows <graphpair.nn.NCNCPredictor.reuse_rows>`
+    where the predictor has it (each row of XLIN's :math:`h'` computed once, not once a
+    chunk), else nothing."""
+    reuse = getattr(predictor, "reuse_rows", None)
+    return reuse() if callable(reuse) else contextlib.nullcontext()
 
 
 def _score(predictor: Predictor, h: Tensor, adj: Any, pairs: Tensor, batch_size: int) -> Tensor:
@@ -154,7 +164,8 @@ def link_scores(
     for stage, graph in (("valid", adj), ("test", adj_test)):
         if graph is not adj:
             h, state = model.encode(x, graph, inference=True)
-        pos = _score(predictor, h, state, split.pos(stage).to(device), batch_size)
-        neg = _score(predictor, h, state, split.neg(stage).to(device), batch_size)
+        with chunked_scoring(predictor):  # a stage's chunks share their node rows
+            pos = _score(predictor, h, state, split.pos(stage).to(device), batch_size)
+            neg = _score(predictor, h, state, split.neg(stage).to(device), batch_size)
         out[stage] = (pos.cpu(), neg.cpu())
     return out

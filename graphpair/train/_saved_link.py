@@ -17,6 +17,7 @@ from graphpair.ops import CSR
 from graphpair.train._artifact import ModelFileError, graph_fingerprint, read_graph
 from graphpair.train._config import LinkConfig
 from graphpair.train._link_builder import build_encoder, build_predictor, node_input
+from graphpair.train._link_eval import chunked_scoring
 from graphpair.train._saved_common import build_quietly, check_kind, load_parts, rebuild_config
 
 __all__ = ["ALL_PAIRS_BELOW", "Recommendations", "SavedLinkModel"]
@@ -238,7 +239,7 @@ class SavedLinkModel:
         pairs = self._check_pairs(pairs)
         size = check_int("batch_size", batch_size or self.config.test_batch_size, minimum=1)
         h, state = self._encode(edge_index, strict)
-        with torch.no_grad():
+        with torch.no_grad(), chunked_scoring(self.model.predictor):
             parts = [
                 self.model.score(h, state, pairs[:, start : start + size]).float()
                 for start in range(0, pairs.size(1), size)

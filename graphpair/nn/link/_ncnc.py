@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -92,6 +93,11 @@ class _Rows:
             )
             start = end
         return out
+
+
+def _version(h: Tensor) -> int:
+    """``h``'s in-place version counter (inference tensors have none: -1)."""
+    return -1 if h.is_inference() else h._version
 
 
 def _check_float(name: str, value: float, *, positive: bool = False) -> float:
@@ -216,6 +222,8 @@ class NCNCPredictor(NCNPredictor):
         )
         # Set before Module.__init__ runs reset_parameters (plain attributes are allowed then).
         self.pt_mlp: Stack | None = None
+        # reuse_rows' shared rows: id(h) -> (h, h's version, its _Rows); None outside a block.
+        self._reuse: dict[int, tuple[Tensor, int, _Rows]] | None = None
         super().__init__(
             in_channels,
             hidden_channels,
@@ -253,10 +261,53 @@ class NCNCPredictor(NCNPredictor):
         return F.logsigmoid(logit)[entry_pair]
 
     def _rows(self, h: Tensor, dropout_active: bool) -> _Rows:
-        """:math:`h' = h + \\mathrm{XLIN}(h)` (or ``h``), computed where it is read."""
+        """:math:`h' = h + \\mathrm{XLIN}(h)` (or ``h``), computed where it is read; inside
+        :meth:`reuse_rows`, shared by the calls on the same ``h`` (no dropout, no autograd)."""
         if self.xlin is None:
             return _Rows(h, None)
-        return _Rows(h, lambda rows: self._xlin(rows, dropout_active))
+        shared = self._reuse is not None and not dropout_active and not torch.is_grad_enabled()
+        if shared:
+            assert self._reuse is not None
+            hit = self._reuse.get(id(h))
+            if hit is not None and hit[0] is h and hit[1] == _version(h):
+                return hit[2]
+        rows = _Rows(h, lambda rows: self._xlin(rows, dropout_active))
+        if shared:
+            assert self._reuse is not None
+            self._reuse[id(h)] = (h, _version(h), rows)
+        return rows
+
+    @contextlib.contextmanager
+    def reuse_rows(self) -> Iterator[None]:
+        r"""Share :math:`h' = h + \mathrm{XLIN}(h)` between the calls inside the block.
+
+        The reference recursion (``official_recursion``) computes :math:`h'` on all ``N``
+        rows in every call (its inner call reads it as node embeddings), and XLIN once more on
+        the rows the inner call sums. An evaluation scored in chunks of pairs repeats that per
+        chunk: :math:`O(N)` work a chunk, so :math:`O(N \cdot E)` for an evaluation whose
+        pairs grow with the graph. Inside the block, calls in evaluation mode without autograd
+        compute each row of those at most once per node-embedding tensor ``h`` and keep them
+        until the block ends (up to two ``[N, D]`` tensors); a tensor changed in place is
+        recomputed. Calls in training mode or with autograd on are unaffected. Values equal
+        those of separate calls up to float round-off (a row may come from a product over all
+        rows rather than over a subset). :func:`~graphpair.train.evaluate_link` and saved
+        link models score inside it.
+
+        Example:
+            >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 2, 4]]))
+            >>> predictor = NCNCPredictor(8, 16, use_xlin=True, official_recursion=True).eval()
+            >>> h, pairs = torch.randn(5, 8), torch.tensor([[0, 2], [1, 3]])
+            >>> with torch.no_grad(), predictor.reuse_rows():
+            ...     chunks = [predictor(h, adj, pairs[:, [p]]) for p in range(2)]
+            >>> torch.cat(chunks).shape
+            torch.Size([2])
+        """
+        previous = self._reuse
+        self._reuse = {}
+        try:
+            yield
+        finally:
+            self._reuse = previous
 
     def _completion_scores(
         self,
