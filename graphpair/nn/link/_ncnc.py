@@ -95,9 +95,9 @@ class _Rows:
         return out
 
 
-def _version(h: Tensor) -> int:
-    """``h``'s in-place version counter (inference tensors have none: -1)."""
-    return -1 if h.is_inference() else h._version
+def _version(t: Tensor) -> int:
+    """``t``'s in-place version counter (inference tensors have none: -1)."""
+    return -1 if t.is_inference() else t._version
 
 
 def _check_float(name: str, value: float, *, positive: bool = False) -> float:
@@ -222,8 +222,9 @@ class NCNCPredictor(NCNPredictor):
         )
         # Set before Module.__init__ runs reset_parameters (plain attributes are allowed then).
         self.pt_mlp: Stack | None = None
-        # reuse_rows' shared rows: id(h) -> (h, h's version, its _Rows); None outside a block.
-        self._reuse: dict[int, tuple[Tensor, int, _Rows]] | None = None
+        # reuse_rows' shared rows: id(h) -> (h, versions of h and XLIN's parameters, its
+        # _Rows); None outside a block.
+        self._reuse: dict[int, tuple[Tensor, tuple[int, ...], _Rows]] | None = None
         super().__init__(
             in_channels,
             hidden_channels,
@@ -265,16 +266,23 @@ class NCNCPredictor(NCNPredictor):
         :meth:`reuse_rows`, shared by the calls on the same ``h`` (no dropout, no autograd)."""
         if self.xlin is None:
             return _Rows(h, None)
-        shared = self._reuse is not None and not dropout_active and not torch.is_grad_enabled()
+        shared = (
+            self._reuse is not None
+            and not self.training
+            and not dropout_active
+            and not torch.is_grad_enabled()
+        )
         if shared:
             assert self._reuse is not None
+            # h and XLIN's parameters as they are now (a change in place is a new version)
+            version = (_version(h), *(_version(p) for p in self.xlin.parameters()))
             hit = self._reuse.get(id(h))
-            if hit is not None and hit[0] is h and hit[1] == _version(h):
+            if hit is not None and hit[0] is h and hit[1] == version:
                 return hit[2]
         rows = _Rows(h, lambda rows: self._xlin(rows, dropout_active))
         if shared:
             assert self._reuse is not None
-            self._reuse[id(h)] = (h, _version(h), rows)
+            self._reuse[id(h)] = (h, version, rows)
         return rows
 
     @contextlib.contextmanager
@@ -287,8 +295,10 @@ class NCNCPredictor(NCNPredictor):
         chunk: :math:`O(N)` work a chunk, so :math:`O(N \cdot E)` for an evaluation whose
         pairs grow with the graph. Inside the block, calls in evaluation mode without autograd
         compute each row of those at most once per node-embedding tensor ``h`` and keep them
-        until the block ends (up to two ``[N, D]`` tensors); a tensor changed in place is
-        recomputed. Calls in training mode or with autograd on are unaffected. Values equal
+        until the block ends (up to two ``[N, D]`` tensors); rows are computed again when
+        ``h`` or XLIN's parameters change in place. Calls in training mode are unaffected;
+        with autograd on, only the rows read without it (those of the completion scores) are
+        shared. Values equal
         those of separate calls up to float round-off (a row may come from a product over all
         rows rather than over a subset). :func:`~graphpair.train.evaluate_link` and saved
         link models score inside it.

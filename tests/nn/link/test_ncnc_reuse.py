@@ -68,14 +68,15 @@ def test_chunks_share_h_prime_inside_the_block(official: bool, depth: int) -> No
         assert sum(rows) * 4 <= alone, (sum(rows), alone)
 
 
-def test_training_autograd_and_a_changed_h_are_not_shared() -> None:
+@pytest.mark.parametrize("official", [True, False])
+def test_training_is_not_shared_and_changes_are_seen(official: bool) -> None:
     adj = graph()
     pairs = torch.randint(0, NUM_NODES, (2, 32), generator=torch.Generator().manual_seed(2))
     h = torch.randn(NUM_NODES, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    pred = make(True)
+    pred = make(official)
     rows = counted(pred)
-    for mode, grad in ((True, False), (False, True)):
-        pred.train(mode)
+    for grad in (False, True):  # training: nothing shared, the same draws
+        pred.train()
         with torch.set_grad_enabled(grad):
             torch.manual_seed(5)
             want = chunks(pred, h, adj, pairs)
@@ -87,14 +88,30 @@ def test_training_autograd_and_a_changed_h_are_not_shared() -> None:
         assert torch.equal(got, want)  # the same calls, the same draws
         assert rows == alone
         rows.clear()
-    pred.eval()
+    pred.eval()  # with autograd: the same values and gradients
+    leaf = h.clone().requires_grad_()
+    want = chunks(pred, leaf, adj, pairs)
+    with pred.reuse_rows():
+        got = chunks(pred, leaf, adj, pairs)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    (got_grad,) = torch.autograd.grad(got.sum(), leaf)
+    (want_grad,) = torch.autograd.grad(want.sum(), leaf)
+    torch.testing.assert_close(got_grad, want_grad, rtol=1e-12, atol=1e-12)
+    assert pred.xlin is not None
+    weight = next(pred.xlin.parameters())
     with torch.no_grad(), pred.reuse_rows():
         chunks(pred, h, adj, pairs)
         h.mul_(2.0)  # changed in place: its rows are computed again
         got = chunks(pred, h, adj, pairs)
+        weight.mul_(0.5)  # so is a parameter of XLIN
+        got_after_step = chunks(pred, h, adj, pairs)
     with torch.no_grad():
+        want_after_step = chunks(pred, h, adj, pairs)
+        weight.mul_(2.0)
         want = chunks(pred, h, adj, pairs)
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(got_after_step, want_after_step, rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(got, got_after_step)
 
 
 def test_inference_tensors_are_shared_too() -> None:
