@@ -263,7 +263,8 @@ class NCNCPredictor(NCNPredictor):
 
     def _rows(self, h: Tensor, dropout_active: bool) -> _Rows:
         """:math:`h' = h + \\mathrm{XLIN}(h)` (or ``h``), computed where it is read; inside
-        :meth:`reuse_rows`, shared by the calls on the same ``h`` (no dropout, no autograd)."""
+        :meth:`reuse_rows`, shared by the calls on the same ``h`` (evaluation mode, no
+        dropout, no autograd)."""
         if self.xlin is None:
             return _Rows(h, None)
         shared = (
@@ -298,10 +299,9 @@ class NCNCPredictor(NCNPredictor):
         until the block ends (up to two ``[N, D]`` tensors); rows are computed again when
         ``h`` or XLIN's parameters change in place. Calls in training mode are unaffected;
         with autograd on, only the rows read without it (those of the completion scores) are
-        shared. Values equal
-        those of separate calls up to float round-off (a row may come from a product over all
-        rows rather than over a subset). :func:`~graphpair.train.evaluate_link` and saved
-        link models score inside it.
+        shared. Values equal those of separate calls up to float round-off (a row may come
+        from a product over all rows rather than over a subset).
+        :func:`~graphpair.train.evaluate_link` and saved link models score inside it.
 
         Example:
             >>> adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1], [2, 3, 2, 4]]))
