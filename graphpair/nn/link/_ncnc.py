@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -267,23 +268,18 @@ class NCNCPredictor(NCNPredictor):
         dropout, no autograd)."""
         if self.xlin is None:
             return _Rows(h, None)
-        shared = (
-            self._reuse is not None
-            and not self.training
-            and not dropout_active
-            and not torch.is_grad_enabled()
-        )
-        if shared:
-            assert self._reuse is not None
-            # h and XLIN's parameters as they are now (a change in place is a new version)
-            version = (_version(h), *(_version(p) for p in self.xlin.parameters()))
-            hit = self._reuse.get(id(h))
-            if hit is not None and hit[0] is h and hit[1] == version:
-                return hit[2]
-        rows = _Rows(h, lambda rows: self._xlin(rows, dropout_active))
-        if shared:
-            assert self._reuse is not None
-            self._reuse[id(h)] = (h, version, rows)
+        fn = functools.partial(self._xlin, dropout_active=dropout_active)
+        cache = self._reuse
+        if cache is None or self.training or dropout_active or torch.is_grad_enabled():
+            return _Rows(h, fn)
+        # h and XLIN's parameters as they are now (a change in place is a new version); the
+        # entry holds h, so no other tensor takes its id while it is there
+        version = (_version(h), *(_version(p) for p in self.xlin.parameters()))
+        hit = cache.get(id(h))
+        if hit is not None and hit[1] == version:
+            return hit[2]
+        rows = _Rows(h, fn)
+        cache[id(h)] = (h, version, rows)
         return rows
 
     @contextlib.contextmanager
