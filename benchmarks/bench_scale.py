@@ -501,8 +501,14 @@ def measure(
     """One piece in a capped child, with the glibc settings of ``allocator``
     (:data:`ALLOCATORS`)."""
     argv = [__file__, "--child", name, str(fraction), piece, predictor, str(repeats)]
+    return run_capped(argv, cap_gib, timeout, child_env(allocator))
+
+
+def child_env(allocator: str) -> dict[str, str]:
+    """This process's environment with the glibc settings of ``allocator``
+    (:data:`ALLOCATORS`), whatever threshold it inherited."""
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
-    return run_capped(argv, cap_gib, timeout, {**env, **ALLOCATORS[allocator]})
+    return {**env, **ALLOCATORS[allocator]}
 
 
 def main() -> None:

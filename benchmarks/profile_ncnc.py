@@ -21,7 +21,6 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
 import sys
 import time
@@ -31,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import add_common_arguments, fmt_time, markdown_table, publish
-from benchmarks.bench_scale import run_capped, standin
+from benchmarks.bench_scale import child_env, run_capped, standin
 
 TOP = 12
 
@@ -76,7 +75,7 @@ def measure(
     """One profiled step (or evaluation) in a capped child (glibc's default allocator
     settings)."""
     argv = [__file__, "--child", name, str(fraction), predictor, piece]
-    return run_capped(argv, cap_gib, None, dict(os.environ))
+    return run_capped(argv, cap_gib, None, child_env("default"))
 
 
 def main() -> None:
