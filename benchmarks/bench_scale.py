@@ -29,7 +29,12 @@ high-water mark. The pieces:
   positives of nodes 0-2, the stand-in's hubs);
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
-- ``eval-unshared``: the same with every chunk computing its own rows of NCNC's
+- ``eval-ogb`` (citation2): one full evaluation under OGB's citation2 protocol: as many
+  validation and test positives as OGB's (86,956 each, scaled with the fraction; drawn from
+  the random split's), each with its own 1,000 negatives (its source, uniformly random
+  destinations, as OGB's were drawn), scored in ``test_batch_size`` chunks; MRR with the
+  Hits@1/3/10 that OGB's MRR evaluator reports (the shipped citation2 metrics);
+- ``eval-unshared``: ``eval`` with every chunk computing its own rows of NCNC's
   :math:`h' = h + \\mathrm{XLIN}(h)` (``chunked_scoring`` patched to do nothing), as before
   ``NCNCPredictor.reuse_rows``: the baseline of ``eval``, measured in the same run;
 - ``overlap`` / ``overlap-listed`` (configurations with NCNC's degree caps, citation2's):
@@ -132,6 +137,7 @@ PIECES = (
     "step-sampled",
     "eval",
     "eval-unshared",
+    "eval-ogb",
     "epoch",
     "epoch-sampled",
     "overlap",
@@ -215,6 +221,8 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     if piece == "split":
         return lambda: link_split(data, 0)
     split = link_split(data, 0, audit=False)
+    if piece == "eval-ogb":
+        split = _ogb_protocol(split, fraction)
     adj = CSR.from_edge_index(split.edge_index("train"), n)
     adj.transpose()  # built once per run, with the graph (the csr piece times it)
     if piece == "cn":
@@ -235,8 +243,9 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         sampler=sampler,
         runs=1,
         epochs=1,
-        metrics=("hits@20", "hits@50", "hits@100"),
-        metric="hits@100",
+        # eval-ogb keeps the shipped citation2 metrics: MRR, Hits@1/3/10
+        **({} if piece == "eval-ogb" else {"metrics": ("hits@20", "hits@50", "hits@100")}),
+        **({} if piece == "eval-ogb" else {"metric": "hits@100"}),
         **({"conv": "none"} if frozen else {}),
     )
     if frozen:
@@ -299,7 +308,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             generator,
             step,
         )
-    if piece in ("eval", "eval-unshared"):
+    if piece in ("eval", "eval-unshared", "eval-ogb"):
         from graphpair.train._link import Shard
 
         if piece == "eval-unshared":  # the baseline: every chunk computes its own h' rows
@@ -311,6 +320,30 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
 
         return lambda: _evaluate_once(config, encoder, predictor, x, adj, adj, split, Shard())
     raise ValueError(f"unknown piece {piece!r}")
+
+
+#: OGB's ogbl-citation2 evaluation: validation and test positives, given negatives per positive.
+OGB_CITATION2 = {"positives": 86_956, "negatives": 1000}
+
+
+def _ogb_protocol(split: Any, fraction: float) -> Any:
+    """``split`` with OGB's citation2 evaluation (:data:`OGB_CITATION2`, positives scaled with
+    ``fraction``): random validation / test positives of its own, each with its source and
+    1,000 uniformly random destinations as negatives ``[2, P, 1000]``."""
+    import dataclasses
+
+    gen = torch.Generator().manual_seed(2)
+    count = max(1, round(OGB_CITATION2["positives"] * fraction))
+    stages = {}
+    for stage in ("valid", "test"):
+        positives = split.pos(stage)
+        pos = positives[:, torch.randperm(positives.size(1), generator=gen)[:count]]
+        targets = torch.randint(
+            0, split.num_nodes, (pos.size(1), OGB_CITATION2["negatives"]), generator=gen
+        )
+        neg = torch.stack([pos[0, :, None].expand_as(targets), targets])
+        stages |= {f"{stage}_pos": pos, f"{stage}_neg": neg}
+    return dataclasses.replace(split, **stages)
 
 
 def _overlap(config: Any, train_pos: torch.Tensor, adj: Any, piece: str) -> Any:
@@ -520,7 +553,7 @@ def main() -> None:
     parser.add_argument("--predictors", default="ncn")
     parser.add_argument(
         "--limits",
-        default="eval=0.25,eval-unshared=0.25,epoch=0.0625,epoch-sampled=0.0625",
+        default="eval=0.25,eval-unshared=0.25,eval-ogb=0.25,epoch=0.0625,epoch-sampled=0.0625",
         help="PIECE=FRACTION,...: the largest fraction a piece runs at (its rows beyond are "
         "'not run')",
     )
