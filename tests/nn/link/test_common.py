@@ -128,6 +128,50 @@ def test_predictors_refuse_non_finite_embeddings(kind: str, bad: float) -> None:
         predictor(h, adj, pairs)
 
 
+def test_embeddings_are_checked_once_per_tensor_and_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An evaluation's chunks score one embedding: it is checked in the first call only, again
+    after an in-place change, and in every call for an inference tensor (no version)."""
+    from graphpair.nn import NCNPredictor
+    from graphpair.ops import CSR
+
+    checked: list[torch.Tensor] = []
+    real = common.check_finite
+
+    def counting(name: str, value: torch.Tensor) -> torch.Tensor:
+        checked.append(value)
+        return real(name, value)
+
+    monkeypatch.setattr(common, "check_finite", counting)
+    predictor = NCNPredictor(4, 8).eval()
+    adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 1, 2, 2], [1, 2, 0, 2, 0, 1]]), 3)
+    h, pairs = torch.randn(3, 4), torch.tensor([[0, 1], [1, 2]])
+    with torch.no_grad():
+        first = predictor(h, adj, pairs)
+        for _ in range(3):
+            assert torch.equal(predictor(h, adj, pairs), first)
+        assert len(checked) == 1
+        assert checked[0] is h
+        predictor(h.clone(), adj, pairs)  # another tensor: checked
+        assert len(checked) == 2
+        h[0, 0] = float("nan")  # the version counter moves: checked, refused
+        with pytest.raises(ValueError, match="h must be finite"):
+            predictor(h, adj, pairs)
+        h[0, 0] = 0.0
+        h[1, :2].mul_(2.0)  # through a view: the same counter
+        predictor(h, adj, pairs)
+        assert len(checked) == 4
+        h[1, :2].fill_(float("inf"))
+        with pytest.raises(ValueError, match="h must be finite"):
+            predictor(h, adj, pairs)
+    with torch.inference_mode():
+        frozen = torch.randn(3, 4)
+        for _ in range(2):
+            predictor(frozen, adj, pairs)
+    assert len(checked) == 7
+
+
 def test_endpoint_product_matches_indexing_and_its_gradient_repeats_on_two_threads() -> None:
     from graphpair.nn.link._common import endpoint_product
 
