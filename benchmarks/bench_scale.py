@@ -34,6 +34,9 @@ high-water mark. The pieces:
   the random split's), each with its own 1,000 negatives (its source, uniformly random
   destinations, as OGB's were drawn), scored in ``test_batch_size`` chunks; MRR with the
   Hits@1/3/10 that OGB's MRR evaluator reports (the shipped citation2 metrics);
+- ``eval-ogb-rechecked``: ``eval-ogb`` with the embedding checked for NaN / infinity in
+  every scored chunk (``check_embeddings_finite`` patched to check every call), as before
+  2026-12-07: the baseline of ``eval-ogb``, measured in the same run;
 - ``eval-unshared``: ``eval`` with every chunk computing its own rows of NCNC's
   :math:`h' = h + \\mathrm{XLIN}(h)` (``chunked_scoring`` patched to do nothing), as before
   ``NCNCPredictor.reuse_rows``: the baseline of ``eval``, measured in the same run;
@@ -138,6 +141,7 @@ PIECES = (
     "eval",
     "eval-unshared",
     "eval-ogb",
+    "eval-ogb-rechecked",
     "epoch",
     "epoch-sampled",
     "overlap",
@@ -221,7 +225,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     if piece == "split":
         return lambda: link_split(data, 0)
     split = link_split(data, 0, audit=False)
-    if piece == "eval-ogb":
+    if piece.startswith("eval-ogb"):
         split = _ogb_protocol(split, fraction)
     adj = CSR.from_edge_index(split.edge_index("train"), n)
     adj.transpose()  # built once per run, with the graph (the csr piece times it)
@@ -234,6 +238,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     # passing on frozen NCN node embeddings ([N, hidden] here, random: a stand-in for
     # `SavedLinkModel.embed()` of a trained NCN) read as the node features
     frozen = predictor.endswith("-frozen")
+    ogb = piece.startswith("eval-ogb")
     # the stand-in's split is NCN's random one with shared negative pools (not OGB's
     # per-positive citation2 negatives), so every stand-in is scored with Hits@K
     config = link_config(
@@ -244,8 +249,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         runs=1,
         epochs=1,
         # eval-ogb keeps the shipped citation2 metrics: MRR, Hits@1/3/10
-        **({} if piece == "eval-ogb" else {"metrics": ("hits@20", "hits@50", "hits@100")}),
-        **({} if piece == "eval-ogb" else {"metric": "hits@100"}),
+        **({} if ogb else {"metrics": ("hits@20", "hits@50", "hits@100"), "metric": "hits@100"}),
         **({"conv": "none"} if frozen else {}),
     )
     if frozen:
@@ -308,7 +312,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             generator,
             step,
         )
-    if piece in ("eval", "eval-unshared", "eval-ogb"):
+    if piece in ("eval", "eval-unshared", "eval-ogb", "eval-ogb-rechecked"):
         from graphpair.train._link import Shard
 
         if piece == "eval-unshared":  # the baseline: every chunk computes its own h' rows
@@ -317,6 +321,11 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             import graphpair.train._link_eval as link_eval
 
             link_eval.chunked_scoring = lambda _predictor: contextlib.nullcontext()  # type: ignore[assignment]
+        if piece == "eval-ogb-rechecked":  # the baseline: every chunk checks h again
+            import graphpair.nn.link._common as link_common
+            from graphpair._validation import check_finite
+
+            link_common.check_embeddings_finite = lambda h: check_finite("h", h)  # type: ignore[assignment]
 
         return lambda: _evaluate_once(config, encoder, predictor, x, adj, adj, split, Shard())
     raise ValueError(f"unknown piece {piece!r}")
@@ -553,7 +562,7 @@ def main() -> None:
     parser.add_argument("--predictors", default="ncn")
     parser.add_argument(
         "--limits",
-        default="eval=0.25,eval-unshared=0.25,eval-ogb=0.25,epoch=0.0625,epoch-sampled=0.0625",
+        default="eval=0.25,eval-unshared=0.25,eval-ogb=0.25,eval-ogb-rechecked=0.25,epoch=0.0625,epoch-sampled=0.0625",
         help="PIECE=FRACTION,...: the largest fraction a piece runs at (its rows beyond are "
         "'not run')",
     )
