@@ -29,6 +29,9 @@ high-water mark. The pieces:
   positives of nodes 0-2, the stand-in's hubs);
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
+- ``eval-chunk``: one chunk of ``eval``: ``test_batch_size`` pairs drawn at random from the
+  validation positives and negatives, scored on node embeddings computed in set-up (the time
+  and work a scored pair costs, at each size);
 - ``eval-ogb`` (citation2): one full evaluation under OGB's citation2 protocol: as many
   validation and test positives as OGB's (86,956 each, scaled with the fraction; drawn from
   the random split's), each with its own 1,000 negatives (its source, uniformly random
@@ -140,6 +143,7 @@ PIECES = (
     "step-sampled",
     "eval",
     "eval-unshared",
+    "eval-chunk",
     "eval-ogb",
     "eval-ogb-rechecked",
     "epoch",
@@ -312,6 +316,23 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             generator,
             step,
         )
+    if piece == "eval-chunk":
+        from graphpair.nn import LinkModel
+        from graphpair.train._link_eval import chunked_scoring
+
+        pairs = torch.cat([split.pos("valid"), split.neg("valid").reshape(2, -1)], 1)
+        chunk = pairs[:, torch.randperm(pairs.size(1), generator=generator)]
+        chunk = chunk[:, : config.test_batch_size]
+        encoder.eval()
+        predictor.eval()
+        with torch.no_grad():
+            h, state = LinkModel(encoder, predictor).encode(x, adj, inference=True)
+
+        def score_chunk() -> None:
+            with torch.no_grad(), chunked_scoring(predictor):
+                predictor(h, state, chunk)
+
+        return score_chunk
     if piece in ("eval", "eval-unshared", "eval-ogb", "eval-ogb-rechecked"):
         from graphpair.train._link import Shard
 

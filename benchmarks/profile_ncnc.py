@@ -9,7 +9,11 @@ degree caps where the configuration has them) and the functions with the most ow
 (``tottime``; torch's tensor operators count inside the Python function that calls them).
 
 A case ``graph:fraction:predictor:eval`` profiles one full evaluation instead (validation and
-test in ``test_batch_size`` chunks, ``bench_scale.py``'s ``eval`` piece; no warm-up).
+test in ``test_batch_size`` chunks, ``bench_scale.py``'s ``eval`` piece; no warm-up), and
+``graph:fraction:predictor:eval-chunk`` one chunk of it (``test_batch_size`` random
+validation pairs, ``bench_scale.py``'s ``eval-chunk``; no warm-up): the time and the work of a
+scored pair at each size. Every case also counts the common-neighbour candidates walked (the
+entries of the walked rows, each looked up in the other row).
 
 The predictor ``ncnc-frozen`` profiles NCNC without message passing, on frozen node
 embeddings (``bench_scale.py``'s ``-frozen`` predictors).
@@ -38,6 +42,7 @@ TOP = 12
 def child(name: str, fraction: float, predictor: str, piece: str) -> None:
     from benchmarks.bench_scale import _setup
     from graphpair.nn.link import _ncnc
+    from graphpair.ops import _common_neighbors
 
     call = _setup(name, fraction, piece, predictor)
     if piece == "step":
@@ -50,6 +55,14 @@ def child(name: str, fraction: float, predictor: str, piece: str) -> None:
         return original(self, h, rows, adj, pairs, *args)
 
     _ncnc.NCNCPredictor._completion_scores = spy  # type: ignore[method-assign]
+    walked = [0]
+    walk = _common_neighbors._walk
+
+    def walk_spy(adj: Any, walker: Any, *args: Any) -> Any:
+        walked[0] += int((adj.rowptr[walker + 1] - adj.rowptr[walker]).sum())
+        return walk(adj, walker, *args)
+
+    _common_neighbors._walk = walk_spy
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
@@ -66,7 +79,8 @@ def child(name: str, fraction: float, predictor: str, piece: str) -> None:
         {"where": w, "calls": c, "own": o, "total": t, "share": o / seconds}
         for o, t, c, w in rows[:TOP]
     ]
-    print(json.dumps({"seconds": seconds, "completion_pairs": scored, "top": top}))
+    out = {"seconds": seconds, "completion_pairs": scored, "walked": walked[0], "top": top}
+    print(json.dumps(out))
 
 
 def measure(
@@ -95,8 +109,10 @@ def main() -> None:
     for case in cases:
         name, fraction, predictor, *rest = case.split(":")
         piece = rest[0] if rest else "step"
-        if piece not in ("step", "eval"):
-            raise SystemExit(f"--cases: piece must be 'step' or 'eval'; got {piece!r} in {case!r}")
+        if piece not in ("step", "eval", "eval-chunk"):
+            raise SystemExit(
+                f"--cases: piece must be 'step', 'eval' or 'eval-chunk'; got {piece!r} in {case!r}"
+            )
         edges, _ = standin(name, float(fraction))
         out = measure(name, float(fraction), predictor, piece, args.cap_gib)
         print(case, {k: v for k, v in out.items() if k != "top"}, flush=True)
@@ -105,12 +121,12 @@ def main() -> None:
             sections.append(f"{title}\n\n{out['error']}")
             continue
         pairs = out["completion_pairs"]
-        what = "step" if piece == "step" else "evaluation"
+        what = {"step": "step", "eval": "evaluation", "eval-chunk": "evaluation chunk"}[piece]
         calls = (
             f"{' + '.join(f'{p:,}' for p in pairs)}, one call per scored batch: positives, "
             "negatives"
             if piece == "step"
-            else f"{len(pairs)} calls, one per scored chunk of pairs"
+            else f"{len(pairs)} call(s), one per scored chunk of pairs"
         )
         table = markdown_table(
             ("function", "calls", "own time", f"share of the {what}", "with callees"),
@@ -127,7 +143,8 @@ def main() -> None:
         )
         sections.append(
             f"{title}, {what}\n\nOne {what} under the profiler: {fmt_time(out['seconds'])}; "
-            f"distinct completion pairs scored: {sum(pairs):,} ({calls}).\n\n{table}"
+            f"distinct completion pairs scored: {sum(pairs):,} ({calls}); common-neighbour "
+            f"candidates walked: {out['walked']:,}.\n\n{table}"
         )
     title = "Where an NCNC training step (or evaluation) spends its time"
     publish(args.name, title, sections, args.quick)
