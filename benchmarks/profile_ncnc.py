@@ -12,8 +12,9 @@ A case ``graph:fraction:predictor:eval`` profiles one full evaluation instead (v
 test in ``test_batch_size`` chunks, ``bench_scale.py``'s ``eval`` piece; no warm-up), and
 ``graph:fraction:predictor:eval-chunk`` one chunk of it (``test_batch_size`` random
 validation pairs, ``bench_scale.py``'s ``eval-chunk``; no warm-up): the time and the work of a
-scored pair at each size. Every case also counts the common-neighbour candidates walked (the
-entries of the walked rows, each looked up in the other row).
+scored pair at each size. Every case also counts the common-neighbour candidates walked by
+the sparse path (the entries of the walked rows, each looked up in the other row; 0 where the
+graph is small enough for the dense bitset path).
 
 The predictor ``ncnc-frozen`` profiles NCNC without message passing, on frozen node
 embeddings (``bench_scale.py``'s ``-frozen`` predictors).
