@@ -243,8 +243,8 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     # `SavedLinkModel.embed()` of a trained NCN) read as the node features
     frozen = predictor.endswith("-frozen")
     ogb = piece.startswith("eval-ogb")
-    # the stand-in's split is NCN's random one with shared negative pools (not OGB's
-    # per-positive citation2 negatives), so every stand-in is scored with Hits@K
+    # the stand-in's split is NCN's random one with shared negative pools, scored with
+    # Hits@K; eval-ogb replaced its evaluation pairs with OGB's citation2 protocol above
     config = link_config(
         GRAPHS[name]["dataset"],
         predictor.removesuffix("-frozen"),
