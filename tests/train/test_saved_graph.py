@@ -96,7 +96,9 @@ def test_predicting_graphs_equals_predicting_the_split(tmp_path: Path) -> None:
     by_name = saved.predict("CSL", split="test")
     # GRIT's RRWP is computed here from the raw graphs, in other chunks than the run's.
     assert torch.equal(saved.predict(graphs), by_name)
-    assert torch.equal(saved.predict(graphs, batch_size=7), by_name)
+    # Other batches, other matrix shapes, which a CPU's kernels may round differently (bit for
+    # bit equal on the AMD machines, not on an Intel Xeon with AVX-512).
+    torch.testing.assert_close(saved.predict(graphs, batch_size=7), by_name)
     assert torch.equal(saved.predict(dataset.graphs[folds[0]["test"]]), by_name)
 
 
