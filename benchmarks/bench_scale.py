@@ -229,7 +229,8 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     if piece == "split":
         return lambda: link_split(data, 0)
     split = link_split(data, 0, audit=False)
-    if piece.startswith("eval-ogb"):
+    ogb = piece.startswith("eval-ogb")
+    if ogb:
         split = _ogb_protocol(split, fraction)
     adj = CSR.from_edge_index(split.edge_index("train"), n)
     adj.transpose()  # built once per run, with the graph (the csr piece times it)
@@ -242,7 +243,6 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     # passing on frozen NCN node embeddings ([N, hidden] here, random: a stand-in for
     # `SavedLinkModel.embed()` of a trained NCN) read as the node features
     frozen = predictor.endswith("-frozen")
-    ogb = piece.startswith("eval-ogb")
     # the stand-in's split is NCN's random one with shared negative pools, scored with
     # Hits@K; eval-ogb replaced its evaluation pairs with OGB's citation2 protocol above
     config = link_config(

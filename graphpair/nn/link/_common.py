@@ -43,6 +43,7 @@ __all__ = [
     "ij_steps",
     "link_inputs",
     "pair_sum",
+    "tensor_version",
     "to_csr",
     "xlin_steps",
 ]
@@ -168,6 +169,11 @@ def check_adjacency_type(adj: Any) -> None:
     )
 
 
+def tensor_version(t: Tensor) -> int:
+    """``t``'s in-place version counter (inference tensors have none: -1)."""
+    return -1 if t.is_inference() else t._version
+
+
 #: The embedding tensor the last :func:`check_embeddings_finite` passed, and its version then.
 _finite: tuple[weakref.ref[Tensor], int] | None = None
 
@@ -184,10 +190,11 @@ def check_embeddings_finite(h: Tensor) -> None:
     every call. Only a weak reference is kept.
     """
     global _finite
-    if compiling() or h.is_inference():
+    version = -1 if compiling() else tensor_version(h)  # nothing traced under compile
+    if version < 0:
         check_finite("h", h)
         return
-    last, version = _finite, h._version
+    last = _finite
     if last is not None and last[0]() is h and last[1] == version:
         return
     check_finite("h", h)

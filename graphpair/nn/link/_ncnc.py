@@ -14,7 +14,13 @@ from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from graphpair._validation import check_int, describe
-from graphpair.nn.link._common import Stack, endpoint_product, link_inputs, pair_sum
+from graphpair.nn.link._common import (
+    Stack,
+    endpoint_product,
+    link_inputs,
+    pair_sum,
+    tensor_version,
+)
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.ops import (
     CSR,
@@ -94,11 +100,6 @@ class _Rows:
             )
             start = end
         return out
-
-
-def _version(t: Tensor) -> int:
-    """``t``'s in-place version counter (inference tensors have none: -1)."""
-    return -1 if t.is_inference() else t._version
 
 
 def _check_float(name: str, value: float, *, positive: bool = False) -> float:
@@ -274,7 +275,7 @@ class NCNCPredictor(NCNPredictor):
             return _Rows(h, fn)
         # h and XLIN's parameters as they are now (a change in place is a new version); the
         # entry holds h, so no other tensor takes its id while it is there
-        version = (_version(h), *(_version(p) for p in self.xlin.parameters()))
+        version = (tensor_version(h), *(tensor_version(p) for p in self.xlin.parameters()))
         hit = cache.get(id(h))
         if hit is not None and hit[1] == version:
             return hit[2]
