@@ -27,6 +27,11 @@ high-water mark. The pieces:
 - ``step`` / ``step-sampled``: one training step on a random batch of positives,
   full-batch / ``sampler='neighbor'`` (before 2026-12-07 the split's first batch: the
   positives of nodes 0-2, the stand-in's hubs);
+- ``step-sampled-before``: ``step-sampled`` as before 2026-12-07: NCN scoring on the
+  adjacency among all the nodes it reads (``induced_subgraph``, not ``common_neighbor_star``:
+  ``_reads`` patched to hand no common neighbours on), and the rows holding a masked entry
+  sampled by random keys over all their entries (``bench_masked_sampling.split_hop``): the
+  baseline of ``step-sampled``, measured in the same run;
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
 - ``eval-chunk``: one chunk of ``eval``: ``test_batch_size`` pairs drawn at random from the
@@ -141,6 +146,7 @@ PIECES = (
     "encoder-edges",
     "step",
     "step-sampled",
+    "step-sampled-before",
     "eval",
     "eval-unshared",
     "eval-chunk",
@@ -238,7 +244,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         pairs = split.train_pos[:, :65536]
         return lambda: common_neighbors(adj, pairs)
     data.x = _node_inputs(name, n)
-    sampler = "neighbor" if piece.endswith("sampled") else "full"
+    sampler = "neighbor" if piece.endswith("sampled") or "sampled-" in piece else "full"
     # '<predictor>-frozen': the reference's citation2 NCNC (spec quirk Q3), no message
     # passing on frozen NCN node embeddings ([N, hidden] here, random: a stand-in for
     # `SavedLinkModel.embed()` of a trained NCN) read as the node features
@@ -283,6 +289,14 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             encoder(x, adj.to_edge_index()).square().mean().backward()
 
         return encode_edges
+    if piece == "step-sampled-before":  # the baseline: the induced subgraph, split hops
+        from benchmarks.bench_masked_sampling import split_hop
+        from graphpair.ops import _sampling
+        from graphpair.train import _link_sampling
+
+        reads = _link_sampling._reads
+        _link_sampling._reads = lambda *args: (reads(*args)[0], None)
+        _sampling._sample_hop = split_hop
     if piece.startswith("step"):
         step = step_module(config, encoder, predictor, adj)
         # a random batch, as an epoch's are (the split lists its positives sorted by source:

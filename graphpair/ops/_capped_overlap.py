@@ -237,7 +237,7 @@ def capped_neighbor_overlap(
         j_only, j_weight = cap_members(j_all, num, cap)
         return CappedOverlap(common, i_only, i_weight, j_only, j_weight)
     common = _common(adj, src, dst, chunk_size)
-    masked = (~adj.mask).nonzero().view(-1) if adj.num_masked else src.new_empty(0)
+    masked = adj.masked_positions()
     i_only, i_weight = _capped_side(adj, src, dst, common, masked, cap, chunk_size)
     j_only, j_weight = _capped_side(adj, dst, src, common, masked, cap, chunk_size)
     return CappedOverlap(common, i_only, i_weight, j_only, j_weight)

@@ -93,6 +93,7 @@ class CSR:
         self._bitset: Tensor | None = None
         self._transpose: tuple[Tensor, Tensor, Tensor] | None = None
         self._masked_rows: Tensor | None = None  # cached until the mask changes
+        self._masked_positions: Tensor | None = None  # the same
 
     @classmethod
     def _from_sorted(cls, rowptr: Tensor, col: Tensor, num_nodes: int) -> CSR:
@@ -328,7 +329,7 @@ class CSR:
         assert isinstance(pos, Tensor)
         self.mask[pos] = False
         self._num_masked += int(pos.numel())
-        self._masked_rows = None
+        self._masked_rows = self._masked_positions = None
         self._flip_bits(pos, set_bits=False)
         return pos
 
@@ -339,17 +340,28 @@ class CSR:
         positions = positions[~self.mask[positions]]
         self.mask[positions] = True
         self._num_masked -= int(positions.numel())
-        self._masked_rows = None
+        self._masked_rows = self._masked_positions = None
         self._flip_bits(positions, set_bits=True)
 
+    def masked_positions(self) -> Tensor:
+        """Sorted positions in :attr:`col` of the masked entries ``[M]`` (one scan of the mask,
+        cached until the mask changes; empty without masked entries)."""
+        if self._masked_positions is None:
+            if self._num_masked == 0:
+                self._masked_positions = self.rowptr.new_empty(0)
+            else:
+                self._masked_positions = torch.nonzero(~self.mask).view(-1)
+        return self._masked_positions
+
     def masked_rows(self) -> Tensor:
-        """Sorted distinct rows holding a masked entry ``[R]`` (one scan of the mask, cached
-        until the mask changes; empty without masked entries)."""
+        """Sorted distinct rows holding a masked entry ``[R]`` (from
+        :meth:`masked_positions`, cached until the mask changes; empty without masked
+        entries)."""
         if self._masked_rows is None:
             if self._num_masked == 0:
                 self._masked_rows = self.rowptr.new_empty(0)
             else:
-                self._masked_rows = torch.unique(self.row[~self.mask])
+                self._masked_rows = torch.unique(self.row[self.masked_positions()])
         return self._masked_rows
 
     def clear_mask(self) -> None:

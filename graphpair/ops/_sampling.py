@@ -149,17 +149,19 @@ def neighbor_sample(
     what an ``L``-layer mean/sum aggregation of the seeds reads. Only the sampled edges are
     returned (PyG's loader does the same), not the subgraph induced by the sampled nodes.
 
-    Vectorised per hop (no Python loop over nodes). Rows within the fanout take every entry.
-    The rows over it draw ``fanout`` distinct offsets by Floyd's algorithm, vectorised over the
-    rows (a loop of ``fanout`` steps): :math:`O(F k^2)` work and :math:`O(F k)` memory for a
-    frontier of :math:`F` nodes, whatever their degrees. Above a fanout of
-    :data:`FLOYD_MAX_FANOUT`, and for the rows holding a masked entry of ``adj`` (target link
-    removal masks a few per step), the rows' entries are expanded instead, each entry of an
+    Vectorised per hop (no Python loop over nodes). Rows within the fanout take every active
+    entry. The rows over it draw ``fanout`` distinct offsets by Floyd's algorithm, vectorised
+    over the rows (a loop of ``fanout`` steps): :math:`O(F k^2)` work and :math:`O(F k)` memory
+    for a frontier of :math:`F` nodes, whatever their degrees. On a masked ``adj`` (target link
+    removal masks a few entries per step) the offsets are drawn among each row's active
+    entries and moved past the masked ones before them (a binary search in the sorted masked
+    positions, :meth:`~graphpair.ops.CSR.masked_positions`). Above a fanout of
+    :data:`FLOYD_MAX_FANOUT` the rows' entries are expanded instead, each active entry of an
     over-full row gets a distinct random key (a random permutation), one sort by
     ``(row, key)`` ranks them and the first ``fanout`` of each row are kept:
     :math:`O(\sum_{v} |N(v)|)` over those rows. Relabelling sorts the nodes seen so far and
     uses ``searchsorted``; nothing is :math:`O(N)` but the one scan of a changed mask that
-    finds its rows (:meth:`~graphpair.ops.CSR.masked_rows`, cached).
+    finds its positions (cached).
 
     Args:
         adj: The graph; masked entries are never sampled.
@@ -283,17 +285,19 @@ def _sample_hop(
         return _ranked_hop(adj, start, counts, fanout, generator)
     if adj.num_masked == 0:
         return _floyd_hop(start, counts, fanout, generator)
-    # Rows holding a masked entry (target link removal: a few per step) rank their active
-    # entries; every other row has only active entries and draws by Floyd's algorithm.
-    dirty = torch.isin(frontier, adj.masked_rows())  # [F]
-    if not bool(dirty.any()):
-        return _floyd_hop(start, counts, fanout, generator)
-    clean, rough = (~dirty).nonzero().view(-1), dirty.nonzero().view(-1)
-    pos_c, seg_c = _floyd_hop(start[clean], counts[clean], fanout, generator)
-    pos_r, seg_r = _ranked_hop(adj, start[rough], counts[rough], fanout, generator)
-    pos, seg = torch.cat([pos_c, pos_r]), torch.cat([clean[seg_c], rough[seg_r]])
-    order = torch.sort(seg, stable=True).indices  # group by frontier row; CSR order within
-    return pos[order], seg[order]
+    # Target link removal masks a few entries per step. Draw among the *active ranks* (an
+    # entry's index among the active entries of the CSR), which are contiguous per row, then
+    # map each drawn rank to its position: past the masked entries before it.
+    masked = adj.masked_positions()  # sorted
+    before = torch.searchsorted(masked, start)  # masked entries before each row
+    active = counts - (torch.searchsorted(masked, start + counts) - before)
+    rank, seg = _floyd_hop(start - before, active, fanout, generator)
+    # masked entry t has masked[t] - t active entries before it: it precedes the entry of
+    # active rank r exactly when masked[t] - t <= r
+    rank += torch.searchsorted(
+        masked - torch.arange(masked.numel(), device=masked.device), rank, right=True
+    )
+    return rank, seg
 
 
 def _floyd_hop(

@@ -13,7 +13,9 @@ subgraph of the nodes whose representation the predictor reads for the step's pa
    without replacement, as PyG's ``NeighborLoader`` (:func:`graphpair.ops.neighbor_sample`);
 3. **the encoder on that subgraph**; the rows of the nodes read go to the predictor, with the
    adjacency among those nodes (:func:`graphpair.ops.induced_subgraph`, exact: every common
-   neighbour or neighbour the predictor looks up is inside) and the pairs relabelled.
+   neighbour or neighbour the predictor looks up is inside) and the pairs relabelled; plain
+   NCN gets the smaller :func:`common_neighbor_star` of the common neighbours found in step 1,
+   on which its common neighbours are the same.
 
 With every fanout ``-1`` and an encoder that reads only ``L``-hop neighbourhoods, step 3 gives
 the full-batch step's logits exactly (tested). Evaluation is not sampled: the encoder runs once
@@ -32,6 +34,7 @@ from torch import Tensor
 from graphpair.nn import GAEPredictor, LinkModel, NCNCPredictor, NCNDiffPredictor, NCNPredictor
 from graphpair.ops import (
     CSR,
+    PairNodeSet,
     check_fanout,
     common_neighbors,
     induced_subgraph,
@@ -44,6 +47,7 @@ from graphpair.train._config import ConfigError, LinkConfig
 
 __all__ = [
     "SampledLinkStep",
+    "common_neighbor_star",
     "needed_nodes",
     "sampler_fanout",
     "select_rows",
@@ -61,22 +65,58 @@ def needed_nodes(predictor: torch.nn.Module, adj: CSR, pairs: Tensor) -> Tensor:
         - pairs: ``[2, P]``
         - output: ``[M]``, sorted
     """
+    return _reads(predictor, adj, pairs)[0]
+
+
+def _reads(
+    predictor: torch.nn.Module, adj: CSR, pairs: Tensor
+) -> tuple[Tensor, PairNodeSet | None]:
+    """:func:`needed_nodes`, with the common neighbours of ``pairs`` found on the way (for
+    NCN, else ``None``)."""
     ends = pairs.reshape(-1)
     if isinstance(predictor, NCNCPredictor) and predictor.depth > 0:
-        return neighborhood(adj, ends, predictor.depth)
+        return neighborhood(adj, ends, predictor.depth), None
     if isinstance(predictor, NCNDiffPredictor):
-        return neighborhood(adj, ends, 1)
+        return neighborhood(adj, ends, 1), None
     if isinstance(predictor, NCNPredictor):
         members = common_neighbors(adj, pairs, method=predictor.cn_method)
         nodes: Tensor = torch.unique(torch.cat([ends, members.node_idx]))
-        return nodes
+        return nodes, members
     if isinstance(predictor, GAEPredictor):
         distinct: Tensor = torch.unique(ends)
-        return distinct
+        return distinct, None
     raise TypeError(
         f"sampler='neighbor' needs a GAE, NCN, NCNC or NCN-diff predictor; got "
         f"{type(predictor).__name__}"
     )
+
+
+def common_neighbor_star(pairs: Tensor, members: PairNodeSet, num_nodes: int) -> CSR:
+    r"""The adjacency of the edges between each pair's endpoints and its common neighbours:
+    ``i - k`` and ``j - k`` for every member ``k`` of pair ``(i, j)``, both directions.
+
+    On it every pair has exactly the common neighbours ``members`` lists, so NCN may score
+    ``pairs`` on it instead of on the adjacency among all the nodes it reads
+    (:func:`~graphpair.ops.induced_subgraph`): each of its edges is an edge of the graph, so
+    a node adjacent to both ends of a pair there is a common neighbour of the pair in the
+    graph, and every listed one is adjacent to both. Its size is four entries per member at
+    most, where the induced subgraph is found by walking every row of the nodes read (at
+    ogbl-ppa's size most of the graph: ``benchmarks/results/scale.md``). NCN's edge dropout
+    then keeps each of the entries it reads (``i -> k``, ``j -> k``) independently with the
+    same probability as on the whole graph: the same distribution of dropped sets, other
+    random draws.
+
+    Shapes:
+        - pairs: ``[2, P]``, node ids below ``num_nodes``
+        - members: two ``[M]`` tensors, ``pair_idx`` below ``P``, ``node_idx`` below
+          ``num_nodes``
+        - output: a :class:`~graphpair.ops.CSR` with ``num_nodes`` nodes
+    """
+    pair_idx, node = members
+    ends = pairs[:, pair_idx]  # [2, M]
+    edges = torch.stack([ends.reshape(-1), node.repeat(2)])
+    # self_loops: a self-looped end is its own common neighbour (as in the graph)
+    return CSR.from_edge_index(edges, num_nodes, self_loops=True)
 
 
 def select_rows(x: Tensor, index: Tensor) -> Tensor:
@@ -125,7 +165,7 @@ class SampledLinkStep(torch.nn.Module):
     ) -> tuple[Tensor, Tensor]:
         """Logits of ``pos`` ``[P]`` and ``neg`` ``[Q]``; ``seed`` seeds the neighbour draws."""
         pairs = torch.cat([pos, neg], dim=1)
-        nodes = needed_nodes(self.predictor, adj, pairs)
+        nodes, members = _reads(self.predictor, adj, pairs)
         generator = torch.Generator(device=adj.device).manual_seed(seed)
         sub = neighbor_sample(adj, nodes, self.fanout, generator=generator)
         inputs = sub.node if x is None else select_rows(x, sub.node)
@@ -137,7 +177,16 @@ class SampledLinkStep(torch.nn.Module):
             h = self.encoder(inputs, graph)
         h = h[: nodes.numel()]  # the seeds come first
         local = torch.searchsorted(nodes, pairs)
-        logits = self.predictor(h, induced_subgraph(adj, nodes), local)
+        if members is not None and type(self.predictor) is NCNPredictor:
+            # plain NCN reads the common neighbours alone: the graph of those edges (4
+            # entries a member) instead of the one among all the nodes read (every row walked)
+            local_members = PairNodeSet(
+                members.pair_idx, torch.searchsorted(nodes, members.node_idx)
+            )
+            reads = common_neighbor_star(local, local_members, nodes.numel())
+        else:
+            reads = induced_subgraph(adj, nodes)
+        logits = self.predictor(h, reads, local)
         return logits[: pos.size(1)], logits[pos.size(1) :]
 
 

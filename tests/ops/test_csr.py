@@ -189,22 +189,33 @@ def test_masked_context_restores_even_on_error() -> None:
     assert adj.has_edge(torch.tensor([[0, 1, 3], [1, 0, 2]])).tolist() == [True, True, True]
 
 
-def test_masked_rows_follow_the_mask() -> None:
-    """The rows holding a masked entry, against a loop, recomputed after every change."""
+def test_masked_rows_and_positions_follow_the_mask() -> None:
+    """The rows holding a masked entry and the masked positions, against loops, recomputed
+    after every change."""
     adj = CSR.from_edge_index(torch.tensor([[0, 0, 1, 2, 3], [1, 2, 2, 3, 4]]))
-    assert adj.masked_rows().tolist() == []
+    assert adj.masked_rows().tolist() == adj.masked_positions().tolist() == []
 
-    def loop() -> list[int]:
+    def rows() -> list[int]:
         return sorted({int(adj.row[e]) for e in range(adj.num_edges) if not adj.mask[e]})
 
+    def positions() -> list[int]:
+        return [e for e in range(adj.num_edges) if not adj.mask[e]]
+
+    def check() -> None:
+        assert adj.masked_rows().tolist() == rows()
+        assert adj.masked_positions().tolist() == positions()
+
     first = adj.mask_edges(torch.tensor([[0], [2]]))
-    assert adj.masked_rows().tolist() == loop() == [0, 2]
+    check()
+    assert adj.masked_rows().tolist() == [0, 2]
     second = adj.mask_edges(torch.tensor([[3], [4]]))
-    assert adj.masked_rows().tolist() == loop() == [0, 2, 3, 4]
+    check()
+    assert adj.masked_rows().tolist() == [0, 2, 3, 4]
     adj.unmask_edges(first)
-    assert adj.masked_rows().tolist() == loop() == [3, 4]
+    check()
+    assert adj.masked_rows().tolist() == [3, 4]
     adj.unmask_edges(second)
-    assert adj.masked_rows().tolist() == []
+    assert adj.masked_rows().tolist() == adj.masked_positions().tolist() == []
 
 
 def test_mask_ignores_absent_pairs_and_clear_mask() -> None:

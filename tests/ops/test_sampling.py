@@ -153,9 +153,10 @@ def check_drawn_sample(
 def test_random_graphs_with_masked_entries(
     graph: tuple[torch.Tensor, int], data: st.DataObject
 ) -> None:
-    """Target link removal: a hop mixes rows holding a masked entry (random keys over their
-    active entries) with rows without one (Floyd's algorithm); the sample is valid, never
-    takes a masked entry, and with every fanout -1 is the BFS of the active graph."""
+    """Target link removal: a hop mixes rows holding a masked entry (Floyd's algorithm over
+    their active entries, moved past the masked ones) with rows without one; the sample is
+    valid, never takes a masked entry, and with every fanout -1 is the BFS of the active
+    graph."""
     edge_index, num_nodes = graph
     adj = CSR.from_edge_index(edge_index, num_nodes)
     stored = adj.to_edge_index()
@@ -170,7 +171,7 @@ def test_random_graphs_with_masked_entries(
     [
         (20, 5, False),  # Floyd's algorithm
         (7, 6, False),  # Floyd's algorithm, one more neighbour than the fanout
-        (20, 5, True),  # random keys (the hub holds a masked entry)
+        (20, 5, True),  # Floyd's algorithm over active ranks (the hub holds a masked entry)
         (20, 5, "elsewhere"),  # Floyd's algorithm in a graph with a masked entry elsewhere
         (80, 70, False),  # random keys (fanout above FLOYD_MAX_FANOUT)
     ],

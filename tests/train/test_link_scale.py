@@ -24,11 +24,18 @@ def test_degree_caps_reach_the_ncnc_predictor() -> None:
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from graphpair.nn import GAEPredictor, LinkModel, MPNNEncoder, NCNDiffPredictor, NCNPredictor  # noqa: E402
-from graphpair.ops import CSR, common_neighbors  # noqa: E402
+from graphpair.ops import CSR, PairNodeSet, common_neighbors  # noqa: E402
 from graphpair.train import ConfigError, train_link  # noqa: E402
-from graphpair.train._link_sampling import SampledLinkStep, needed_nodes, select_rows  # noqa: E402
+from graphpair.train._link_sampling import (  # noqa: E402
+    SampledLinkStep,
+    common_neighbor_star,
+    needed_nodes,
+    select_rows,
+)
 
 
 def _graph(num_nodes: int = 40, num_edges: int = 110, seed: int = 0) -> CSR:
@@ -134,6 +141,45 @@ def test_needed_nodes_per_predictor() -> None:
     assert got["NCNCPredictor1"] == sorted(one_hop)
     assert got["NCNCPredictor2"] == sorted(two_hop)
     assert got["NCNDiffPredictor"] == sorted(one_hop)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=45),
+    st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), min_size=1, max_size=6),
+    st.integers(0, 2),
+    st.booleans(),
+)
+def test_ncn_finds_the_same_common_neighbours_on_its_star_graph(
+    n: int,
+    edges: list[tuple[int, int]],
+    pair_list: list[tuple[int, int]],
+    num_masked: int,
+    self_loops: bool,
+) -> None:
+    """The sampled NCN step scores on ``common_neighbor_star`` of the common neighbours it
+    found on the masked graph: every entry of that graph is an active edge of the graph
+    (relabelled), and each pair has exactly the same common neighbours on it, self loops,
+    repeated pairs and ``i == j`` included."""
+    edge_index = torch.tensor(edges, dtype=torch.long).view(-1, 2).t() % n
+    adj = CSR.from_edge_index(edge_index, n, self_loops=self_loops)
+    pairs = torch.tensor(pair_list).t().contiguous() % n
+    with adj.masked(pairs[:, :num_masked]) as masked:
+        members = common_neighbors(masked, pairs)
+        nodes = torch.unique(torch.cat([pairs.reshape(-1), members.node_idx]))
+        local = torch.searchsorted(nodes, pairs)
+        star = common_neighbor_star(
+            local,
+            PairNodeSet(members.pair_idx, torch.searchsorted(nodes, members.node_idx)),
+            nodes.numel(),
+        )
+        active = {tuple(e) for e in masked.to_edge_index().t().tolist()}
+        star_edges = nodes[star.to_edge_index()].t().tolist()
+        assert {tuple(e) for e in star_edges} <= active
+        got = common_neighbors(star, local, method="sparse")
+        assert torch.equal(got.pair_idx, members.pair_idx)
+        assert torch.equal(nodes[got.node_idx], members.node_idx)
 
 
 def test_select_rows_of_a_sparse_csr_matrix() -> None:
