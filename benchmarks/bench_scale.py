@@ -29,9 +29,10 @@ high-water mark. The pieces:
   positives of nodes 0-2, the stand-in's hubs);
 - ``step-sampled-before``: ``step-sampled`` as before 2026-12-07: NCN scoring on the
   adjacency among all the nodes it reads (``induced_subgraph``, not ``common_neighbor_star``:
-  ``_reads`` patched to hand no common neighbours on), and the rows holding a masked entry
-  sampled by random keys over all their entries (``bench_masked_sampling.split_hop``): the
-  baseline of ``step-sampled``, measured in the same run;
+  ``_reads`` patched to hand no common neighbours on), the rows holding a masked entry
+  sampled by random keys over all their entries (``bench_masked_sampling.split_hop``), and
+  every encoder layer on the whole sampled subgraph (no per-hop trimming): the baseline of
+  ``step-sampled``, measured in the same run;
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
 - ``eval-chunk``: one chunk of ``eval``: ``test_batch_size`` pairs drawn at random from the
@@ -297,6 +298,8 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         reads = _link_sampling._reads
         _link_sampling._reads = lambda *args: (reads(*args)[0], None)
         _sampling._sample_hop = split_hop
+        # every layer on the whole sampled subgraph, as a CSR (no MPNNEncoder is one of these)
+        _link_sampling.MPNNEncoder = type("Untrimmed", (), {})  # type: ignore[misc]
     if piece.startswith("step"):
         step = step_module(config, encoder, predictor, adj)
         # a random batch, as an epoch's are (the split lists its positives sorted by source:

@@ -31,7 +31,14 @@ import warnings
 import torch
 from torch import Tensor
 
-from graphpair.nn import GAEPredictor, LinkModel, NCNCPredictor, NCNDiffPredictor, NCNPredictor
+from graphpair.nn import (
+    GAEPredictor,
+    LinkModel,
+    MPNNEncoder,
+    NCNCPredictor,
+    NCNDiffPredictor,
+    NCNPredictor,
+)
 from graphpair.ops import (
     CSR,
     PairNodeSet,
@@ -169,12 +176,25 @@ class SampledLinkStep(torch.nn.Module):
         generator = torch.Generator(device=adj.device).manual_seed(seed)
         sub = neighbor_sample(adj, nodes, self.fanout, generator=generator)
         inputs = sub.node if x is None else select_rows(x, sub.node)
-        graph = sub.to_csr()
-        if getattr(self.encoder, "aggregates_by_sum", False):  # unbiased sampled sums
-            weight = sub.sum_scale(adj)[graph.col]
-            h = self.encoder(inputs, graph, weight)
+        sums = getattr(self.encoder, "aggregates_by_sum", False)  # unbiased sampled sums
+        if isinstance(self.encoder, MPNNEncoder):
+            # the edges grouped by hop: each layer runs on the hops that still reach a seed
+            weight = sub.sum_scale(adj)[sub.edge_index[1]] if sums else None
+            h = self.encoder(
+                inputs,
+                sub.edge_index,
+                weight,
+                num_sampled_nodes_per_hop=sub.num_sampled_nodes,
+                num_sampled_edges_per_hop=sub.num_sampled_edges,
+            )
         else:
-            h = self.encoder(inputs, graph)
+            graph = sub.to_csr()
+            weight = sub.sum_scale(adj)[graph.col] if sums else None
+            h = (
+                self.encoder(inputs, graph)
+                if weight is None
+                else self.encoder(inputs, graph, weight)
+            )
         h = h[: nodes.numel()]  # the seeds come first
         local = torch.searchsorted(nodes, pairs)
         if members is not None and type(self.predictor) is NCNPredictor:
