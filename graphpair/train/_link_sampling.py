@@ -151,10 +151,14 @@ class SampledLinkStep(torch.nn.Module):
     :math:`u \to v` weighted by :math:`|N(v)| / k_v`
     (:meth:`~graphpair.ops.SampledSubgraph.sum_scale`): a node that sums :math:`k_v` sampled
     neighbours then sums, in expectation, all :math:`|N(v)|` of them, as it does in the
-    full-graph evaluation.
+    full-graph evaluation. An :class:`~graphpair.nn.MPNNEncoder` gets the sampled
+    ``edge_index`` (grouped by hop) with ``num_sampled_nodes_per_hop`` /
+    ``num_sampled_edges_per_hop``, so each layer runs on the hops that still reach a seed;
+    any other encoder gets the sampled edges as a :class:`~graphpair.ops.CSR`.
 
     Args:
-        encoder: An encoder ``encoder(x, adj) -> [N, D]`` taking a :class:`~graphpair.ops.CSR`.
+        encoder: An encoder ``encoder(x, adj) -> [N, D]`` taking a :class:`~graphpair.ops.CSR`
+            (or an :class:`~graphpair.nn.MPNNEncoder`).
         predictor: A GAE, NCN, NCNC or NCN-diff predictor.
         fanout: Neighbours per node for each encoder layer (``-1`` = all).
     """

@@ -124,6 +124,41 @@ def test_a_sum_encoder_gets_unbiased_weights_and_others_none() -> None:
             assert bool((weight > 1).any())
 
 
+class _AsCSR(torch.nn.Module):
+    """An MPNNEncoder behind a wrapper: the sampled step hands it a CSR of the sampled edges,
+    untrimmed (the path of any other encoder)."""
+
+    def __init__(self, encoder: MPNNEncoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.aggregates_by_sum = encoder.aggregates_by_sum
+
+    def forward(
+        self, x: torch.Tensor, adj: CSR, edge_weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        out: torch.Tensor = self.encoder(x, adj, edge_weight)
+        return out
+
+
+@pytest.mark.parametrize("conv", ["puresum", "gcn", "sage"])
+def test_a_trimmed_sampled_encoder_equals_the_untrimmed_one(conv: str) -> None:
+    """With a finite fanout an MPNNEncoder gets the hop-grouped edges and trims its layers;
+    from the same seed the logits equal those of the same encoder on the CSR of the same
+    sampled edges, untrimmed (sum weights included)."""
+    adj = _graph(60, 240, seed=3)
+    pos, neg = torch.tensor([[0, 3, 8], [9, 4, 17]]), torch.tensor([[5, 7], [20, 11]])
+    torch.manual_seed(2)
+    encoder = MPNNEncoder(6, 8, 3, conv=conv).double().eval()
+    x = torch.randn(60, 6, dtype=torch.float64)
+    for predictor in _predictors():
+        predictor = predictor.double().eval()
+        with adj.masked(pos) as masked:
+            trimmed = SampledLinkStep(encoder, predictor, (3, 2, 2))(x, masked, pos, neg, 7)
+            whole = SampledLinkStep(_AsCSR(encoder), predictor, (3, 2, 2))(x, masked, pos, neg, 7)
+        for got, want in zip(trimmed, whole, strict=True):
+            torch.testing.assert_close(got, want)
+
+
 def test_needed_nodes_per_predictor() -> None:
     adj = _graph()
     pairs = torch.tensor([[0, 3], [9, 4]])
