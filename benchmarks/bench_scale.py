@@ -34,6 +34,7 @@ high-water mark. The pieces:
   every encoder layer on the whole sampled subgraph (no per-hop trimming): the baseline of
   ``step-sampled``, measured in the same run;
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
+  ``epoch-sampled-before``: ``epoch-sampled`` with the patches of ``step-sampled-before``;
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
 - ``eval-chunk``: one chunk of ``eval``: ``test_batch_size`` pairs drawn at random from the
   validation positives and negatives, scored on node embeddings computed in set-up (the time
@@ -155,6 +156,7 @@ PIECES = (
     "eval-ogb-rechecked",
     "epoch",
     "epoch-sampled",
+    "epoch-sampled-before",
     "overlap",
     "overlap-listed",
     *NODE_PIECES,
@@ -290,7 +292,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             encoder(x, adj.to_edge_index()).square().mean().backward()
 
         return encode_edges
-    if piece == "step-sampled-before":  # the baseline: the induced subgraph, split hops
+    if piece.endswith("-sampled-before"):  # the baseline: the induced subgraph, split hops
         from benchmarks.bench_masked_sampling import split_hop
         from graphpair.ops import _sampling
         from graphpair.train import _link_sampling
