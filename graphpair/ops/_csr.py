@@ -344,7 +344,7 @@ class CSR:
         self._flip_bits(positions, set_bits=True)
 
     def masked_positions(self) -> Tensor:
-        """Sorted positions in :attr:`col` of the masked entries ``[M]`` (one scan of the mask,
+        """Sorted positions in ``col`` of the masked entries ``[M]`` (one scan of the mask,
         cached until the mask changes; empty without masked entries)."""
         if self._masked_positions is None:
             if self._num_masked == 0:
