@@ -136,21 +136,20 @@ def _capped_side(
     walker: Tensor,
     other: Tensor,
     common: PairNodeSet,
-    masked: Tensor,
     cap: int,
     chunk_size: int,
 ) -> tuple[PairNodeSet, Tensor]:
     r""":math:`N(w) \setminus N(o)` per pair, capped as :func:`cap_members` caps it.
 
     Offsets are counted in *active ranks* (an entry's index among the active entries, in
-    the row or in the whole CSR), so the masked entries (``masked``: their sorted positions),
-    a property of the row, are skipped once per draw rather than listed per pair.
+    the row or in the whole CSR), so the masked entries (:meth:`CSR.masked_positions`), a
+    property of the row, are skipped once per draw rather than listed per pair.
     """
     device, num, n = walker.device, walker.numel(), adj.num_nodes
     weight_dtype = torch.get_default_dtype()
     row_start, row_end = adj.rowptr[walker], adj.rowptr[walker + 1]
-    masked_before = torch.searchsorted(masked, row_start)  # masked entries before each row
-    active = row_end - row_start - (torch.searchsorted(masked, row_end) - masked_before)
+    first_active = adj._active_rank(row_start)  # active rank (in the CSR) of each row's start
+    active = adj._active_rank(row_end) - first_active
     counts = active - torch.bincount(common.pair_idx, minlength=num)  # one-sided set sizes
     over = counts > cap
     light = (~over).nonzero().view(-1)
@@ -160,7 +159,6 @@ def _capped_side(
     if not bool(over.any()):
         return listed, ones
     heavy = over.nonzero().view(-1)
-    first_active = row_start - masked_before  # active rank (in the CSR) of each row's start
     slot = torch.full((num,), -1, dtype=torch.long, device=device)
     slot[heavy] = torch.arange(heavy.numel(), device=device)
     # The common neighbours of the heavy pairs, as active ranks in the walked row; sorted by
@@ -168,7 +166,7 @@ def _capped_side(
     in_heavy = slot[common.pair_idx] >= 0
     cn_pair, cn_node = common.pair_idx[in_heavy], common.node_idx[in_heavy]
     position = torch.searchsorted(adj.keys, walker[cn_pair] * n + cn_node)
-    cn_rank = position - torch.searchsorted(masked, position) - first_active[cn_pair]
+    cn_rank = adj._active_rank(position) - first_active[cn_pair]
     owner = slot[cn_pair]
     width = int(active[heavy].max()) + 1
     first = counts_to_ptr(torch.bincount(owner, minlength=heavy.numel()))
@@ -181,9 +179,7 @@ def _capped_side(
     rank += torch.searchsorted(before, local * width + rank, right=True) - first[local]
     pair = heavy[local]
     rank += first_active[pair]  # the drawn entry's active rank in the CSR
-    if masked.numel():  # its position: skip the masked entries before it
-        gaps = masked - torch.arange(masked.numel(), device=device)
-        rank += torch.searchsorted(gaps, rank, right=True)
+    rank = adj._active_position(rank)  # its position: past the masked entries before it
     node = adj.col[rank]
     weight = (times * counts[pair]).to(weight_dtype) / cap
     pair_idx = torch.cat([listed.pair_idx, pair])
@@ -237,7 +233,6 @@ def capped_neighbor_overlap(
         j_only, j_weight = cap_members(j_all, num, cap)
         return CappedOverlap(common, i_only, i_weight, j_only, j_weight)
     common = _common(adj, src, dst, chunk_size)
-    masked = adj.masked_positions()
-    i_only, i_weight = _capped_side(adj, src, dst, common, masked, cap, chunk_size)
-    j_only, j_weight = _capped_side(adj, dst, src, common, masked, cap, chunk_size)
+    i_only, i_weight = _capped_side(adj, src, dst, common, cap, chunk_size)
+    j_only, j_weight = _capped_side(adj, dst, src, common, cap, chunk_size)
     return CappedOverlap(common, i_only, i_weight, j_only, j_weight)

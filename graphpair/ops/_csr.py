@@ -353,6 +353,22 @@ class CSR:
                 self._masked_positions = torch.nonzero(~self.mask).view(-1)
         return self._masked_positions
 
+    def _active_rank(self, positions: Tensor) -> Tensor:
+        """The active rank of each position in ``col`` (the active entries before it):
+        ``position - (masked entries before it)``."""
+        return positions - torch.searchsorted(self.masked_positions(), positions)
+
+    def _active_position(self, ranks: Tensor) -> Tensor:
+        """The position in ``col`` of the active entry of each active rank (the inverse of
+        :meth:`_active_rank` on active entries): masked entry ``t`` has ``masked[t] - t``
+        active entries before it, so it precedes the entry of rank ``r`` exactly when
+        ``masked[t] - t <= r``."""
+        masked = self.masked_positions()
+        if not masked.numel():
+            return ranks
+        gaps = masked - torch.arange(masked.numel(), device=masked.device)
+        return ranks + torch.searchsorted(gaps, ranks, right=True)
+
     def masked_rows(self) -> Tensor:
         """Sorted distinct rows holding a masked entry ``[R]`` (from
         :meth:`masked_positions`, cached until the mask changes; empty without masked

@@ -288,15 +288,10 @@ def _sample_hop(
     # Target link removal masks a few entries per step. Draw among the *active ranks* (an
     # entry's index among the active entries of the CSR), which are contiguous per row, then
     # map each drawn rank to its position: past the masked entries before it.
-    masked = adj.masked_positions()  # sorted
-    before = torch.searchsorted(masked, start)  # masked entries before each row
-    active = counts - (torch.searchsorted(masked, start + counts) - before)
-    rank, seg = _floyd_hop(start - before, active, fanout, generator)
-    # masked entry t has masked[t] - t active entries before it: it precedes the entry of
-    # active rank r exactly when masked[t] - t <= r
-    rank += torch.searchsorted(
-        masked - torch.arange(masked.numel(), device=masked.device), rank, right=True
-    )
+    first = adj._active_rank(start)
+    active = adj._active_rank(start + counts) - first
+    rank, seg = _floyd_hop(first, active, fanout, generator)
+    rank = adj._active_position(rank)
     return rank, seg
 
 
