@@ -1,0 +1,115 @@
+"""glibc's allocator settings: the memory an OGB-scale run keeps, against its time (issue 22).
+
+An evaluation of the citation2 stand-in allocates and frees large blocks chunk after chunk.
+glibc keeps freed blocks in its heaps for reuse, so the process's peak RSS grows past its live
+peak; a setting that hands them back to the kernel pays for fresh zeroed pages when they are
+used again. graphpair sets none of these: they are environment variables the user sets before
+the process starts. This measures one piece of ``bench_scale.py`` (its child, the same code)
+under each setting, side by side in one run:
+
+- ``glibc defaults``: nothing set (the baseline; what a user gets);
+- ``MALLOC_MMAP_THRESHOLD_=131072``: every block above 128 KiB is its own mapping, returned
+  when freed (``bench_scale.py --allocator exact``: the peak RSS is the live peak);
+- ``MALLOC_MMAP_THRESHOLD_=4194304``: the same from 4 MiB up;
+- ``MALLOC_ARENA_MAX=1``: one heap for all threads.
+
+Each child inherits this process's environment without any ``MALLOC_*`` variable or
+``GLIBC_TUNABLES``, plus the setting. It calls the piece ``--repeats`` times; the row gives
+the median time and the growth of the child's peak RSS (``VmHWM``) over its RSS after the
+set-up, as ``bench_scale.py`` does. Default piece: ``eval-ogb`` (OGB's citation2 protocol,
+1,000 given negatives per positive) on the citation2 stand-in at 1/4, NCN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import bench_scale
+from benchmarks._common import add_common_arguments, fmt_bytes, fmt_time, markdown_table, publish
+
+#: Name -> the environment variables it sets (the first is the baseline).
+SETTINGS: dict[str, dict[str, str]] = {
+    "glibc defaults": {},
+    "MALLOC_MMAP_THRESHOLD_=131072": {"MALLOC_MMAP_THRESHOLD_": "131072"},
+    "MALLOC_MMAP_THRESHOLD_=4194304": {"MALLOC_MMAP_THRESHOLD_": "4194304"},
+    "MALLOC_ARENA_MAX=1": {"MALLOC_ARENA_MAX": "1"},
+}
+
+
+def setting_env(name: str) -> dict[str, str]:
+    """This process's environment, cleared of glibc's allocator variables, with ``name``'s."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MALLOC_") and key != "GLIBC_TUNABLES"
+    }
+    return {**env, **SETTINGS[name]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser)
+    parser.add_argument("--graph", default="citation2", choices=tuple(bench_scale.GRAPHS))
+    parser.add_argument("--fraction", type=float, default=0.25)
+    parser.add_argument("--piece", default="eval-ogb", choices=bench_scale.PIECES)
+    parser.add_argument("--predictor", default="ncn")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--settings", default=",".join(SETTINGS), help="names, comma-separated")
+    parser.add_argument("--cap-gib", type=float, default=22.0)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per setting")
+    args = parser.parse_args()
+    names = [name for name in args.settings.split(",") if name]
+    unknown = [name for name in names if name not in SETTINGS]
+    if unknown:
+        parser.error(f"--settings: unknown {unknown}; known: {list(SETTINGS)}")
+    fraction = 0.004 if args.quick else args.fraction
+    repeats = 1 if args.quick else args.repeats
+    edges, _ = bench_scale.standin(args.graph, fraction)  # generated here, once, if not cached
+    argv = [
+        bench_scale.__file__,
+        "--child",
+        args.graph,
+        str(fraction),
+        args.piece,
+        args.predictor,
+        str(repeats),
+    ]
+    rows, base = [], None
+    for name in names:
+        out = bench_scale.run_capped(argv, args.cap_gib, args.timeout, setting_env(name))
+        print(name, out, flush=True)
+        if "error" in out:
+            rows.append((name, out["error"], "", "", "", ""))
+            continue
+        base = base or out
+        rows.append(
+            (
+                name,
+                fmt_time(out["seconds"]),
+                f"{out['seconds'] / base['seconds']:.2f}x",
+                f"+{fmt_bytes(out['extra'])}",
+                f"{max(out['extra'], 1) / max(base['extra'], 1):.2f}x",
+                ", ".join(fmt_time(t) for t in out["times"]),
+            )
+        )
+    section = (
+        f"## {args.piece}, {args.graph} stand-in at {fraction:g} "
+        f"({edges.shape[1]:,} edges), {args.predictor}\n\n"
+        f"Median of {repeats} calls in one child per setting; ratios against the first "
+        "setting that completed.\n\n"
+        + markdown_table(
+            ("setting", "median", "time ratio", "extra memory", "memory ratio", "calls"), rows
+        )
+    )
+    publish(
+        "allocator", "glibc's allocator settings: memory kept against time", [section], args.quick
+    )
+
+
+if __name__ == "__main__":
+    main()
