@@ -14,16 +14,16 @@ under each setting, side by side in one run:
 - ``MALLOC_ARENA_MAX=1``: one heap for all threads.
 
 Each child inherits this process's environment without any ``MALLOC_*`` variable or
-``GLIBC_TUNABLES``, plus the setting. It calls the piece ``--repeats`` times; the row gives
-the median time and the growth of the child's peak RSS (``VmHWM``) over its RSS after the
-set-up, as ``bench_scale.py`` does. Default piece: ``eval-ogb`` (OGB's citation2 protocol,
-1,000 given negatives per positive) on the citation2 stand-in at 1/4, NCN.
+``GLIBC_TUNABLES``, plus the setting (``bench_scale.glibc_env``). It calls the piece
+``--repeats`` times; the row gives the median time and the growth of the child's peak RSS
+(``VmHWM``) over its RSS after the set-up, as ``bench_scale.py`` does. Default piece:
+``eval-ogb`` (OGB's citation2 protocol, 1,000 given negatives per positive) on the citation2
+stand-in at 1/4, NCN.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -39,16 +39,6 @@ SETTINGS: dict[str, dict[str, str]] = {
     "MALLOC_MMAP_THRESHOLD_=4194304": {"MALLOC_MMAP_THRESHOLD_": "4194304"},
     "MALLOC_ARENA_MAX=1": {"MALLOC_ARENA_MAX": "1"},
 }
-
-
-def setting_env(name: str) -> dict[str, str]:
-    """This process's environment, cleared of glibc's allocator variables, with ``name``'s."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MALLOC_") and key != "GLIBC_TUNABLES"
-    }
-    return {**env, **SETTINGS[name]}
 
 
 def main() -> None:
@@ -70,18 +60,18 @@ def main() -> None:
     fraction = 0.004 if args.quick else args.fraction
     repeats = 1 if args.quick else args.repeats
     edges, _ = bench_scale.standin(args.graph, fraction)  # generated here, once, if not cached
-    argv = [
-        bench_scale.__file__,
-        "--child",
-        args.graph,
-        str(fraction),
-        args.piece,
-        args.predictor,
-        str(repeats),
-    ]
     rows, base = [], None
     for name in names:
-        out = bench_scale.run_capped(argv, args.cap_gib, args.timeout, setting_env(name))
+        out = bench_scale.measure(
+            args.graph,
+            fraction,
+            args.piece,
+            args.predictor,
+            args.cap_gib,
+            args.timeout,
+            repeats,
+            SETTINGS[name],
+        )
         print(name, out, flush=True)
         if "error" in out:
             rows.append((name, out["error"], "", "", "", ""))

@@ -93,6 +93,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -578,19 +579,29 @@ def measure(
     cap_gib: float,
     timeout: float,
     repeats: int = 1,
-    allocator: str = "exact",
+    glibc: Mapping[str, str] = ALLOCATORS["exact"],
 ) -> dict[str, Any]:
-    """One piece in a capped child, with the glibc settings of ``allocator``
-    (:data:`ALLOCATORS`)."""
+    """One piece in a capped child, with the glibc allocator variables ``glibc`` (one of
+    :data:`ALLOCATORS`, or any others: ``bench_allocator.py``) and no inherited ones."""
     argv = [__file__, "--child", name, str(fraction), piece, predictor, str(repeats)]
-    return run_capped(argv, cap_gib, timeout, child_env(allocator))
+    return run_capped(argv, cap_gib, timeout, glibc_env(glibc))
+
+
+def glibc_env(glibc: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without glibc's allocator variables (``MALLOC_*``,
+    ``GLIBC_TUNABLES``), with ``glibc``'s: a child's allocator is the one asked for,
+    whatever the parent inherited."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MALLOC_") and key != "GLIBC_TUNABLES"
+    }
+    return {**env, **glibc}
 
 
 def child_env(allocator: str) -> dict[str, str]:
-    """This process's environment with the glibc settings of ``allocator``
-    (:data:`ALLOCATORS`), whatever threshold it inherited."""
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
-    return {**env, **ALLOCATORS[allocator]}
+    """:func:`glibc_env` with the settings of ``allocator`` (:data:`ALLOCATORS`)."""
+    return glibc_env(ALLOCATORS[allocator])
 
 
 def main() -> None:
@@ -664,7 +675,7 @@ def main() -> None:
                         args.cap_gib,
                         args.timeout,
                         args.repeats,
-                        args.allocator,
+                        ALLOCATORS[args.allocator],
                     )
                     found.append((edges.shape[1], out))
                     print(name, predictor, piece, fraction, out, flush=True)
