@@ -1,20 +1,24 @@
-"""glibc's allocator settings: the memory an OGB-scale run keeps, against its time (issue 22).
+"""Allocator settings: the memory an OGB-scale run keeps, against its time (issue 22).
 
 An evaluation of the citation2 stand-in allocates and frees large blocks chunk after chunk.
 glibc keeps freed blocks in its heaps for reuse, so the process's peak RSS grows past its live
 peak; a setting that hands them back to the kernel pays for fresh zeroed pages when they are
-used again. graphpair sets none of these: they are environment variables the user sets before
-the process starts. This measures one piece of ``bench_scale.py`` (its child, the same code)
-under each setting, side by side in one run:
+used again, and every fresh page costs a page fault. These are environment variables read
+before or as the process starts; graphpair's library sets none of them. This measures one
+piece of ``bench_scale.py`` (its child, the same code) under each setting, side by side in one run:
 
 - ``glibc defaults``: nothing set (the baseline; what a user gets);
 - ``MALLOC_MMAP_THRESHOLD_=131072``: every block above 128 KiB is its own mapping, returned
   when freed (``bench_scale.py --allocator exact``: the peak RSS is the live peak);
 - ``MALLOC_MMAP_THRESHOLD_=4194304``: the same from 4 MiB up;
-- ``MALLOC_ARENA_MAX=1``: one heap for all threads.
+- ``MALLOC_ARENA_MAX=1``: one heap for all threads;
+- ``THP_MEM_ALLOC_ENABLE=1``: torch's CPU allocations of 2 MB and more aligned to 2 MB and
+  advised as transparent huge pages (``madvise``), so a fresh block faults in 2 MB pages
+  instead of 4 KB ones (glibc's settings at their defaults).
 
-Each child inherits this process's environment without any ``MALLOC_*`` variable or
-``GLIBC_TUNABLES``, plus the setting (``bench_scale.glibc_env``). It calls the piece
+Each child inherits this process's environment without any ``MALLOC_*`` variable,
+``GLIBC_TUNABLES`` or ``THP_MEM_ALLOC_ENABLE``, plus the setting
+(``bench_scale.allocator_env``). It calls the piece
 ``--repeats`` times; the row gives the median time and the growth of the child's peak RSS
 (``VmHWM``) over its RSS after the set-up, as ``bench_scale.py`` does. Default piece:
 ``eval-ogb`` (OGB's citation2 protocol, 1,000 given negatives per positive) on the citation2
@@ -38,43 +42,74 @@ SETTINGS: dict[str, dict[str, str]] = {
     "MALLOC_MMAP_THRESHOLD_=131072": {"MALLOC_MMAP_THRESHOLD_": "131072"},
     "MALLOC_MMAP_THRESHOLD_=4194304": {"MALLOC_MMAP_THRESHOLD_": "4194304"},
     "MALLOC_ARENA_MAX=1": {"MALLOC_ARENA_MAX": "1"},
+    "THP_MEM_ALLOC_ENABLE=1": {bench_scale.TORCH_THP: "1"},
 }
+
+
+def _case(text: str) -> tuple[str, float, str]:
+    """``GRAPH:FRACTION:PIECE`` of ``--cases``."""
+    graph, fraction, piece = text.split(":")
+    if graph not in bench_scale.GRAPHS or piece not in bench_scale.PIECES:
+        raise ValueError(f"--cases: unknown graph or piece in {text!r}")
+    return graph, float(fraction), piece
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_arguments(parser)
-    parser.add_argument("--graph", default="citation2", choices=tuple(bench_scale.GRAPHS))
-    parser.add_argument("--fraction", type=float, default=0.25)
-    parser.add_argument("--piece", default="eval-ogb", choices=bench_scale.PIECES)
+    parser.add_argument(
+        "--cases",
+        default="citation2:0.25:eval-ogb",
+        help="GRAPH:FRACTION:PIECE,...: bench_scale.py pieces, each a section of the results",
+    )
     parser.add_argument("--predictor", default="ncn")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--settings", default=",".join(SETTINGS), help="names, comma-separated")
     parser.add_argument("--cap-gib", type=float, default=22.0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per setting")
+    parser.add_argument("--name", default="allocator", help="results file stem")
     args = parser.parse_args()
     names = [name for name in args.settings.split(",") if name]
     unknown = [name for name in names if name not in SETTINGS]
     if unknown:
         parser.error(f"--settings: unknown {unknown}; known: {list(SETTINGS)}")
-    fraction = 0.004 if args.quick else args.fraction
+    try:
+        cases = [_case(text) for text in args.cases.split(",") if text]
+    except ValueError as error:
+        parser.error(str(error))
     repeats = 1 if args.quick else args.repeats
-    edges, _ = bench_scale.standin(args.graph, fraction)  # generated here, once, if not cached
+    sections = [
+        _section(graph, 0.004 if args.quick else fraction, piece, args, names, repeats)
+        for graph, fraction, piece in cases
+    ]
+    publish(args.name, "Allocator settings: memory kept against time", sections, args.quick)
+
+
+def _section(
+    graph: str,
+    fraction: float,
+    piece: str,
+    args: argparse.Namespace,
+    names: list[str],
+    repeats: int,
+) -> str:
+    """One case under every setting, as a results section."""
+    edges, _ = bench_scale.standin(graph, fraction)  # generated here, once, if not cached
     rows, base = [], None
     for name in names:
         out = bench_scale.measure(
-            args.graph,
+            graph,
             fraction,
-            args.piece,
+            piece,
             args.predictor,
             args.cap_gib,
             args.timeout,
             repeats,
             SETTINGS[name],
         )
-        print(name, out, flush=True)
+        print(graph, fraction, piece, name, out, flush=True)
         if "error" in out:
-            rows.append((name, out["error"], "", "", "", ""))
+            rows.append((name, out["error"], "", "", "", "", ""))
             continue
         base = base or out
         rows.append(
@@ -84,20 +119,27 @@ def main() -> None:
                 f"{out['seconds'] / base['seconds']:.2f}x",
                 f"+{fmt_bytes(out['extra'])}",
                 f"{max(out['extra'], 1) / max(base['extra'], 1):.2f}x",
+                fmt_bytes(out["peak"]),
                 ", ".join(fmt_time(t) for t in out["times"]),
             )
         )
-    section = (
-        f"## {args.piece}, {args.graph} stand-in at {fraction:g} "
-        f"({edges.shape[1]:,} edges), {args.predictor}\n\n"
+    return (
+        f"## {piece}, {graph} stand-in at {fraction:g} ({edges.shape[1]:,} edges), "
+        f"{args.predictor}\n\n"
         f"Median of {repeats} calls in one child per setting; ratios against the first "
         "setting that completed.\n\n"
         + markdown_table(
-            ("setting", "median", "time ratio", "extra memory", "memory ratio", "calls"), rows
+            (
+                "setting",
+                "median",
+                "time ratio",
+                "extra memory",
+                "memory ratio",
+                "peak RSS",
+                "calls",
+            ),
+            rows,
         )
-    )
-    publish(
-        "allocator", "glibc's allocator settings: memory kept against time", [section], args.quick
     )
 
 

@@ -579,29 +579,34 @@ def measure(
     cap_gib: float,
     timeout: float,
     repeats: int = 1,
-    glibc: Mapping[str, str] = ALLOCATORS["exact"],
+    allocator: Mapping[str, str] = ALLOCATORS["exact"],
 ) -> dict[str, Any]:
-    """One piece in a capped child, with the glibc allocator variables ``glibc`` (one of
+    """One piece in a capped child whose allocator variables are ``allocator``'s (one of
     :data:`ALLOCATORS`, or any others: ``bench_allocator.py``) and no inherited ones."""
     argv = [__file__, "--child", name, str(fraction), piece, predictor, str(repeats)]
-    return run_capped(argv, cap_gib, timeout, glibc_env(glibc))
+    return run_capped(argv, cap_gib, timeout, allocator_env(allocator))
 
 
-def glibc_env(glibc: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment without glibc's allocator variables (``MALLOC_*``,
-    ``GLIBC_TUNABLES``), with ``glibc``'s: a child's allocator is the one asked for,
-    whatever the parent inherited."""
+#: torch's switch for transparent huge pages under its CPU allocations of 2 MB and more, read
+#: once, at torch's first allocation (``bench_allocator.py`` measures it)
+TORCH_THP = "THP_MEM_ALLOC_ENABLE"
+
+
+def allocator_env(allocator: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without the allocator variables (glibc's ``MALLOC_*`` and
+    ``GLIBC_TUNABLES``, torch's :data:`TORCH_THP`), with ``allocator``'s: a child's allocator
+    is the one asked for, whatever the parent inherited."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("MALLOC_") and key != "GLIBC_TUNABLES"
+        if not key.startswith("MALLOC_") and key not in ("GLIBC_TUNABLES", TORCH_THP)
     }
-    return {**env, **glibc}
+    return {**env, **allocator}
 
 
 def child_env(allocator: str) -> dict[str, str]:
-    """:func:`glibc_env` with the settings of ``allocator`` (:data:`ALLOCATORS`)."""
-    return glibc_env(ALLOCATORS[allocator])
+    """:func:`allocator_env` with the settings of ``allocator`` (:data:`ALLOCATORS`)."""
+    return allocator_env(ALLOCATORS[allocator])
 
 
 def main() -> None:
