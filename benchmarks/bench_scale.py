@@ -33,6 +33,9 @@ high-water mark. The pieces:
   sampled by random keys over all their entries (``bench_masked_sampling.split_hop``), and
   every encoder layer on the whole sampled subgraph (no per-hop trimming): the baseline of
   ``step-sampled``, measured in the same run;
+- ``step-sampled-search``: ``step-sampled`` with ``neighbor_sample`` relabelling by binary
+  search alone, as before 2026-12-07 (``TABLE_LABELS_MIN_SHARE`` patched to infinity): the
+  baseline of its ``[N]`` table of local ids;
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
   ``epoch-sampled-before``: ``epoch-sampled`` with the patches of ``step-sampled-before``;
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
@@ -150,6 +153,7 @@ PIECES = (
     "step",
     "step-sampled",
     "step-sampled-before",
+    "step-sampled-search",
     "eval",
     "eval-unshared",
     "eval-chunk",
@@ -303,6 +307,10 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         _sampling._sample_hop = split_hop
         # every layer on the whole sampled subgraph, as a CSR (no MPNNEncoder is one of these)
         _link_sampling.MPNNEncoder = type("Untrimmed", (), {})  # type: ignore[misc]
+    if piece.endswith("-sampled-search"):  # the baseline: relabelling by binary search alone
+        from graphpair.ops import _sampling
+
+        _sampling.TABLE_LABELS_MIN_SHARE = math.inf
     if piece.startswith("step"):
         step = step_module(config, encoder, predictor, adj)
         # a random batch, as an epoch's are (the split lists its positives sorted by source:

@@ -159,9 +159,12 @@ def neighbor_sample(
     :data:`FLOYD_MAX_FANOUT` the rows' entries are expanded instead, each active entry of an
     over-full row gets a distinct random key (a random permutation), one sort by
     ``(row, key)`` ranks them and the first ``fanout`` of each row are kept:
-    :math:`O(\sum_{v} |N(v)|)` over those rows. Relabelling sorts the nodes seen so far and
-    uses ``searchsorted``; nothing is :math:`O(N)` but the one scan of a changed mask that
-    finds its positions (cached).
+    :math:`O(\sum_{v} |N(v)|)` over those rows. Relabelling looks the sampled neighbours up
+    in an ``[N]`` table of local ids when the sample can reach at least
+    :data:`TABLE_LABELS_MIN_SHARE` of the nodes (``B (1 + f_1 + f_1 f_2 + ...) >= N / 32``
+    for ``B`` seeds, or a fanout of -1), and otherwise by ``searchsorted`` in the sorted
+    nodes seen so far, so a few seeds on a large graph cost nothing :math:`O(N)` but the one
+    scan of a changed mask that finds its positions (cached). Both give the same subgraph.
 
     Args:
         adj: The graph; masked entries are never sampled.
@@ -190,47 +193,31 @@ def neighbor_sample(
     seeds = check_index("seeds", seeds, size=adj.num_nodes).long().view(-1)
     if seeds.device != adj.device:
         raise ValueError(f"seeds is on {seeds.device} but adj is on {adj.device}")
-    known = torch.sort(seeds).values  # sorted global ids of every node sampled so far
+    known = torch.sort(seeds).values
     if known.numel() > 1 and bool((known[1:] == known[:-1]).any()):
         repeated = known[1:][known[1:] == known[:-1]][:5].tolist()
         raise ValueError(f"seeds must be distinct; got repeated seeds {repeated}")
+    labels: _Labels = (
+        _TableLabels(seeds, adj.num_nodes)
+        if _reaches(int(seeds.numel()), fanouts, adj.num_nodes)
+        else _SearchLabels(seeds, known)
+    )
     nodes = [seeds]
-    local_of_known = torch.sort(seeds).indices  # local id of each entry of `known`
     frontier, offset = seeds, 0  # frontier's local ids are offset .. offset + len - 1
     total = int(seeds.numel())
     rows, cols, positions = [], [], []
     num_nodes, num_edges = [total], []
     for k in fanouts:
         pos, seg = _sample_hop(adj, frontier, k, generator)
-        source = adj.col[pos]  # [m] global ids of the sampled neighbours
-        # Relabel: neighbours already known keep their local id; new ones are numbered
-        # from `total` in order of first appearance (PyG's order).
-        where = torch.searchsorted(known, source).clamp_(max=max(known.numel() - 1, 0))
-        seen = known[where] == source  # (no seeds: nothing known and nothing sampled)
-        local = torch.empty_like(source)
-        local[seen] = local_of_known[where[seen]]
-        fresh = source[~seen]
-        uniq, inverse = torch.unique(fresh, return_inverse=True)
-        order = torch.arange(fresh.numel(), device=fresh.device)
-        first = torch.full_like(uniq, fresh.numel()).scatter_reduce_(
-            0, inverse, order, reduce="amin"
-        )
-        rank = torch.empty_like(uniq)
-        rank[torch.argsort(first)] = torch.arange(uniq.numel(), device=uniq.device)
-        local[~seen] = total + rank[inverse]
-        new = torch.empty_like(uniq)
-        new[rank] = uniq  # new nodes in order of first appearance
+        # neighbours already known keep their local id; new ones are numbered from `total`
+        # in order of first appearance (PyG's order)
+        local, new = labels.relabel(adj.col[pos], total)
         rows.append(local)
         cols.append(offset + seg)
         positions.append(pos)
         nodes.append(new)
         num_nodes.append(int(new.numel()))
         num_edges.append(int(pos.numel()))
-        # merge the new nodes into the sorted lookup (both halves are sorted)
-        merged = torch.cat([known, uniq])
-        merged_local = torch.cat([local_of_known, total + rank])
-        order_all = torch.argsort(merged)
-        known, local_of_known = merged[order_all], merged_local[order_all]
         frontier, offset = new, total
         total += int(new.numel())
     device = adj.device
@@ -242,6 +229,95 @@ def neighbor_sample(
         num_sampled_nodes=tuple(num_nodes),
         num_sampled_edges=tuple(num_edges),
     )
+
+
+#: Share of the graph's nodes that a sample must be able to reach for :func:`neighbor_sample`
+#: to relabel through an ``[N]`` table (:class:`_TableLabels`) instead of binary searches
+#: in the sorted nodes seen so far (:class:`_SearchLabels`); see :func:`_reaches`.
+TABLE_LABELS_MIN_SHARE = 1 / 32
+
+
+def _reaches(num_seeds: int, fanouts: Sequence[int], num_nodes: int) -> bool:
+    """Whether ``num_seeds`` seeds with ``fanouts`` can sample at least
+    :data:`TABLE_LABELS_MIN_SHARE` of ``num_nodes`` nodes (every fanout taken in full, no
+    node seen twice; a fanout of -1 can reach them all)."""
+    bound, reach = num_seeds, num_seeds
+    for k in fanouts:
+        if k == -1:
+            return True
+        reach *= k
+        bound += reach
+    return bound >= TABLE_LABELS_MIN_SHARE * num_nodes
+
+
+class _Labels:
+    """Local ids of the nodes a sample has seen: :meth:`relabel` gives each sampled
+    neighbour's, numbering the new ones in order of first appearance."""
+
+    def relabel(self, source: Tensor, total: int) -> tuple[Tensor, Tensor]:
+        """Local ids of the global ids ``source`` ``[m]`` and the new nodes ``[u]`` (global
+        ids, in order of first appearance, numbered ``total ..``); they are known after."""
+        raise NotImplementedError
+
+
+class _SearchLabels(_Labels):
+    """Binary searches in the sorted global ids seen so far: memory and time grow with the
+    sample, not with the graph (a few seeds on a large graph)."""
+
+    def __init__(self, seeds: Tensor, known: Tensor) -> None:
+        self.known = known  # sorted global ids of every node sampled so far
+        self.local = torch.sort(seeds).indices  # local id of each entry of `known`
+
+    def relabel(self, source: Tensor, total: int) -> tuple[Tensor, Tensor]:
+        known = self.known
+        where = torch.searchsorted(known, source).clamp_(max=max(known.numel() - 1, 0))
+        seen = known[where] == source  # (no seeds: nothing known and nothing sampled)
+        local = torch.empty_like(source)
+        local[seen] = self.local[where[seen]]
+        fresh = source[~seen]
+        uniq, inverse = torch.unique(fresh, return_inverse=True)
+        order = torch.arange(fresh.numel(), device=fresh.device)
+        first = torch.full_like(uniq, fresh.numel()).scatter_reduce_(
+            0, inverse, order, reduce="amin"
+        )
+        rank = torch.empty_like(uniq)
+        rank[torch.argsort(first)] = torch.arange(uniq.numel(), device=uniq.device)
+        local[~seen] = total + rank[inverse]
+        new = torch.empty_like(uniq)
+        new[rank] = uniq  # new nodes in order of first appearance
+        # merge the new nodes into the sorted lookup (both halves are sorted)
+        merged = torch.cat([known, uniq])
+        merged_local = torch.cat([self.local, total + rank])
+        order_all = torch.argsort(merged)
+        self.known, self.local = merged[order_all], merged_local[order_all]
+        return local, new
+
+
+class _TableLabels(_Labels):
+    """An ``[N]`` table of local ids (-1: not seen): gathers and scatters over the sampled
+    entries, no sort. Its ``O(N)`` fill pays off once the sample can reach a sizable share of
+    the graph (:func:`_reaches`): three hops of fanout 10 from a training batch reach 99 % of
+    the ogbl-ppa stand-in's nodes (``benchmarks/results/sampled_coverage.md``)."""
+
+    def __init__(self, seeds: Tensor, num_nodes: int) -> None:
+        self.local = torch.full((num_nodes,), -1, dtype=torch.long, device=seeds.device)
+        self.local[seeds] = torch.arange(seeds.numel(), device=seeds.device)
+        # the first position of each fresh node in a hop's `source` (`unset`: none yet; a
+        # hop's sampled entries can outnumber the nodes)
+        self.unset = torch.iinfo(torch.long).max
+        self.first = torch.full_like(self.local, self.unset)
+
+    def relabel(self, source: Tensor, total: int) -> tuple[Tensor, Tensor]:
+        local = self.local[source]
+        fresh_at = local < 0
+        fresh = source[fresh_at]
+        order = torch.arange(fresh.numel(), device=source.device)
+        self.first.scatter_reduce_(0, fresh, order, reduce="amin")
+        new = fresh[self.first[fresh] == order]  # first appearances, in order
+        self.first[new] = self.unset  # every fresh node is one of them
+        self.local[new] = torch.arange(total, total + new.numel(), device=source.device)
+        local[fresh_at] = self.local[fresh]
+        return local, new
 
 
 #: Largest fanout sampled by Floyd's algorithm (``O(k^2)`` work per node over ``k`` steps);

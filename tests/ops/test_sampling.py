@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import math
+from unittest import mock
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphpair.ops import CSR, SampledSubgraph, check_fanout, neighbor_sample
+from graphpair.ops import CSR, SampledSubgraph, _sampling, check_fanout, neighbor_sample
 from tests.graphs import graphs, random_edge_index
 
 
@@ -317,3 +320,50 @@ def test_bad_input_is_named() -> None:
         neighbor_sample(adj, torch.tensor([0]), [-3])
     with pytest.raises(TypeError, match="adj must be a graphpair.ops.CSR"):
         neighbor_sample(torch.tensor([[0], [1]]), torch.tensor([0]), [1])  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None)
+@given(graphs(max_nodes=15, max_edges=50), st.data())
+def test_table_and_search_relabelling_agree(
+    graph: tuple[torch.Tensor, int], data: st.DataObject
+) -> None:
+    """The two relabellings (an [N] table when the sample can reach a sizable share of the
+    nodes, binary searches otherwise) give the same subgraph, with or without masked
+    entries."""
+    edge_index, num_nodes = graph
+    adj = CSR.from_edge_index(edge_index, num_nodes)
+    seeds = data.draw(
+        st.lists(st.integers(0, num_nodes - 1), min_size=1, max_size=num_nodes, unique=True)
+    )
+    fanout = data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=3))
+    seed = data.draw(st.integers(0, 2**31))
+    targets = adj.to_edge_index()[:, :: data.draw(st.integers(1, 4))]
+    subs = []
+    with adj.masked(targets if data.draw(st.booleans()) else targets[:, :0]):
+        for share in (0.0, math.inf):  # always the table, never the table
+            with mock.patch.object(_sampling, "TABLE_LABELS_MIN_SHARE", share):
+                assert _sampling._reaches(len(seeds), fanout, num_nodes) is (share == 0.0)
+                generator = torch.Generator().manual_seed(seed)
+                subs.append(neighbor_sample(adj, torch.tensor(seeds), fanout, generator=generator))
+        check_sample(adj, seeds, fanout, subs[0])
+    table, search = subs
+    assert torch.equal(table.node, search.node)
+    assert torch.equal(table.edge_index, search.edge_index)
+    assert torch.equal(table.edge, search.edge)
+    assert table.num_sampled_nodes == search.num_sampled_nodes
+    assert table.num_sampled_edges == search.num_sampled_edges
+
+
+def test_table_relabelling_past_the_node_count() -> None:
+    """A node first sampled at a position of its hop beyond the number of nodes is still
+    numbered (the table's 'not seen' mark is larger than any position)."""
+    hubs, shared = list(range(1, 21)), list(range(21, 41))
+    edges = [(0, h) for h in hubs] + [(h, s) for h in hubs for s in shared] + [(20, 41)]
+    edge_index = torch.tensor(edges).t()
+    adj = CSR.from_edge_index(torch.cat([edge_index, edge_index.flip(0)], 1), 42)
+    sub = neighbor_sample(adj, torch.tensor([0]), [-1, -1])
+    # node 41 is the last entry of hop 2's 420 entries: position 419 > 42 nodes
+    assert sub.num_sampled_edges[1] > 400
+    nodes, edges_, _, _ = bfs_oracle(adj, [0], 2)
+    assert sub.node.tolist() == nodes
+    assert edges_of(sub) == edges_
