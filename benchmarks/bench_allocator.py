@@ -12,9 +12,10 @@ piece of ``bench_scale.py`` (its child, the same code) under each setting, side 
   when freed (``bench_scale.py --allocator exact``: the peak RSS is the live peak);
 - ``MALLOC_MMAP_THRESHOLD_=4194304``: the same from 4 MiB up;
 - ``MALLOC_ARENA_MAX=1``: one heap for all threads;
-- ``THP_MEM_ALLOC_ENABLE=1``: torch's CPU allocations of 2 MB and more aligned to 2 MB and
-  advised as transparent huge pages (``madvise``), so a fresh block faults in 2 MB pages
-  instead of 4 KB ones (glibc's settings at their defaults).
+- ``THP_MEM_ALLOC_ENABLE=1``: torch advises its CPU allocations of 2 MB and more as
+  transparent huge pages (``madvise(MADV_HUGEPAGE)``), so the kernel backs a fresh block's
+  2 MB-aligned parts with 2 MB pages, one fault each instead of 512 (glibc's settings at
+  their defaults).
 
 Each child inherits this process's environment without any ``MALLOC_*`` variable,
 ``GLIBC_TUNABLES`` or ``THP_MEM_ALLOC_ENABLE``, plus the setting

@@ -39,12 +39,12 @@ from benchmarks._common import (
 
 #: Name -> the ``graphpair`` arguments (the data root is added).
 COMMANDS: dict[str, list[str]] = {
-    "cora NCN, 20 epochs": ["link", "--dataset", "cora", "--predictor", "ncn", "--epochs", "20"],
-    "cora NCNC, 5 epochs": ["link", "--dataset", "cora", "--predictor", "ncnc", "--epochs", "5"],
-    "citeseer NCN, 20 epochs": [
+    "cora NCN 20 epochs": ["link", "--dataset", "cora", "--predictor", "ncn", "--epochs", "20"],
+    "cora NCNC 5 epochs": ["link", "--dataset", "cora", "--predictor", "ncnc", "--epochs", "5"],
+    "citeseer NCN 20 epochs": [
         *("link", "--dataset", "citeseer", "--predictor", "ncn", "--epochs", "20"),
     ],
-    "ogbl-ddi NCN, 1 epoch": [
+    "ogbl-ddi NCN 1 epoch": [
         "link",
         "--dataset",
         "ogbl-ddi",
@@ -53,7 +53,7 @@ COMMANDS: dict[str, list[str]] = {
         "--epochs",
         "1",
     ],
-    "cora node GCN, 200 epochs": ["node", "--dataset", "cora", "--conv", "gcn"],
+    "cora node GCN": ["node", "--dataset", "cora", "--conv", "gcn"],
 }
 
 
