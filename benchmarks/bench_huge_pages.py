@@ -5,12 +5,14 @@ CPU allocations of 2 MB and more as transparent huge pages (``madvise(MADV_HUGEP
 the kernel backs a fresh block's 2 MB-aligned parts with 2 MB pages, one fault each instead of
 512 (where the kernel's THP mode is ``madvise`` or ``always``). On the full-size
 citation2 stand-in a sampled NCN step faults in 6.2 million 4 KB pages (about 24 GB of fresh
-memory a step) and spends as much time in the kernel as in torch (``allocator_thp.md``). The
-``graphpair`` command asks for huge pages unless the variable is set (``graphpair.cli``).
+memory a step) and spends as much time in the kernel as in torch; there huge pages pay
+(``allocator_thp.md``). Whether they also pay on the graphs users train today decides whether
+the ``graphpair`` command may set the variable for them: it does not, since ogbl-ddi's NCN
+epoch took 1.20x the time with it in this benchmark's run.
 
 This runs whole ``graphpair`` commands on real data, each in a fresh process, alternating
-``THP_MEM_ALLOC_ENABLE=0`` (torch's default) and ``=1`` (the command's default) so that a slow
-spell of the shared machine hits both: the median wall time of each, their ratio, and each
+``THP_MEM_ALLOC_ENABLE=0`` (torch's default) and ``=1`` so that a slow spell of the shared
+machine hits both: the median wall time of each, their ratio, and each
 child's peak RSS (``ru_maxrss`` of the reaped child, ``os.wait4``). Needs the shared data
 (``GRAPHPAIR_DATA`` or ``--data-root``).
 """

@@ -4,14 +4,13 @@ import argparse
 import csv
 import io
 import json
-import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
 
-from graphpair.cli import HUGE_PAGES_ENV, main
+from graphpair.cli import main
 from graphpair.data import dataset_names, get_spec
 from graphpair.train import group_records, read_records, render_csv, render_markdown
 
@@ -49,44 +48,6 @@ def test_python_dash_m_entry_point() -> None:
         [sys.executable, "-m", "graphpair", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("graphpair ")
-
-
-_HUGE_PAGES_PROBE = """
-import os, resource, sys
-from graphpair.cli import main
-assert "torch" not in sys.modules
-main(["datasets", "--task", "link"])
-import torch
-big = torch.empty(4 << 20, dtype=torch.uint8)  # above torch's 2 MB threshold
-print(os.environ.get("THP_MEM_ALLOC_ENABLE"), big.data_ptr() % resource.getpagesize() == 0)
-"""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="torch's THP path is Linux-only")
-@pytest.mark.parametrize(("given", "expected"), [(None, "1 True"), ("0", "0")])
-def test_the_command_asks_torch_for_huge_pages(given: str | None, expected: str) -> None:
-    """Unless the user set THP_MEM_ALLOC_ENABLE, the command sets it to 1 before torch is
-    imported, and torch honours it: a large allocation is page-aligned (torch aligns it to
-    64 bytes otherwise)."""
-    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
-    if given is not None:
-        env["THP_MEM_ALLOC_ENABLE"] = given
-    result = subprocess.run(
-        [sys.executable, "-c", _HUGE_PAGES_PROBE], capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1].startswith(expected)
-
-
-def test_huge_pages_are_not_asked_for_once_torch_is_imported(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """In a process that imported torch (this one), setting the variable would change
-    nothing and would only mislead: it is left unset."""
-    monkeypatch.delenv(HUGE_PAGES_ENV, raising=False)
-    assert main(["datasets", "--task", "link"]) == 0
-    assert "dataset(s)" in capsys.readouterr().out
-    assert HUGE_PAGES_ENV not in os.environ
 
 
 # ------------------------------------------------------------------------------------ link

@@ -122,27 +122,6 @@ _RUNNERS = ("link", "graph", "pretrain", "node")
 # Set to 1 to see the traceback behind a one-line data error.
 _TRACEBACK_ENV = "GRAPHPAIR_TRACEBACK"
 
-#: torch's switch for transparent huge pages under its CPU allocations of 2 MB and more, read
-#: once, at torch's first allocation; the command sets it to ``1`` unless the user set it
-#: (:func:`_ask_for_huge_pages`)
-HUGE_PAGES_ENV = "THP_MEM_ALLOC_ENABLE"
-
-
-def _ask_for_huge_pages() -> None:
-    """Set ``THP_MEM_ALLOC_ENABLE=1`` for this process and its children, before torch is
-    imported, unless the variable is set (``THP_MEM_ALLOC_ENABLE=0`` keeps torch's default)
-    or torch was imported already (it would not read it again).
-
-    torch then advises its CPU allocations of 2 MB and more as transparent huge pages, so
-    the kernel fills a fresh block's 2 MB-aligned parts one 2 MB page at a time instead of
-    512 4 KB pages (where its THP mode is ``madvise`` or ``always``; elsewhere nothing
-    changes). On OGB-size graphs most of a step's allocations are fresh blocks of hundreds of
-    megabytes: a sampled NCN step on the full-size citation2 stand-in took 17.13 s instead of
-    24.45 s with the same peak memory (``benchmarks/results/allocator_thp.md``).
-    """
-    if HUGE_PAGES_ENV not in os.environ and "torch" not in sys.modules:
-        os.environ[HUGE_PAGES_ENV] = "1"
-
 
 def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser of the ``graphpair`` command.
@@ -291,7 +270,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     error: ...``, exit status 1 (the traceback with ``GRAPHPAIR_TRACEBACK=1``); a bad flag
     value as ``graphpair COMMAND: error: --flag: ...`` under the command's usage, status 2.
     """
-    _ask_for_huge_pages()
     args = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in args if not a.startswith("-")), None)
     parser = build_parser([chosen] if chosen in COMMANDS else [])

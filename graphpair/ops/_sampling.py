@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -252,17 +253,17 @@ def _reaches(num_seeds: int, fanouts: Sequence[int], num_nodes: int) -> bool:
     return bound >= TABLE_LABELS_MIN_SHARE * num_nodes
 
 
-class _Labels:
+class _Labels(Protocol):
     """Local ids of the nodes a sample has seen: :meth:`relabel` gives each sampled
     neighbour's, numbering the new ones in order of first appearance."""
 
     def relabel(self, source: Tensor, total: int) -> tuple[Tensor, Tensor]:
         """Local ids of the global ids ``source`` ``[m]`` and the new nodes ``[u]`` (global
         ids, in order of first appearance, numbered ``total ..``); they are known after."""
-        raise NotImplementedError
+        ...
 
 
-class _SearchLabels(_Labels):
+class _SearchLabels:
     """Binary searches in the sorted global ids seen so far: memory and time grow with the
     sample, not with the graph (a few seeds on a large graph)."""
 
@@ -295,7 +296,7 @@ class _SearchLabels(_Labels):
         return local, new
 
 
-class _TableLabels(_Labels):
+class _TableLabels:
     """An ``[N]`` table of local ids (-1: not seen): gathers and scatters over the sampled
     entries, no sort. Its ``O(N)`` fill pays off once the sample can reach a sizable share of
     the graph (:func:`_reaches`): three hops of fanout 10 from a training batch reach 99 % of
