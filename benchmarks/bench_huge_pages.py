@@ -4,7 +4,7 @@ torch reads ``THP_MEM_ALLOC_ENABLE`` once, at its first allocation: with ``1`` i
 CPU allocations of 2 MB and more as transparent huge pages (``madvise(MADV_HUGEPAGE)``), so
 the kernel backs a fresh block's 2 MB-aligned parts with 2 MB pages, one fault each instead of
 512 (where the kernel's THP mode is ``madvise`` or ``always``). On the full-size
-citation2 stand-in a sampled NCN step faults in 6.2 million 4 KB pages (about 24 GB of fresh
+citation2 stand-in a sampled NCN step faults in 6.2 million 4 KB pages (about 24 GiB of fresh
 memory a step) and spends as much time in the kernel as in torch; there huge pages pay
 (``allocator_thp.md``). Whether they also pay on the graphs users train today decides whether
 the ``graphpair`` command may set the variable for them: it does not, since ogbl-ddi's NCN
