@@ -4,8 +4,9 @@ An evaluation of the citation2 stand-in allocates and frees large blocks chunk a
 glibc keeps freed blocks in its heaps for reuse, so the process's peak RSS grows past its live
 peak; a setting that hands them back to the kernel pays for fresh zeroed pages when they are
 used again, and every fresh page costs a page fault. These are environment variables read
-before or as the process starts; graphpair's library sets none of them. This measures one
-piece of ``bench_scale.py`` (its child, the same code) under each setting, side by side in one run:
+before or as the process starts; graphpair sets none of them. This measures pieces of
+``bench_scale.py`` (its child, the same code; ``--cases``) under each setting, side by side
+in one run:
 
 - ``glibc defaults``: nothing set (the baseline; what a user gets);
 - ``MALLOC_MMAP_THRESHOLD_=131072``: every block above 128 KiB is its own mapping, returned
@@ -19,11 +20,10 @@ piece of ``bench_scale.py`` (its child, the same code) under each setting, side 
 
 Each child inherits this process's environment without any ``MALLOC_*`` variable,
 ``GLIBC_TUNABLES`` or ``THP_MEM_ALLOC_ENABLE``, plus the setting
-(``bench_scale.allocator_env``). It calls the piece
-``--repeats`` times; the row gives the median time and the growth of the child's peak RSS
-(``VmHWM``) over its RSS after the set-up, as ``bench_scale.py`` does. Default piece:
-``eval-ogb`` (OGB's citation2 protocol, 1,000 given negatives per positive) on the citation2
-stand-in at 1/4, NCN.
+(``bench_scale.allocator_env``). It calls the piece ``--repeats`` times; the row gives the
+median time, the growth of the child's peak RSS (``VmHWM``) over its RSS after the set-up,
+as ``bench_scale.py`` does, and the peak RSS. Default case: ``eval-ogb`` (OGB's citation2
+protocol, 1,000 given negatives per positive) on the citation2 stand-in at 1/4, NCN.
 """
 
 from __future__ import annotations
@@ -49,7 +49,10 @@ SETTINGS: dict[str, dict[str, str]] = {
 
 def _case(text: str) -> tuple[str, float, str]:
     """``GRAPH:FRACTION:PIECE`` of ``--cases``."""
-    graph, fraction, piece = text.split(":")
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ValueError(f"--cases: {text!r} is not GRAPH:FRACTION:PIECE")
+    graph, fraction, piece = parts
     if graph not in bench_scale.GRAPHS or piece not in bench_scale.PIECES:
         raise ValueError(f"--cases: unknown graph or piece in {text!r}")
     return graph, float(fraction), piece
