@@ -165,9 +165,9 @@ def neighbor_sample(
     (:math:`B (1 + f_1 + f_1 f_2 + \dots) \ge N / 32` for :math:`B` seeds, or a fanout of
     -1), and otherwise by ``searchsorted`` in the sorted nodes seen so far, so a few seeds on
     a large graph cost nothing :math:`O(N)` but the one scan of a changed mask that finds its
-    positions (cached). Both give the same subgraph; from 1,024 seeds at fanout 10 the table
-    took 0.53-0.66x the time of the search on the ppa and citation2 stand-ins
-    (``benchmarks/results/relabel.md``).
+    positions (cached). Both give the same subgraph; from 1,024 seeds the table took
+    0.52-0.66x the time of the search on the ppa and citation2 stand-ins, Cora and
+    ogbl-ddi (``benchmarks/results/relabel.md``).
 
     Args:
         adj: The graph; masked entries are never sampled.
