@@ -35,7 +35,8 @@ high-water mark. The pieces:
   ``step-sampled``, measured in the same run;
 - ``step-sampled-search``: ``step-sampled`` with ``neighbor_sample`` relabelling by binary
   search alone, as before 2026-12-07 (``TABLE_LABELS_MIN_SHARE`` patched to infinity): the
-  baseline of its ``[N]`` table of local ids;
+  baseline of its ``[N]`` table of local ids (``node-epoch-sampled-search``: the same for
+  ``node-epoch-sampled``);
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
   ``epoch-sampled-before``: ``epoch-sampled`` with the patches of ``step-sampled-before``;
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
@@ -139,6 +140,7 @@ _NO_MEMORY_CHECK = "GRAPHPAIR_BENCH_NO_MEMORY_CHECK"
 NODE_PIECES = (
     "node-epoch",
     "node-epoch-sampled",
+    "node-epoch-sampled-search",
     "node-epoch-untrimmed",
     "node-eval",
     "node-eval-forward",
@@ -449,7 +451,11 @@ def _node_epoch(name: str, data: Any, piece: str) -> Any:
     split = {"train": order[:train], "valid": order[train : train + valid]}
     split["test"] = order[train + valid :]
     dataset = SimpleNamespace(data=data, split=split)
-    sampled = piece in ("node-epoch-sampled", "node-epoch-untrimmed")
+    sampled = piece in ("node-epoch-sampled", "node-epoch-untrimmed", "node-epoch-sampled-search")
+    if piece == "node-epoch-sampled-search":  # the baseline: relabelling by binary search alone
+        from graphpair.ops import _sampling as ops_sampling
+
+        ops_sampling.TABLE_LABELS_MIN_SHARE = math.inf
     if piece == "node-epoch-untrimmed":  # no trimming plan: every layer on every node
         from graphpair.nn import MPNNEncoder
 
