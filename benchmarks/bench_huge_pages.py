@@ -12,9 +12,9 @@ epoch took 1.20x the time with it in this benchmark's run.
 
 This runs whole ``graphpair`` commands on real data, each in a fresh process, alternating
 ``THP_MEM_ALLOC_ENABLE=0`` (torch's default) and ``=1`` so that a slow spell of the shared
-machine hits both: the median wall time of each, their ratio, and each
-child's peak RSS (``ru_maxrss`` of the reaped child, ``os.wait4``). Needs the shared data
-(``GRAPHPAIR_DATA`` or ``--data-root``).
+machine hits both (glibc's allocator variables cleared, ``bench_scale.allocator_env``): the
+median wall time of each, their ratio, and each child's peak RSS (``ru_maxrss`` of the reaped
+child, ``os.wait4``). Needs the shared data (``GRAPHPAIR_DATA`` or ``--data-root``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from benchmarks._common import (
     publish,
     resolve_data_root,
 )
+from benchmarks.bench_scale import TORCH_THP, allocator_env
 
 #: Name -> the ``graphpair`` arguments (the data root is added).
 COMMANDS: dict[str, list[str]] = {
@@ -61,8 +62,7 @@ COMMANDS: dict[str, list[str]] = {
 
 def _run(args: list[str], thp: str) -> tuple[float, int]:
     """Wall time and peak RSS (bytes) of one ``graphpair`` child."""
-    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
-    env["THP_MEM_ALLOC_ENABLE"] = thp
+    env = allocator_env({TORCH_THP: thp})
     with tempfile.TemporaryFile("w+") as errors:
         start = time.perf_counter()
         child = subprocess.Popen(

@@ -63,10 +63,7 @@ def _rows(
     n, rows = adj.num_nodes, []
     for batch in (b for b in batches if b <= n):
         seeds = torch.randperm(n, generator=torch.Generator().manual_seed(batch))[:batch]
-        reach, width = batch, batch
-        for k in fanout:
-            width *= k
-            reach += width
+        reach = _sampling._reach(batch, fanout)
         sub = neighbor_sample(adj, seeds, fanout, generator=torch.Generator().manual_seed(0))
         table, _ = median_time(lambda s=seeds: _call(adj, s, fanout, 0.0), repeats)
         search, _ = median_time(lambda s=seeds: _call(adj, s, fanout, math.inf), repeats)

@@ -9,6 +9,7 @@ replacement, and the nodes not seen before form the next frontier. The result ho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -196,14 +197,14 @@ def neighbor_sample(
     seeds = check_index("seeds", seeds, size=adj.num_nodes).long().view(-1)
     if seeds.device != adj.device:
         raise ValueError(f"seeds is on {seeds.device} but adj is on {adj.device}")
-    known = torch.sort(seeds).values
+    known, order = torch.sort(seeds)
     if known.numel() > 1 and bool((known[1:] == known[:-1]).any()):
         repeated = known[1:][known[1:] == known[:-1]][:5].tolist()
         raise ValueError(f"seeds must be distinct; got repeated seeds {repeated}")
     labels: _Labels = (
         _TableLabels(seeds, adj.num_nodes)
         if _reaches(int(seeds.numel()), fanouts, adj.num_nodes)
-        else _SearchLabels(seeds, known)
+        else _SearchLabels(known, order)
     )
     nodes = [seeds]
     frontier, offset = seeds, 0  # frontier's local ids are offset .. offset + len - 1
@@ -240,17 +241,23 @@ def neighbor_sample(
 TABLE_LABELS_MIN_SHARE = 1 / 32
 
 
-def _reaches(num_seeds: int, fanouts: Sequence[int], num_nodes: int) -> bool:
-    """Whether ``num_seeds`` seeds with ``fanouts`` can sample at least
-    :data:`TABLE_LABELS_MIN_SHARE` of ``num_nodes`` nodes (every fanout taken in full, no
-    node seen twice; a fanout of -1 can reach them all)."""
-    bound, reach = num_seeds, num_seeds
+def _reach(num_seeds: int, fanouts: Sequence[int]) -> float:
+    """The most nodes ``num_seeds`` seeds with ``fanouts`` can sample: every fanout taken in
+    full and no node seen twice, ``B (1 + f_1 + f_1 f_2 + ...)`` (infinite with a fanout of
+    -1)."""
+    bound, width = num_seeds, num_seeds
     for k in fanouts:
         if k == -1:
-            return True
-        reach *= k
-        bound += reach
-    return bound >= TABLE_LABELS_MIN_SHARE * num_nodes
+            return math.inf
+        width *= k
+        bound += width
+    return bound
+
+
+def _reaches(num_seeds: int, fanouts: Sequence[int], num_nodes: int) -> bool:
+    """Whether ``num_seeds`` seeds with ``fanouts`` can sample at least
+    :data:`TABLE_LABELS_MIN_SHARE` of ``num_nodes`` nodes (:func:`_reach`)."""
+    return _reach(num_seeds, fanouts) >= TABLE_LABELS_MIN_SHARE * num_nodes
 
 
 class _Labels(Protocol):
@@ -267,9 +274,9 @@ class _SearchLabels:
     """Binary searches in the sorted global ids seen so far: memory and time grow with the
     sample, not with the graph (a few seeds on a large graph)."""
 
-    def __init__(self, seeds: Tensor, known: Tensor) -> None:
+    def __init__(self, known: Tensor, local: Tensor) -> None:
         self.known = known  # sorted global ids of every node sampled so far
-        self.local = torch.sort(seeds).indices  # local id of each entry of `known`
+        self.local = local  # local id of each entry of `known`
 
     def relabel(self, source: Tensor, total: int) -> tuple[Tensor, Tensor]:
         known = self.known
