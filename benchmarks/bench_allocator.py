@@ -16,13 +16,18 @@ in one run:
 - ``THP_MEM_ALLOC_ENABLE=1``: torch advises its CPU allocations of 2 MB and more as
   transparent huge pages (``madvise(MADV_HUGEPAGE)``), so the kernel backs a fresh block's
   2 MB-aligned parts with 2 MB pages, one fault each instead of 512 (glibc's settings at
-  their defaults).
+  their defaults);
+- ``heap reuse`` (``MALLOC_MMAP_MAX_=0``, ``MALLOC_TRIM_THRESHOLD_=2**40``): no block gets
+  its own mapping and the heap is never trimmed, so a freed block's pages are reused by the
+  next allocation instead of being returned and faulted in afresh; the peak RSS is then the
+  heap's high-water mark, fragmentation included.
 
 Each child inherits this process's environment without any ``MALLOC_*`` variable,
 ``GLIBC_TUNABLES`` or ``THP_MEM_ALLOC_ENABLE``, plus the setting
 (``bench_scale.allocator_env``). It calls the piece ``--repeats`` times; the row gives the
-median time, the growth of the child's peak RSS (``VmHWM``) over its RSS after the set-up,
-as ``bench_scale.py`` does, and the peak RSS. Default case: ``eval-ogb`` (OGB's citation2
+median time, the median minor page faults and system (kernel) CPU time of a call, the growth
+of the child's peak RSS (``VmHWM``) over its RSS after the set-up, as ``bench_scale.py`` does,
+and the peak RSS. Default case: ``eval-ogb`` (OGB's citation2
 protocol, 1,000 given negatives per positive) on the citation2 stand-in at 1/4, NCN.
 """
 
@@ -44,6 +49,7 @@ SETTINGS: dict[str, dict[str, str]] = {
     "MALLOC_MMAP_THRESHOLD_=4194304": {"MALLOC_MMAP_THRESHOLD_": "4194304"},
     "MALLOC_ARENA_MAX=1": {"MALLOC_ARENA_MAX": "1"},
     "THP_MEM_ALLOC_ENABLE=1": {bench_scale.TORCH_THP: "1"},
+    "heap reuse": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)},
 }
 
 
@@ -113,7 +119,7 @@ def _section(
         )
         print(graph, fraction, piece, name, out, flush=True)
         if "error" in out:
-            rows.append((name, out["error"], "", "", "", "", ""))
+            rows.append((name, out["error"], "", "", "", "", "", "", ""))
             continue
         base = base or out
         rows.append(
@@ -121,6 +127,8 @@ def _section(
                 name,
                 fmt_time(out["seconds"]),
                 f"{out['seconds'] / base['seconds']:.2f}x",
+                f"{out['faults'] / 1e6:.2f}M",
+                fmt_time(out["kernel"]),
                 f"+{fmt_bytes(out['extra'])}",
                 f"{max(out['extra'], 1) / max(base['extra'], 1):.2f}x",
                 fmt_bytes(out["peak"]),
@@ -137,6 +145,8 @@ def _section(
                 "setting",
                 "median",
                 "time ratio",
+                "page faults",
+                "kernel time",
                 "extra memory",
                 "memory ratio",
                 "peak RSS",

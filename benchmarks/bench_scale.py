@@ -523,18 +523,24 @@ def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) 
     call = _setup(name, fraction, piece, predictor)
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_bytes("VmRSS")
-    times, parts = [], {}
+    times, parts, faults, kernel = [], {}, [], []
     for _ in range(repeats):
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         result = call()
         parts = result if isinstance(result, dict) else {}  # a piece's parts' times
         times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        faults.append(after.ru_minflt - usage.ru_minflt)
+        kernel.append(after.ru_stime - usage.ru_stime)
     print(
         json.dumps(
             {
                 "parts": parts,
                 "seconds": statistics.median(times),
                 "times": times,
+                "faults": statistics.median(faults),  # minor page faults a call
+                "kernel": statistics.median(kernel),  # system CPU seconds a call
                 "extra": _status_bytes("VmHWM") - before,
                 "peak": _status_bytes("VmHWM"),
             }
