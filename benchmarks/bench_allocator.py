@@ -50,6 +50,7 @@ SETTINGS: dict[str, dict[str, str]] = {
     "MALLOC_ARENA_MAX=1": {"MALLOC_ARENA_MAX": "1"},
     "THP_MEM_ALLOC_ENABLE=1": {bench_scale.TORCH_THP: "1"},
     "heap reuse": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)},
+    "graphpair reuse": {bench_scale.REUSE: "1"},
 }
 
 

@@ -1,25 +1,30 @@
-"""The ``graphpair`` command with and without torch's transparent huge pages, end to end.
+"""Whole ``graphpair`` commands on real data under the process allocator settings (issue 22).
 
-torch reads ``THP_MEM_ALLOC_ENABLE`` once, at its first allocation: with ``1`` it advises its
-CPU allocations of 2 MB and more as transparent huge pages (``madvise(MADV_HUGEPAGE)``), so
-the kernel backs a fresh block's 2 MB-aligned parts with 2 MB pages, one fault each instead of
-512 (where the kernel's THP mode is ``madvise`` or ``always``). On the full-size
-citation2 stand-in a sampled NCN step faults in 6.2 million 4 KB pages (about 24 GiB of fresh
-memory a step) and spends as much time in the kernel as in torch; there huge pages pay
-(``allocator_thp.md``). Whether they also pay on the graphs users train today decides whether
-the ``graphpair`` command may set the variable for them: it does not, since ogbl-ddi's NCN
-epoch took 1.20x the time with it in this benchmark's run.
+A setting is the ``graphpair`` flag ``--allocator`` and, for torch's transparent huge pages,
+an environment variable:
 
-This runs whole ``graphpair`` commands on real data, each in a fresh process, alternating
-``THP_MEM_ALLOC_ENABLE=0`` (torch's default) and ``=1`` so that a slow spell of the shared
-machine hits both (glibc's allocator variables cleared, ``bench_scale.allocator_env``): the
-median wall time of each, their ratio, and each child's peak RSS (``ru_maxrss`` of the reaped
-child, ``os.wait4``). Needs the shared data (``GRAPHPAIR_DATA`` or ``--data-root``).
+- ``system``: ``--allocator system``, glibc's own policy (blocks above its mmap threshold, at
+  most 32 MiB, are mappings of their own, unmapped when freed and faulted in afresh when
+  allocated again);
+- ``reuse``: ``--allocator reuse`` (the default), :func:`graphpair.train.reuse_freed_memory`:
+  freed blocks stay in the heap for the next allocation;
+- ``THP``: ``--allocator system`` with ``THP_MEM_ALLOC_ENABLE=1``: torch advises its CPU
+  allocations of 2 MB and more as transparent huge pages, one fault per 2 MB instead of 512
+  (``results/huge_pages.md`` compared this with ``system``, when the script was
+  ``bench_huge_pages.py`` and ``system`` the only policy).
+
+Each command runs in a fresh process, the settings alternating so that a slow spell of the
+shared machine hits all of them (glibc's allocator variables cleared,
+``bench_scale.allocator_env``): the median wall time of each, its ratio to the first
+setting's, each child's minor page faults and kernel (system) CPU time, and the peak RSS
+(``ru_maxrss`` of the reaped child, ``os.wait4``). Needs the shared data (``GRAPHPAIR_DATA``
+or ``--data-root``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -60,13 +65,32 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def _run(args: list[str], thp: str) -> tuple[float, int]:
-    """Wall time and peak RSS (bytes) of one ``graphpair`` child."""
-    env = allocator_env({TORCH_THP: thp})
+#: Setting -> its ``--allocator`` value and environment variables.
+SETTINGS: dict[str, tuple[str, dict[str, str]]] = {
+    "system": ("system", {}),
+    "reuse": ("reuse", {}),
+    "THP": ("system", {TORCH_THP: "1"}),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Child:
+    """One ``graphpair`` process: wall time, peak RSS, minor faults, kernel CPU time."""
+
+    seconds: float
+    peak: int
+    faults: int
+    kernel: float
+
+
+def _run(args: list[str], setting: str) -> Child:
+    """One ``graphpair`` child under ``setting``."""
+    allocator, variables = SETTINGS[setting]
+    env = allocator_env(variables)
     with tempfile.TemporaryFile("w+") as errors:
         start = time.perf_counter()
         child = subprocess.Popen(
-            [sys.executable, "-m", "graphpair", *args],
+            [sys.executable, "-m", "graphpair", *args, "--allocator", allocator],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=errors,
@@ -77,66 +101,83 @@ def _run(args: list[str], thp: str) -> tuple[float, int]:
         if child.returncode:
             errors.seek(0)
             raise RuntimeError(f"graphpair {' '.join(args)} failed: {errors.read()[-500:]}")
-    return seconds, usage.ru_maxrss * 1024
+    return Child(seconds, usage.ru_maxrss * 1024, usage.ru_minflt, usage.ru_stime)
+
+
+def _rows(name: str, found: dict[str, list[Child]]) -> list[tuple[str, ...]]:
+    """One row per setting of command ``name``; ratios against the first setting."""
+    base = statistics.median(c.seconds for c in next(iter(found.values())))
+    rows = []
+    for setting, children in found.items():
+        median = statistics.median(c.seconds for c in children)
+        rows.append(
+            (
+                name,
+                setting,
+                fmt_time(median),
+                f"{median / base:.2f}x",
+                f"{statistics.median(c.faults for c in children) / 1e6:.2f}M",
+                fmt_time(statistics.median(c.kernel for c in children)),
+                fmt_bytes(max(c.peak for c in children)),
+                ", ".join(fmt_time(c.seconds) for c in children),
+            )
+        )
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_arguments(parser)
     parser.add_argument("--commands", default=",".join(COMMANDS), help="names, comma-separated")
-    parser.add_argument("--pairs", type=int, default=5, help="off/on pairs per command")
+    parser.add_argument(
+        "--settings", default="system,reuse", help=f"of {list(SETTINGS)}, comma-separated"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="children per setting")
+    parser.add_argument("--name", default="commands", help="results file stem")
     args = parser.parse_args()
     root = resolve_data_root(args.data_root)
     names = [name for name in args.commands.split(",") if name]
     unknown = [name for name in names if name not in COMMANDS]
     if unknown:
         parser.error(f"--commands: unknown {unknown}; known: {list(COMMANDS)}")
+    settings = [name for name in args.settings.split(",") if name]
+    unknown = [name for name in settings if name not in SETTINGS]
+    if unknown:
+        parser.error(f"--settings: unknown {unknown}; known: {list(SETTINGS)}")
     if args.quick:
-        names, pairs = names[:1], 1
+        names, rounds = names[:1], 1
     else:
-        pairs = args.pairs
+        rounds = args.rounds
     rows = []
     for name in names:
         argv = [*COMMANDS[name], "--runs", "1", "--quiet", "--data-root", str(root)]
-        found: dict[str, list[tuple[float, int]]] = {"0": [], "1": []}
-        for _ in range(pairs):
-            for thp in ("0", "1"):
-                found[thp].append(_run(argv, thp))
-        off = statistics.median(t for t, _ in found["0"])
-        on = statistics.median(t for t, _ in found["1"])
+        found: dict[str, list[Child]] = {setting: [] for setting in settings}
+        for _ in range(rounds):
+            for setting in settings:
+                found[setting].append(_run(argv, setting))
         print(name, found, flush=True)
-        rows.append(
-            (
-                name,
-                fmt_time(off),
-                fmt_time(on),
-                f"{on / off:.2f}x",
-                fmt_bytes(max(m for _, m in found["0"])),
-                fmt_bytes(max(m for _, m in found["1"])),
-                ", ".join(fmt_time(t) for t, _ in found["0"]),
-                ", ".join(fmt_time(t) for t, _ in found["1"]),
-            )
-        )
+        rows.extend(_rows(name, found))
     section = (
-        f"Median wall time of {pairs} fresh `python -m graphpair` processes per setting, "
-        "alternating; peak RSS the largest of the children's.\n\n"
+        f"Median wall time of {rounds} fresh `python -m graphpair` processes per setting, "
+        "the settings alternating; ratios against the first setting; page faults and kernel "
+        "time are medians, the peak RSS the largest of the children's.\n\n"
         + markdown_table(
             (
                 "command",
-                "THP off",
-                "THP on",
-                "on / off",
-                "peak RSS off",
-                "peak RSS on",
-                "calls off",
-                "calls on",
+                "setting",
+                "median",
+                "ratio",
+                "page faults",
+                "kernel time",
+                "peak RSS",
+                "children",
             ),
             rows,
         )
     )
     publish(
-        "huge_pages",
-        "The graphpair command with and without transparent huge pages",
+        args.name,
+        "The graphpair command under the allocator settings",
         [section],
         args.quick,
     )

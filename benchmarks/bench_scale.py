@@ -519,8 +519,21 @@ def _node_eval(name: str, data: Any, piece: str) -> Any:
     return evaluate
 
 
+#: Set in a child's environment (``bench_allocator.py``'s ``graphpair reuse``): the child
+#: calls :func:`graphpair.train.reuse_freed_memory` first and
+#: :func:`~graphpair.train.release_freed_memory` after its set-up, as the runners do.
+REUSE = "GRAPHPAIR_BENCH_REUSE"
+
+
 def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) -> None:
+    from graphpair.train import release_freed_memory, reuse_freed_memory
+
+    reuse = os.environ.get(REUSE) == "1"
+    if reuse:
+        reuse_freed_memory()
     call = _setup(name, fraction, piece, predictor)
+    if reuse:
+        release_freed_memory()
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_bytes("VmRSS")
     times, parts, faults, kernel = [], {}, [], []
@@ -619,7 +632,7 @@ def allocator_env(allocator: Mapping[str, str]) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("MALLOC_") and key not in ("GLIBC_TUNABLES", TORCH_THP)
+        if not key.startswith("MALLOC_") and key not in ("GLIBC_TUNABLES", TORCH_THP, REUSE)
     }
     return {**env, **allocator}
 

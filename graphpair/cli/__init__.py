@@ -247,6 +247,10 @@ def _run_runner(args: argparse.Namespace, command: argparse.ArgumentParser) -> i
             check_outputs(args)  # before any data is loaded or any epoch trained
     except ConfigError as err:
         command.error(f"{flag(err.field)}: {err}")
+    if getattr(args, "allocator", "system") == "reuse" and not args.print_config:
+        from graphpair.train import reuse_freed_memory
+
+        reuse_freed_memory()  # before the data are loaded: their blocks are reused too
     had_group = _process_group_initialized()
     finished = False
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from graphpair.cli._common import (
     Progress,
+    add_allocator_flag,
     add_config_file_flags,
     add_runner_flags,
     add_save_model_flag,
@@ -201,6 +202,7 @@ def add_link_parser(sub: Any) -> None:
     )
     add_config_file_flags(link)
     add_runner_flags(link)
+    add_allocator_flag(link)
     add_save_model_flag(
         link,
         "the model of every run's selected epoch, with its training graph, for 'graphpair "

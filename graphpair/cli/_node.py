@@ -11,6 +11,7 @@ from typing import Any
 
 from graphpair.cli._common import (
     Progress,
+    add_allocator_flag,
     add_config_file_flags,
     add_runner_flags,
     add_save_model_flag,
@@ -157,6 +158,7 @@ def add_node_parser(sub: Any) -> None:
     )
     add_config_file_flags(node, shipped=False)
     add_runner_flags(node)
+    add_allocator_flag(node)
     add_save_model_flag(
         node, "the model of every run's selected epoch, with its graph, for 'graphpair predict'"
     )

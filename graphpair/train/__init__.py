@@ -37,6 +37,7 @@ this package configures, builds (:func:`build_encoder`, :func:`build_predictor`,
   ``deterministic`` config field and ``--deterministic`` flag).
 """
 
+from graphpair.train._allocator import release_freed_memory, reuse_freed_memory
 from graphpair.train._artifact import ModelFileError
 from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import CheckpointError, RunCheckpoints, config_key
@@ -165,8 +166,10 @@ __all__ = [
     "node_config",
     "precise_batch_norm",
     "read_records",
+    "release_freed_memory",
     "render_csv",
     "render_markdown",
+    "reuse_freed_memory",
     "select_best",
     "select_graph_best",
     "task_loss",

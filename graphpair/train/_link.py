@@ -40,10 +40,8 @@ from graphpair.data import (
 from graphpair.losses import link_info_nce, pairwise_ranking
 from graphpair.nn import GRITLinkEncoder, LinkModel
 from graphpair.ops import CSR
-from graphpair.train._artifact import (
-    BestState,
-    check_output_folder,
-)
+from graphpair.train._allocator import release_freed_memory
+from graphpair.train._artifact import BestState, check_output_folder
 from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import (
     RunCheckpoints,
@@ -311,6 +309,7 @@ def _run(
                 encoder.check_size(graph)
             except ValueError as err:
                 raise ConfigError("max_pairs", f"{config.data_name!r}: {err}") from None
+    release_freed_memory()  # the set-up's freed blocks, under the runner's --allocator reuse
 
     history: list[EpochRecord] = []
     stopping = EarlyStopping(config.patience)

@@ -29,6 +29,7 @@ from torch import Tensor
 from graphpair.data import load_dataset
 from graphpair.nn import MPNNEncoder, NodeClassifier
 from graphpair.ops import CSR, check_fanout, neighbor_sample
+from graphpair.train._allocator import release_freed_memory
 from graphpair.train._artifact import BestState, check_output_folder, run_folder
 from graphpair.train._callbacks import EpochCallback
 from graphpair.train._checkpoint import (
@@ -560,6 +561,7 @@ def train_node(
     sampling = _sampling(config, tensors[2], x.size(0), graph)
     runs = []
     for index in range(config.runs):
+        release_freed_memory()  # the set-up's freed blocks, under the runner's --allocator reuse
         run = _node_run(
             config,
             dataset,
