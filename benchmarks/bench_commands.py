@@ -6,7 +6,7 @@ an environment variable:
 - ``system``: ``--allocator system``, glibc's own policy (blocks above its mmap threshold, at
   most 32 MiB, are mappings of their own, unmapped when freed and faulted in afresh when
   allocated again);
-- ``reuse``: ``--allocator reuse`` (the default), :func:`graphpair.train.reuse_freed_memory`:
+- ``reuse``: ``--allocator reuse`` (opt-in), :func:`graphpair.train.reuse_freed_memory`:
   freed blocks stay in the heap for the next allocation;
 - ``THP``: ``--allocator system`` with ``THP_MEM_ALLOC_ENABLE=1``: torch advises its CPU
   allocations of 2 MB and more as transparent huge pages, one fault per 2 MB instead of 512

@@ -80,8 +80,8 @@ the reference runs citation2's NCNC on a trained NCN's embeddings (spec quirk Q3
 
 ``--allocator default`` runs the children with glibc's own settings instead of
 ``MALLOC_MMAP_THRESHOLD_=131072`` (see :data:`ALLOCATORS`): faster allocation-heavy rows,
-``peak RSS`` then an upper bound of the live peak; ``--allocator reuse`` as the runners do by
-default (freed memory kept in the heap).
+``peak RSS`` then an upper bound of the live peak; ``--allocator reuse`` runs them as
+``graphpair link --allocator reuse`` runs (freed memory kept in the heap).
 
 Growth exponents: :math:`\\log(t_b / t_a) / \\log(E_b / E_a)` between consecutive sizes.
 """
@@ -522,7 +522,8 @@ def _node_eval(name: str, data: Any, piece: str) -> Any:
 
 #: Set in a child's environment (``bench_allocator.py``'s ``graphpair reuse``): the child
 #: calls :func:`graphpair.train.reuse_freed_memory` first and
-#: :func:`~graphpair.train.release_freed_memory` after its set-up, as the runners do.
+#: :func:`~graphpair.train.release_freed_memory` after its set-up, as the runners do with
+#: ``--allocator reuse``.
 REUSE = "GRAPHPAIR_BENCH_REUSE"
 
 
@@ -602,8 +603,9 @@ def run_capped(
 #: peak, but each large allocation pays for fresh zeroed pages (allocation-heavy pieces ran
 #: about 2x slower: scale.md). ``default``: glibc's own settings; freed blocks may stay in the
 #: heap, so ``VmHWM`` is an upper bound of the live peak, and the time is what a user sees
-#: under ``--allocator system``. ``reuse``: what ``graphpair link`` / ``node`` do by default
-#: (:data:`REUSE`), no block unmapped, the set-up's free pages handed back once.
+#: under ``--allocator system``. ``reuse``: what ``graphpair link`` / ``node`` do with
+#: ``--allocator reuse`` (:data:`REUSE`), no block unmapped, the set-up's free pages handed
+#: back once.
 ALLOCATORS = {
     "exact": {"MALLOC_MMAP_THRESHOLD_": "131072"},
     "default": {},
@@ -744,8 +746,8 @@ def main() -> None:
                 "default": "Children ran with glibc's default allocator settings "
                 "(`--allocator default`): peak RSS is an upper bound of the live peak.\n\n",
                 "reuse": "Children kept freed memory in their heap, as `graphpair link` / "
-                "`node` do by default (`--allocator reuse`), handing the set-up's free pages "
-                "back once: peak RSS is the heap's high-water mark.\n\n",
+                "`node` do with `--allocator reuse`, handing the set-up's free pages back "
+                "once: peak RSS is the heap's high-water mark.\n\n",
             }[args.allocator]
             sections.append(
                 f"## {name} stand-in, {predictor}\n\n"

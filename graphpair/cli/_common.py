@@ -255,12 +255,13 @@ def add_allocator_flag(parser: argparse.ArgumentParser) -> None:
     heap (:func:`graphpair.train.reuse_freed_memory`), set before the data are loaded."""
     parser.add_argument(
         "--allocator",
-        choices=("reuse", "system"),
-        default="reuse",
-        help="'reuse': keep freed memory in the process's heap for the next step instead of "
-        "returning it to the kernel and faulting it in afresh (glibc; docs/link.md: a "
-        "sampled step on a citation2-size graph in 0.43x the time, resident memory at its "
-        "high-water mark); 'system': glibc's own policy (default: reuse)",
+        choices=("system", "reuse"),
+        default="system",
+        help="'system': glibc's own policy (default); 'reuse': keep freed memory in the "
+        "process's heap for the next step instead of returning it to the kernel and faulting "
+        "it in afresh (glibc): faster steps on large graphs, but resident memory grows to the "
+        "heap's high-water mark, holes included, which the memory estimate does not count "
+        "(docs/link.md, 'Fresh pages')",
     )
 
 

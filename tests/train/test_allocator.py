@@ -104,7 +104,13 @@ def test_off_glibc_both_do_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("command", ["link", "node"])
 @pytest.mark.parametrize(
-    ("flags", "calls"), [([], 1), (["--allocator", "system"], 0), (["--print-config"], 0)]
+    ("flags", "calls"),
+    [
+        ([], 0),
+        (["--allocator", "system"], 0),
+        (["--allocator", "reuse"], 1),
+        (["--allocator", "reuse", "--print-config"], 0),
+    ],
 )
 def test_runner_flag_switches_the_heap_before_the_run(
     monkeypatch: pytest.MonkeyPatch, command: str, flags: list[str], calls: int
