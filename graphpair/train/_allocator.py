@@ -16,8 +16,8 @@ and return ``False``. The switch is for the whole process and cannot be undone (
 dynamic threshold does not come back), which is why the library never sets it by itself:
 ``graphpair link`` and ``graphpair node`` do when asked (``--allocator reuse``), and a script
 may call :func:`reuse_freed_memory` first thing. It is not their default: the heap's holes
-between live blocks stay resident too, and on a full-size citation2 epoch the process grew
-to about twice a step's live peak (``docs/link.md``).
+between live blocks stay resident too, and a full-size citation2 sampled epoch peaked at
+about twice the resident memory of one step under glibc's policy (``docs/link.md``).
 """
 
 from __future__ import annotations
