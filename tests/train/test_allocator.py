@@ -83,16 +83,7 @@ def test_release_hands_free_pages_back_once() -> None:
 
 @glibc
 def test_release_does_nothing_unless_reuse_took_effect() -> None:
-    probe = textwrap.dedent(
-        """
-        from graphpair.train import release_freed_memory
-        print(release_freed_memory())
-        """
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, text=True
-    )
-    assert out.stdout.strip() == "False"
+    assert _probe(reuse=False, release=True)["released"] is False
 
 
 def test_off_glibc_both_do_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
