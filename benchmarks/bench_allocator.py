@@ -34,6 +34,7 @@ protocol, 1,000 given negatives per positive) on the citation2 stand-in at 1/4, 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -52,6 +53,19 @@ SETTINGS: dict[str, dict[str, str]] = {
     "heap reuse": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)},
     "graphpair reuse": {bench_scale.REUSE: "1"},
 }
+
+
+#: ``graphpair reuse under X GiB``: ``graphpair reuse`` with ``--resident-limit X``.
+_LIMITED = re.compile(r"graphpair reuse under ([0-9.]+) GiB")
+
+
+def setting(name: str) -> dict[str, str] | None:
+    """The environment of a ``--settings`` name (:data:`SETTINGS`, or ``graphpair reuse, limit
+    X GiB``), ``None`` if unknown."""
+    found = _LIMITED.fullmatch(name)
+    if found and float(found.group(1)) > 0:
+        return {bench_scale.REUSE: found.group(1)}
+    return SETTINGS.get(name)
 
 
 def _case(text: str) -> tuple[str, float, str]:
@@ -81,9 +95,11 @@ def main() -> None:
     parser.add_argument("--name", default="allocator", help="results file stem")
     args = parser.parse_args()
     names = [name for name in args.settings.split(",") if name]
-    unknown = [name for name in names if name not in SETTINGS]
+    unknown = [name for name in names if setting(name) is None]
     if unknown:
-        parser.error(f"--settings: unknown {unknown}; known: {list(SETTINGS)}")
+        parser.error(
+            f"--settings: unknown {unknown}; known: {list(SETTINGS)}, 'graphpair reuse under X GiB'"
+        )
     try:
         cases = [_case(text) for text in args.cases.split(",") if text]
     except ValueError as error:
@@ -116,7 +132,7 @@ def _section(
             args.cap_gib,
             args.timeout,
             repeats,
-            SETTINGS[name],
+            setting(name) or {},
         )
         print(graph, fraction, piece, name, out, flush=True)
         if "error" in out:
