@@ -20,7 +20,12 @@ in one run:
 - ``heap reuse`` (``MALLOC_MMAP_MAX_=0``, ``MALLOC_TRIM_THRESHOLD_=2**40``): no block gets
   its own mapping and the heap is never trimmed, so a freed block's pages are reused by the
   next allocation instead of being returned and faulted in afresh; the peak RSS is then the
-  heap's high-water mark, fragmentation included.
+  heap's high-water mark, fragmentation included;
+- ``graphpair reuse``: what ``graphpair link`` / ``node --allocator reuse`` do (the same two
+  settings through ``mallopt``, and the set-up's free pages handed back once before the calls);
+- ``graphpair reuse under X GiB`` (any ``X``): the same with ``--resident-limit X``, the free
+  pages handed back after any call that ends above ``X`` GiB resident (the ``hand-backs``
+  column counts them).
 
 Each child inherits this process's environment without any ``MALLOC_*`` variable,
 ``GLIBC_TUNABLES`` or ``THP_MEM_ALLOC_ENABLE``, plus the setting
@@ -136,7 +141,7 @@ def _section(
         )
         print(graph, fraction, piece, name, out, flush=True)
         if "error" in out:
-            rows.append((name, out["error"], "", "", "", "", "", "", ""))
+            rows.append((name, out["error"], "", "", "", "", "", "", "", ""))
             continue
         base = base or out
         rows.append(
@@ -149,6 +154,7 @@ def _section(
                 f"+{fmt_bytes(out['extra'])}",
                 f"{max(out['extra'], 1) / max(base['extra'], 1):.2f}x",
                 fmt_bytes(out["peak"]),
+                str(out.get("hand_backs", 0)),
                 ", ".join(fmt_time(t) for t in out["times"]),
             )
         )
@@ -167,6 +173,7 @@ def _section(
                 "extra memory",
                 "memory ratio",
                 "peak RSS",
+                "hand-backs",
                 "calls",
             ),
             rows,

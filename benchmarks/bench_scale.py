@@ -39,6 +39,9 @@ high-water mark. The pieces:
   ``node-epoch-sampled``);
 - ``epoch`` / ``epoch-sampled``: one full training epoch (every batch of the split);
   ``epoch-sampled-before``: ``epoch-sampled`` with the patches of ``step-sampled-before``;
+  ``epoch-sampled-48``: the first :data:`PREFIX_STEPS` steps of ``epoch-sampled`` (an epoch
+  over that many random batches of the training positives: an epoch's start, for what its
+  memory and time do over varied batches without the hours of a full-size epoch);
 - ``eval``: one full evaluation (validation and test scored in ``test_batch_size`` chunks);
 - ``eval-chunk``: one chunk of ``eval``: ``test_batch_size`` pairs drawn at random from the
   validation positives and negatives, scored on node embeddings computed in set-up (the time
@@ -137,6 +140,8 @@ GRAPHS = {
 }
 #: Set (to "1") by ``--no-memory-check`` for the children: run the node pieces past the estimate.
 _NO_MEMORY_CHECK = "GRAPHPAIR_BENCH_NO_MEMORY_CHECK"
+#: Steps of the ``epoch-sampled-48`` piece.
+PREFIX_STEPS = 48
 #: Pieces of the node task (the products stand-in runs these only, the link stand-ins the rest).
 NODE_PIECES = (
     "node-epoch",
@@ -165,6 +170,7 @@ PIECES = (
     "epoch",
     "epoch-sampled",
     "epoch-sampled-before",
+    f"epoch-sampled-{PREFIX_STEPS}",
     "overlap",
     "overlap-listed",
     *NODE_PIECES,
@@ -335,6 +341,10 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         return one_step
     if piece.startswith("epoch"):
         step = step_module(config, encoder, predictor, adj)
+        train_pos = split.train_pos
+        if piece == f"epoch-sampled-{PREFIX_STEPS}":  # an epoch's first steps
+            share = torch.randperm(train_pos.size(1), generator=generator)
+            train_pos = train_pos[:, share[: PREFIX_STEPS * config.batch_size]]
         return lambda: _train_epoch(
             config,
             encoder,
@@ -342,7 +352,7 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
             optimizer,
             x,
             adj,
-            split.train_pos,
+            train_pos,
             split.edge_index("train"),
             generator,
             step,
