@@ -22,10 +22,7 @@ in one run:
   next allocation instead of being returned and faulted in afresh; the peak RSS is then the
   heap's high-water mark, fragmentation included;
 - ``graphpair reuse``: what ``graphpair link`` / ``node --allocator reuse`` do (the same two
-  settings through ``mallopt``, and the set-up's free pages handed back once before the calls);
-- ``graphpair reuse under X GiB`` (any ``X``): the same with ``--resident-limit X``, the free
-  pages handed back after any call that ends above ``X`` GiB resident (the ``hand-backs``
-  column counts them).
+  settings through ``mallopt``, and the set-up's free pages handed back once before the calls).
 
 Each child inherits this process's environment without any ``MALLOC_*`` variable,
 ``GLIBC_TUNABLES`` or ``THP_MEM_ALLOC_ENABLE``, plus the setting
@@ -39,7 +36,6 @@ protocol, 1,000 given negatives per positive) on the citation2 stand-in at 1/4, 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -58,19 +54,6 @@ SETTINGS: dict[str, dict[str, str]] = {
     "heap reuse": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(2**40)},
     "graphpair reuse": {bench_scale.REUSE: "1"},
 }
-
-
-#: ``graphpair reuse under X GiB``: ``graphpair reuse`` with ``--resident-limit X``.
-_LIMITED = re.compile(r"graphpair reuse under ([0-9.]+) GiB")
-
-
-def setting(name: str) -> dict[str, str] | None:
-    """The environment of a ``--settings`` name (:data:`SETTINGS`, or ``graphpair reuse, limit
-    X GiB``), ``None`` if unknown."""
-    found = _LIMITED.fullmatch(name)
-    if found and float(found.group(1)) > 0:
-        return {bench_scale.REUSE: found.group(1)}
-    return SETTINGS.get(name)
 
 
 def _case(text: str) -> tuple[str, float, str]:
@@ -100,11 +83,9 @@ def main() -> None:
     parser.add_argument("--name", default="allocator", help="results file stem")
     args = parser.parse_args()
     names = [name for name in args.settings.split(",") if name]
-    unknown = [name for name in names if setting(name) is None]
+    unknown = [name for name in names if name not in SETTINGS]
     if unknown:
-        parser.error(
-            f"--settings: unknown {unknown}; known: {list(SETTINGS)}, 'graphpair reuse under X GiB'"
-        )
+        parser.error(f"--settings: unknown {unknown}; known: {list(SETTINGS)}")
     try:
         cases = [_case(text) for text in args.cases.split(",") if text]
     except ValueError as error:
@@ -137,11 +118,11 @@ def _section(
             args.cap_gib,
             args.timeout,
             repeats,
-            setting(name) or {},
+            SETTINGS[name],
         )
         print(graph, fraction, piece, name, out, flush=True)
         if "error" in out:
-            rows.append((name, out["error"], "", "", "", "", "", "", "", ""))
+            rows.append((name, out["error"], "", "", "", "", "", "", ""))
             continue
         base = base or out
         rows.append(
@@ -154,7 +135,6 @@ def _section(
                 f"+{fmt_bytes(out['extra'])}",
                 f"{max(out['extra'], 1) / max(base['extra'], 1):.2f}x",
                 fmt_bytes(out["peak"]),
-                str(out.get("hand_backs", 0)),
                 ", ".join(fmt_time(t) for t in out["times"]),
             )
         )
@@ -173,7 +153,6 @@ def _section(
                 "extra memory",
                 "memory ratio",
                 "peak RSS",
-                "hand-backs",
                 "calls",
             ),
             rows,

@@ -533,40 +533,18 @@ def _node_eval(name: str, data: Any, piece: str) -> Any:
 #: Set in a child's environment (``bench_allocator.py``'s ``graphpair reuse``): the child
 #: calls :func:`graphpair.train.reuse_freed_memory` first and
 #: :func:`~graphpair.train.release_freed_memory` after its set-up, as the runners do with
-#: ``--allocator reuse``. ``"1"``: no resident limit; a number: ``--resident-limit`` in GiB,
-#: :func:`~graphpair.train.limit_freed_memory` called after every optimizer step (by the
-#: training loops, and by the child after each call of a step piece).
+#: ``--allocator reuse``.
 REUSE = "GRAPHPAIR_BENCH_REUSE"
 
 
-def _count_hand_backs() -> list[int]:
-    """Count the runners' :func:`~graphpair.train.limit_freed_memory` calls that handed pages
-    back (a one-element list the child reports)."""
-    from graphpair.train import _allocator, _link, _node
-
-    count = [0]
-    original = _allocator.limit_freed_memory
-
-    def counted() -> bool:
-        done = original()
-        count[0] += done
-        return done
-
-    _link.limit_freed_memory = counted  # type: ignore[assignment]
-    _node.limit_freed_memory = counted  # type: ignore[assignment]
-    return count
-
-
 def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) -> None:
-    from graphpair.train import _link, release_freed_memory, reuse_freed_memory
+    from graphpair.train import release_freed_memory, reuse_freed_memory
 
-    setting = os.environ.get(REUSE)
-    if setting is not None:
-        limit = None if setting == "1" else int(float(setting) * 2**30)
-        reuse_freed_memory(resident_limit=limit)
-    hand_backs = _count_hand_backs()
+    reuse = os.environ.get(REUSE) == "1"
+    if reuse:
+        reuse_freed_memory()
     call = _setup(name, fraction, piece, predictor)
-    if setting is not None:
+    if reuse:
         release_freed_memory()
     Path("/proc/self/clear_refs").write_text("5")
     before = _status_bytes("VmRSS")
@@ -575,8 +553,6 @@ def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) 
         usage = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         result = call()
-        if not piece.startswith(("epoch", "node-epoch")):  # the loops call it after each step
-            _link.limit_freed_memory()
         parts = result if isinstance(result, dict) else {}  # a piece's parts' times
         times.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_SELF)
@@ -592,7 +568,6 @@ def child(name: str, fraction: float, piece: str, predictor: str, repeats: int) 
                 "kernel": statistics.median(kernel),  # system CPU seconds a call
                 "extra": _status_bytes("VmHWM") - before,
                 "peak": _status_bytes("VmHWM"),
-                "hand_backs": hand_backs[0],  # resident limit reached, free pages handed back
             }
         )
     )
@@ -723,23 +698,10 @@ def main() -> None:
         "pieces slower); default: glibc's settings, peak RSS an upper bound; reuse: the "
         "runners' --allocator reuse",
     )
-    parser.add_argument(
-        "--resident-limit",
-        type=float,
-        default=None,
-        metavar="GIB",
-        help="with --allocator reuse: the runners' --resident-limit (free pages handed back "
-        "after a step that ends above it)",
-    )
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_memory_check:
         os.environ[_NO_MEMORY_CHECK] = "1"
-    if args.resident_limit is not None and (args.allocator != "reuse" or args.resident_limit <= 0):
-        parser.error(f"--resident-limit: {args.resident_limit} needs --allocator reuse and > 0")
-    settings = dict(ALLOCATORS[args.allocator])
-    if args.resident_limit is not None:
-        settings[REUSE] = str(args.resident_limit)
     if args.child:
         name, fraction, piece, predictor, repeats = args.child
         child(name, float(fraction), piece, predictor, int(repeats))
@@ -771,7 +733,7 @@ def main() -> None:
                         args.cap_gib,
                         args.timeout,
                         args.repeats,
-                        settings,
+                        ALLOCATORS[args.allocator],
                     )
                     found.append((edges.shape[1], out))
                     print(name, predictor, piece, fraction, out, flush=True)
@@ -779,11 +741,6 @@ def main() -> None:
                         f"{fmt_time(out['seconds'])}, +{fmt_bytes(out['extra'])} "
                         f"(peak RSS {fmt_bytes(out['peak'])})"
                         + (f", median of {args.repeats}" if args.repeats > 1 else "")
-                        + (
-                            f", {out['hand_backs']} hand-backs"
-                            if args.resident_limit is not None
-                            else ""
-                        )
                         + "".join(f"; {k} {fmt_time(v)}" for k, v in out["parts"].items())
                     )
                     rows.append((piece, f"{fraction:g}", f"{edges.shape[1]:,}", cell))
@@ -802,12 +759,6 @@ def main() -> None:
                 "`node` do with `--allocator reuse`, handing the set-up's free pages back "
                 "once: peak RSS is the heap's high-water mark.\n\n",
             }[args.allocator]
-            if args.resident_limit is not None:
-                allocator = allocator.replace(
-                    "once:",
-                    f"once, and again after any step that ended above a resident limit of "
-                    f"{args.resident_limit:g} GiB (`--resident-limit`):",
-                )
             sections.append(
                 f"## {name} stand-in, {predictor}\n\n"
                 + allocator

@@ -241,21 +241,16 @@ def _run_runner(args: argparse.Namespace, command: argparse.ArgumentParser) -> i
     from graphpair.train import CheckpointError, ConfigError
     from graphpair.train._config_sources import flag
 
-    allocator = getattr(args, "allocator", "system")
-    limit = getattr(args, "resident_limit", None)
-    if limit is not None and allocator != "reuse":
-        command.error(f"--resident-limit: {limit:g} GiB needs --allocator reuse, not {allocator!r}")
     try:
         args.configs = args.make_configs(args)  # every value checked before any work
         if not args.print_config:
             check_outputs(args)  # before any data is loaded or any epoch trained
     except ConfigError as err:
         command.error(f"{flag(err.field)}: {err}")
-    if allocator == "reuse" and not args.print_config:
+    if getattr(args, "allocator", "system") == "reuse" and not args.print_config:
         from graphpair.train import reuse_freed_memory
 
-        # before the data are loaded: their blocks are reused too
-        reuse_freed_memory(resident_limit=None if limit is None else int(limit * 2**30))
+        reuse_freed_memory()  # before the data are loaded: their blocks are reused too
     had_group = _process_group_initialized()
     finished = False
     try:

@@ -250,21 +250,9 @@ def model_folder(root: str | None, label: str, count: int) -> Path | None:
     return Path(root) if count == 1 else Path(root) / label
 
 
-def _resident_limit(text: str) -> float:
-    """``--resident-limit``: a positive number of GiB."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of GiB, got {text!r}")
-    return value
-
-
 def add_allocator_flag(parser: argparse.ArgumentParser) -> None:
-    """``--allocator`` and ``--resident-limit`` of ``link`` and ``node``: whether the process
-    keeps freed memory in its heap (:func:`graphpair.train.reuse_freed_memory`), set before the
-    data are loaded, and up to what resident memory."""
+    """``--allocator`` of ``link`` and ``node``: whether the process keeps freed memory in its
+    heap (:func:`graphpair.train.reuse_freed_memory`), set before the data are loaded."""
     parser.add_argument(
         "--allocator",
         choices=("system", "reuse"),
@@ -273,16 +261,7 @@ def add_allocator_flag(parser: argparse.ArgumentParser) -> None:
         "process's heap for the next step instead of returning it to the kernel and faulting "
         "it in afresh (glibc): faster steps on large graphs, but resident memory grows to the "
         "heap's high-water mark, holes included, which the memory estimate does not count "
-        "(docs/link.md, 'Fresh pages'); bound it with --resident-limit",
-    )
-    parser.add_argument(
-        "--resident-limit",
-        type=_resident_limit,
-        default=None,
-        metavar="GIB",
-        help="with --allocator reuse: after any optimizer step that ends with the process's "
-        "resident memory above GIB, hand the heap's free pages back to the kernel (the next "
-        "step faults them in afresh); default: no limit",
+        "(docs/link.md, 'Fresh pages')",
     )
 
 

@@ -37,12 +37,7 @@ this package configures, builds (:func:`build_encoder`, :func:`build_predictor`,
   ``deterministic`` config field and ``--deterministic`` flag).
 """
 
-from graphpair.train._allocator import (
-    limit_freed_memory,
-    release_freed_memory,
-    resident_bytes,
-    reuse_freed_memory,
-)
+from graphpair.train._allocator import release_freed_memory, reuse_freed_memory
 from graphpair.train._artifact import ModelFileError
 from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import CheckpointError, RunCheckpoints, config_key
@@ -163,7 +158,6 @@ __all__ = [
     "graph_config",
     "group_records",
     "infer_task",
-    "limit_freed_memory",
     "linear_probe",
     "link_config",
     "link_objective",
@@ -175,7 +169,6 @@ __all__ = [
     "release_freed_memory",
     "render_csv",
     "render_markdown",
-    "resident_bytes",
     "reuse_freed_memory",
     "select_best",
     "select_graph_best",

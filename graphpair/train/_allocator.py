@@ -11,20 +11,13 @@ step reuses their pages; :func:`release_freed_memory` hands the free pages back 
 phases (after the data is loaded), so that what the set-up freed does not stay resident for
 the whole run.
 
-The heap's holes between live blocks stay resident too, and they add up over a run: a
-full-size citation2 sampled epoch climbed to about twice the resident memory of one step under
-glibc's policy (``docs/link.md``). A resident limit bounds that: with
-``reuse_freed_memory(resident_limit=...)``, :func:`limit_freed_memory`, which the runners call
-after every optimizer step, hands the free pages back whenever the process's resident memory
-is above the limit, so a step starts at most at the limit (or at what is live, where that is
-more) and only the steps after a hand-back fault their pages in afresh.
-
 Both act on glibc (Linux) through ``mallopt`` and ``malloc_trim``; elsewhere they do nothing
 and return ``False``. The switch is for the whole process and cannot be undone (glibc's
 dynamic threshold does not come back), which is why the library never sets it by itself:
-``graphpair link`` and ``graphpair node`` do when asked (``--allocator reuse``, with
-``--resident-limit``), and a script may call :func:`reuse_freed_memory` first thing. It is not
-their default.
+``graphpair link`` and ``graphpair node`` do when asked (``--allocator reuse``), and a script
+may call :func:`reuse_freed_memory` first thing. It is not their default: the heap's holes
+between live blocks stay resident too, and a full-size citation2 sampled epoch peaked at
+about twice the resident memory of one step under glibc's policy (``docs/link.md``).
 """
 
 from __future__ import annotations
@@ -32,15 +25,13 @@ from __future__ import annotations
 import ctypes
 import os
 
-__all__ = ["limit_freed_memory", "release_freed_memory", "resident_bytes", "reuse_freed_memory"]
+__all__ = ["release_freed_memory", "reuse_freed_memory"]
 
 #: ``mallopt`` parameters (glibc's ``malloc.h``).
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
 
 _reusing = False
-#: The resident memory above which :func:`limit_freed_memory` hands free pages back (bytes).
-_limit: int | None = None
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -53,20 +44,14 @@ def _glibc() -> ctypes.CDLL | None:
         return None
 
 
-def reuse_freed_memory(resident_limit: int | None = None) -> bool:
+def reuse_freed_memory() -> bool:
     r"""Keep the memory this process frees in its heap, for its next allocations.
 
     Sets glibc's ``M_MMAP_MAX`` to 0 (no block gets a mapping of its own) and
     ``M_TRIM_THRESHOLD`` to -1 (the heap is never trimmed), so a freed block's pages are reused
     instead of being unmapped and faulted in afresh. The process's resident memory then stays
     at its high-water mark, holes left between live blocks included; call
-    :func:`release_freed_memory` after a phase whose temporaries are not needed again, and
-    :func:`limit_freed_memory` between steps to keep it under ``resident_limit``.
-
-    Args:
-        resident_limit: Resident memory (bytes, the process's RSS) above which
-            :func:`limit_freed_memory` hands the heap's free pages back; ``None``: no limit.
-            A later call replaces it.
+    :func:`release_freed_memory` after a phase whose temporaries are not needed again.
 
     Returns:
         Whether the setting took effect (``False`` off glibc).
@@ -76,22 +61,12 @@ def reuse_freed_memory(resident_limit: int | None = None) -> bool:
         >>> reuse_freed_memory()  # doctest: +SKIP
         True
     """
-    global _reusing, _limit
-    if resident_limit is not None and (
-        isinstance(resident_limit, bool)
-        or not isinstance(resident_limit, int)
-        or resident_limit <= 0
-    ):
-        raise ValueError(
-            f"resident_limit must be a positive number of bytes, got {resident_limit!r}"
-        )
+    global _reusing
     libc = _glibc()
     if libc is None:
         return False
     done = int(libc.mallopt(_M_MMAP_MAX, 0)) == 1 and int(libc.mallopt(_M_TRIM_THRESHOLD, -1)) == 1
     _reusing = _reusing or done
-    if done:
-        _limit = resident_limit
     return done
 
 
@@ -113,46 +88,6 @@ def release_freed_memory() -> bool:
         True
     """
     if not _reusing:
-        return False
-    libc = _glibc()
-    return libc is not None and int(libc.malloc_trim(0)) == 1
-
-
-def resident_bytes() -> int | None:
-    """This process's resident memory (bytes, ``/proc/self/statm``), ``None`` where unknown.
-
-    Example:
-        >>> from graphpair.train import resident_bytes
-        >>> resident_bytes() is None or resident_bytes() > 0
-        True
-    """
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def limit_freed_memory() -> bool:
-    """Hand the heap's free pages back if resident memory is above the limit given to
-    :func:`reuse_freed_memory` (``malloc_trim(0)``); the runners call it after every optimizer
-    step.
-
-    Costs one read of ``/proc/self/statm`` when under the limit; does nothing without reuse or
-    a limit.
-
-    Returns:
-        Whether pages were handed back.
-
-    Example:
-        >>> from graphpair.train import limit_freed_memory
-        >>> isinstance(limit_freed_memory(), bool)  # True when over reuse_freed_memory's limit
-        True
-    """
-    if not _reusing or _limit is None:
-        return False
-    resident = resident_bytes()
-    if resident is None or resident <= _limit:
         return False
     libc = _glibc()
     return libc is not None and int(libc.malloc_trim(0)) == 1

@@ -40,7 +40,7 @@ from graphpair.data import (
 from graphpair.losses import link_info_nce, pairwise_ranking
 from graphpair.nn import GRITLinkEncoder, LinkModel
 from graphpair.ops import CSR
-from graphpair.train._allocator import limit_freed_memory, release_freed_memory
+from graphpair.train._allocator import release_freed_memory
 from graphpair.train._artifact import BestState, check_output_folder
 from graphpair.train._callbacks import EpochCallback, RunCallback, StepCallback
 from graphpair.train._checkpoint import (
@@ -224,7 +224,6 @@ def _train_epoch(
             torch.nn.utils.clip_grad_norm_(encoder.parameters(), config.grad_clip)
             torch.nn.utils.clip_grad_norm_(predictor.parameters(), config.grad_clip)
         optimizer.step()
-        limit_freed_memory()  # under --allocator reuse with --resident-limit
         losses.append(float(loss.detach()))
         if on_step is not None:
             on_step(len(losses), num_pos // batch, losses[-1])

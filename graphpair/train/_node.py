@@ -29,7 +29,7 @@ from torch import Tensor
 from graphpair.data import load_dataset
 from graphpair.nn import MPNNEncoder, NodeClassifier
 from graphpair.ops import CSR, check_fanout, neighbor_sample
-from graphpair.train._allocator import limit_freed_memory, release_freed_memory
+from graphpair.train._allocator import release_freed_memory
 from graphpair.train._artifact import BestState, check_output_folder, run_folder
 from graphpair.train._callbacks import EpochCallback
 from graphpair.train._checkpoint import (
@@ -302,7 +302,6 @@ def _sampled_epoch(
         loss = F.cross_entropy(logits, y[seeds])
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
-        limit_freed_memory()  # under --allocator reuse with --resident-limit
         total += float(loss.detach()) * seeds.numel()
     return total / max(train_nodes.numel(), 1)
 
@@ -383,7 +382,6 @@ def _node_run(
             loss = F.cross_entropy(logits[train], y[train])
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
-            limit_freed_memory()
             train_loss = float(loss.detach())
         else:
             train_loss = _sampled_epoch(model, optimizer, (x, y, train_nodes), sampling, generator)
