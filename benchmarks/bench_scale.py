@@ -33,6 +33,9 @@ high-water mark. The pieces:
   sampled by random keys over all their entries (``bench_masked_sampling.split_hop``), and
   every encoder layer on the whole sampled subgraph (no per-hop trimming): the baseline of
   ``step-sampled``, measured in the same run;
+- ``step-sampled-copied``: ``step-sampled`` with GCN propagation's self-loop term added out of
+  place (``edges.sum(x, norm) + loop``, a fresh ``[N, D]`` sum a layer), as before
+  2026-12-07's in-place ``add_``: the baseline of ``step-sampled``, measured in the same run;
 - ``step-sampled-search``: ``step-sampled`` with ``neighbor_sample`` relabelling by binary
   search alone, as before 2026-12-07 (``TABLE_LABELS_MIN_SHARE`` patched to infinity): the
   baseline of its ``[N]`` table of local ids (``node-epoch-sampled-search``: the same for
@@ -162,6 +165,7 @@ PIECES = (
     "step-sampled",
     "step-sampled-before",
     "step-sampled-search",
+    "step-sampled-copied",
     "eval",
     "eval-unshared",
     "eval-chunk",
@@ -320,6 +324,18 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
         from graphpair.ops import _sampling
 
         _sampling.TABLE_LABELS_MIN_SHARE = math.inf
+    if piece.endswith("-sampled-copied"):  # the baseline: GCN's self-loop term added out of place
+        from graphpair.nn.encoders import _mpnn, _propagate
+
+        in_place = _propagate._propagate
+
+        def copied(x: torch.Tensor, edges: Any, weight: torch.Tensor, aggr: str) -> Any:
+            if aggr != "gcn":
+                return in_place(x, edges, weight, aggr)
+            inv_sqrt, norm = edges.gcn_norm(weight)
+            return edges.sum(x, norm) + x * inv_sqrt.pow(2).unsqueeze(-1)
+
+        _propagate._propagate = _mpnn._propagate = copied  # the module's and its importer's
     if piece.startswith("step"):
         step = step_module(config, encoder, predictor, adj)
         # a random batch, as an epoch's are (the split lists its positives sorted by source:

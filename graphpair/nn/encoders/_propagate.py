@@ -113,9 +113,10 @@ def _propagate(x: Tensor, edges: _Edges, weight: Tensor, aggr: str) -> Tensor:
     if aggr == "gcn":
         inv_sqrt, norm = edges.gcn_norm(weight)
         out, loop = edges.sum(x, norm), x * inv_sqrt.pow(2).unsqueeze(-1)
-        # without autograd in place, the same sum: one [N, D] tensor fewer (inference at
-        # ogbn-products' size, 2.5 GB a layer)
-        return out + loop if out.requires_grad or loop.requires_grad else out.add_(loop)
+        # in place, the same sum: one [N, D] tensor fewer (inference at ogbn-products' size,
+        # 2.5 GB a layer; in training a fresh block a layer, faulted in page by page). Legal
+        # under autograd: the products' backward saves the weights, not their output.
+        return out.add_(loop)
     if aggr == "sum":
         return edges.sum(x, weight)
     count = edges.in_count(weight).clamp_(min=1).to(weight.dtype)
