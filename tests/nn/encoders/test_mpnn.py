@@ -87,6 +87,32 @@ def test_pure_propagate_csr_path_gradients_match_the_scatter_path(aggr: str) -> 
     torch.testing.assert_close(csr_grad, scatter_grad)
 
 
+def test_gcn_propagation_on_csr_entries_matches_the_dense_matrix_with_gradients() -> None:
+    # The CSR-entry product with its self-loop term added in place: values and float64
+    # gradients (inputs and edge weights) against the dense normalised matrix.
+    from graphpair.nn.encoders._propagate import _Edges, _propagate
+
+    ei = edge_index()
+    adj = CSR.from_edge_index(ei, N)
+    order = torch.argsort(adj.row * N + adj.col)  # entries in (row, col) order
+    w = torch.rand(ei.size(1), dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    w_entries = torch.empty_like(w)
+    w_entries[order] = w[torch.argsort(ei[0] * N + ei[1])]
+    x = features().requires_grad_()
+    w_entries.requires_grad_()
+
+    def ours(a: Tensor, weight: Tensor) -> Tensor:
+        return _propagate(a, _Edges(None, N, adj=adj), weight, "gcn")
+
+    def dense(a: Tensor, weight: Tensor) -> Tensor:
+        m = torch.zeros(N, N, dtype=torch.float64).index_put((adj.col, adj.row), weight)
+        return gcn_matrix(m) @ a
+
+    assert_same_values_and_gradients(ours(x, w_entries), dense(x, w_entries), [x, w_entries])
+    assert torch.autograd.gradcheck(ours, (x, w_entries))
+    assert torch.autograd.gradcheck(lambda a: ours(a, w_entries.detach()), x)
+
+
 @pytest.mark.parametrize("conv", ["puregcn", "puresum"])
 def test_pure_stack_with_res_and_jk_matches_dense(conv: str) -> None:
     enc = make(3, 4, 2, conv=conv, res=True, jk=True, tail_dropout=0.5, dropout=0.2)
