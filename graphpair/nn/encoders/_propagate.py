@@ -158,7 +158,7 @@ def _gcn(conv: GCNConv, x: Tensor, edges: _Edges, weight: Tensor) -> Tensor:
     out = _propagate(conv.lin(x), edges, weight, "gcn")
     if conv.bias is None:
         return out
-    return out + conv.bias if torch.is_grad_enabled() else out.add_(conv.bias)
+    return out.add_(conv.bias)  # in place, as the self-loop term: out is _propagate's own
 
 
 def sage_conv(conv: SAGEConv, x: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
