@@ -51,6 +51,10 @@ _PEAK_CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 
 T = TypeVar("T")
 
+#: When this module was first imported (a benchmark's start) and the load average then: the
+#: report is written at the end, when the benchmark's own work has raised the load.
+_START = (datetime.datetime.now(datetime.timezone.utc), os.getloadavg())
+
 
 # ---------------------------------------------------------------------- machine and command
 
@@ -64,7 +68,8 @@ def _version(distribution: str) -> str:
 
 
 def machine_info() -> str:
-    """A markdown list describing the machine, the library versions and the current load."""
+    """A markdown list describing the machine, the library versions and the load average at
+    the benchmark's start and now."""
     cpu = platform.processor() or "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -74,14 +79,16 @@ def machine_info() -> str:
     except OSError:
         pass
     cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    started, start_load = _START
+    load = ", ".join(f"{x:.2f}" for x in start_load)
+    end_load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return "\n".join(
         [
-            f"- date: {now}",
+            f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')} (the start)",
             f"- CPU: {cpu}; {os.cpu_count()} logical cores, "
             f"{len(os.sched_getaffinity(0))} usable, torch threads {torch.get_num_threads()}",
-            f"- load average (1, 5, 15 min) at the start: {load} (should be near 0: idle machine)",
+            f"- load average (1, 5, 15 min) at the start: {load} (should be near 0: idle machine);"
+            f" when written: {end_load} (the benchmark's own work included)",
             f"- Python {platform.python_version()}, torch {torch.__version__}, "
             f"torch_geometric {_version('torch_geometric')}, "
             f"torch_scatter {_version('torch_scatter')}, numpy {np.__version__}, "

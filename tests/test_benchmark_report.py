@@ -1,0 +1,21 @@
+"""The machine block of every benchmark report (``benchmarks/_common.py``)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+import benchmarks._common as common
+
+
+def test_machine_block_gives_the_load_at_the_start_and_when_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started = datetime.datetime(2026, 12, 7, 22, 28, tzinfo=datetime.timezone.utc)
+    monkeypatch.setattr(common, "_START", (started, (0.11, 0.22, 0.33)))
+    monkeypatch.setattr(common.os, "getloadavg", lambda: (1.91, 1.52, 1.03))
+    block = common.machine_info()
+    assert "- date: 2026-12-07 22:28 UTC (the start)" in block
+    assert "at the start: 0.11, 0.22, 0.33 (should be near 0: idle machine)" in block
+    assert "when written: 1.91, 1.52, 1.03" in block
