@@ -51,9 +51,16 @@ _PEAK_CHILD_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 
 T = TypeVar("T")
 
-#: When this module was first imported (a benchmark's start) and the load average then: the
-#: report is written at the end, when the benchmark's own work has raised the load.
+#: When the benchmark started (this module's import, or :func:`mark_start`) and the load
+#: average then: the report is written at the end, when its own work has raised the load.
 _START = (datetime.datetime.now(datetime.timezone.utc), os.getloadavg())
+
+
+def mark_start() -> None:
+    """Record now as the benchmark's start, for its report's machine block (``run.py`` calls
+    it before each benchmark it runs in its one process)."""
+    global _START
+    _START = (datetime.datetime.now(datetime.timezone.utc), os.getloadavg())
 
 
 # ---------------------------------------------------------------------- machine and command

@@ -29,7 +29,7 @@ from benchmarks import (
     bench_scatter,
     bench_sinc,
 )
-from benchmarks._common import add_common_arguments
+from benchmarks._common import add_common_arguments, mark_start
 
 #: Name -> the benchmark's ``main(argv)``, in the order they run.
 BENCHMARKS: dict[str, Callable[[list[str] | None], Path]] = {
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.only or BENCHMARKS:
         print(f"== {name}", flush=True)
         start = time.perf_counter()
+        mark_start()  # its report's date and load average at the start are its own
         path = BENCHMARKS[name](shared)
         print(f"== {name}: {time.perf_counter() - start:.0f} s -> {path}", flush=True)
     print(f"all done in {time.perf_counter() - total:.0f} s")

@@ -19,3 +19,14 @@ def test_machine_block_gives_the_load_at_the_start_and_when_written(
     assert "- date: 2026-12-07 22:28 UTC (the start)" in block
     assert "at the start: 0.11, 0.22, 0.33 (should be near 0: idle machine)" in block
     assert "when written: 1.91, 1.52, 1.03" in block
+
+
+def test_mark_start_gives_each_benchmark_of_one_process_its_own_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(common, "_START", common._START)  # restored afterwards
+    loads = iter([(0.5, 0.4, 0.3), (1.75, 1.5, 1.25)])
+    monkeypatch.setattr(common.os, "getloadavg", lambda: next(loads))
+    common.mark_start()
+    assert common._START[1] == (0.5, 0.4, 0.3)
+    assert "at the start: 0.50, 0.40, 0.30" in common.machine_info()
