@@ -53,7 +53,7 @@ T = TypeVar("T")
 
 #: When the benchmark started (this module's import, or :func:`mark_start`) and the load
 #: average then: the report is written at the end, when its own work has raised the load.
-_START = (datetime.datetime.now(datetime.timezone.utc), os.getloadavg())
+_START: tuple[datetime.datetime, tuple[float, float, float]]
 
 
 def mark_start() -> None:
@@ -61,6 +61,9 @@ def mark_start() -> None:
     it before each benchmark it runs in its one process)."""
     global _START
     _START = (datetime.datetime.now(datetime.timezone.utc), os.getloadavg())
+
+
+mark_start()
 
 
 # ---------------------------------------------------------------------- machine and command

@@ -267,11 +267,9 @@ def main(argv: list[str] | None = None) -> Path:
     if any(not 0 < f <= 4 for f in fractions):
         parser.error(f"--sizes must be fractions in (0, 4]; got {sizes}")
     cap = int(args.memory_cap_gib * 2**30) if args.memory_cap_gib else None
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     shown = "none" if limit == resource.RLIM_INFINITY else f"{limit // 1024:,} KiB"
     notes = [
-        f"Load average (1, 5, 15 min) when this benchmark started: {load}.",
         f"Address-space limit of the run (`ulimit -v`) when it started: {shown}; each read "
         "ran under the cap described in Method.",
     ]

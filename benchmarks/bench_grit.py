@@ -698,12 +698,8 @@ def main(argv: list[str] | None = None) -> Path:
     )
     args = parser.parse_args(argv)
     config = Config.from_args(args.quick, args.data_root)
-    load = os.getloadavg()
     if args.zinc_epochs > 0:
-        sections = [
-            f"Load average at the start: {', '.join(f'{x:.2f}' for x in load)}.",
-            *zinc_run(config, args.zinc_epochs),
-        ]
+        sections = zinc_run(config, args.zinc_epochs)
         return publish("grit_zinc", "GRIT on ZINC, a short run", sections, args.quick)
 
     inputs = build_inputs(config)
@@ -759,8 +755,7 @@ def main(argv: list[str] | None = None) -> Path:
     rrwp_rows, rrwp_note = rrwp_section(config)
     sections = [
         __doc__.split("\n\n", 1)[1],
-        f"Data root: `{config.data_root}`. Load average at the start of the layer timings: "
-        f"{', '.join(f'{x:.2f}' for x in load)}.",
+        f"Data root: `{config.data_root}`.",
         f"**Batch**: {int(data.num_graphs)} ZINC graphs, {int(data.num_nodes)} nodes, "
         f"{int(data.edge_index.size(1))} directed edges, S = {inputs.num_pairs:,} full pairs "
         f"(the spec's batch: 32 graphs, 694 nodes, 17,492 pairs). Outputs of the baselines "

@@ -57,7 +57,6 @@ import gc
 import itertools
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -859,12 +858,10 @@ def main(argv: list[str] | None = None) -> Path:
         cn_rows += rows
         notes.append(summary)
 
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     sections = [
         __doc__.split("\n\n", 1)[1],
         f"Data root: `{config.data_root}`. Seed {SEED} everywhere (split, models, batches, "
-        f"negatives, pairs). Load average at the end: {load}; "
-        f"whole run {time.perf_counter() - start:.0f} s.",
+        f"negatives, pairs). Whole run {time.perf_counter() - start:.0f} s.",
         "## Training time (median)",
         markdown_table(
             [

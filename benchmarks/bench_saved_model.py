@@ -465,13 +465,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     from graphpair.train import link_config
 
-    # The machine block is rendered when the report is written, at the end: record the load
-    # the measurements started under here.
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    notes = [
-        f"Load average (1, 5, 15 min) when this benchmark started: {load} (the machine block "
-        "above gives it at the end, when the report was written)."
-    ]
+    notes: list[str] = []
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_saved_model.") as tmp:
