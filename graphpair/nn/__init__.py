@@ -27,6 +27,7 @@ from graphpair.nn.encoders import (
     pure_propagate,
 )
 from graphpair.nn.link import (
+    NCNC_CHECKPOINT_BYTES,
     NCNC_CHUNK,
     GAEPredictor,
     GRITLinkEncoder,
@@ -55,6 +56,7 @@ from graphpair.nn.models import (
 __all__ = [
     "CONVS",
     "GRIT",
+    "NCNC_CHECKPOINT_BYTES",
     "NCNC_CHUNK",
     "SINC",
     "ConvBackbone",

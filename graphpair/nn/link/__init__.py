@@ -23,9 +23,10 @@ from graphpair.nn.link._grit_pair import GRITLinkEncoder, GRITPairPredictor, rrw
 from graphpair.nn.link._link_model import LinkModel
 from graphpair.nn.link._ncn import NCNPredictor
 from graphpair.nn.link._ncn_diff import NCNDiffPredictor
-from graphpair.nn.link._ncnc import NCNC_CHUNK, NCNCPredictor, cap_members
+from graphpair.nn.link._ncnc import NCNC_CHECKPOINT_BYTES, NCNC_CHUNK, NCNCPredictor, cap_members
 
 __all__ = [
+    "NCNC_CHECKPOINT_BYTES",
     "NCNC_CHUNK",
     "GAEPredictor",
     "GRITLinkEncoder",

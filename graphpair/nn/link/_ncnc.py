@@ -31,13 +31,19 @@ from graphpair.ops import (
     neighbor_overlap,
 )
 
-__all__ = ["NCNC_CHUNK", "NCNCPredictor", "cap_members"]
+__all__ = ["NCNC_CHECKPOINT_BYTES", "NCNC_CHUNK", "NCNCPredictor", "cap_members"]
 
 #: Completion pairs scored at once when ``chunk_size`` is ``None``: the peak memory of a
 #: completion level is that of one chunk (its common-neighbour entries and ``[chunk, hidden]``
 #: activations), not of every completion pair of the batch. On a ppa-sized stand-in, scoring
 #: every completion pair of an 8,192-pair batch at once took 19.5 GiB.
 NCNC_CHUNK = 65536
+#: In training, :math:`h' = h + \mathrm{XLIN}(h)` on all ``N`` rows is checkpointed when it takes
+#: more than this many bytes (64 MiB: above about 65,000 rows of width 256 in float32). Below
+#: it XLIN's activations are kept for the backward, a few ``[N, D]`` tensors that are small
+#: there, and the recomputation would cost time for nothing: on Cora (2,708 rows) the
+#: checkpointed training epoch took 1.12x the time (``benchmarks/results/ncnc_checkpoint.md``).
+NCNC_CHECKPOINT_BYTES = 1 << 26
 
 
 class _Rows:
@@ -60,15 +66,17 @@ class _Rows:
     def materialize(self) -> Tensor:
         """:math:`h'` on all ``N`` rows ``[N, D]``.
 
-        Under autograd it is checkpointed (:func:`torch.utils.checkpoint.checkpoint`, the
-        generator state kept): only :math:`h'` stays alive for the backward, which recomputes
-        XLIN's inner activations with the same dropout draws, instead of keeping them for
-        every row (four more ``[N, D]`` tensors; about 3 GB a call at ogbl-citation2's 2.9M
-        rows and width 64). The values and gradients are the same.
+        Under autograd, when :math:`h'` is larger than :data:`NCNC_CHECKPOINT_BYTES`, it is
+        checkpointed (:func:`torch.utils.checkpoint.checkpoint`, the generator state kept):
+        only :math:`h'` stays alive for the backward, which recomputes XLIN's inner
+        activations with the same dropout draws, instead of keeping them for every row (four
+        more ``[N, D]`` tensors; about 3 GB a call at ogbl-citation2's 2.9M rows and width
+        64). The values and gradients are the same either way.
         """
         if self.full is None:
             assert self.fn is not None
-            if torch.is_grad_enabled() and not torch.compiler.is_compiling():
+            large = self.h.numel() * self.h.element_size() > NCNC_CHECKPOINT_BYTES
+            if large and torch.is_grad_enabled() and not torch.compiler.is_compiling():
                 full = checkpoint(self.fn, self.h, use_reentrant=False)
                 assert isinstance(full, Tensor)
                 self.full = full

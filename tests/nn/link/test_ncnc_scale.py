@@ -184,9 +184,10 @@ def test_degree_caps_limit_the_completion_pairs_and_apply_per_mode(
 def test_h_prime_on_every_row_keeps_only_itself_for_the_backward(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The reference recursion in training computes h' = h + XLIN(h) on all N rows; it is
-    checkpointed, so fewer [N, D] tensors are saved for the backward, with the same logits,
-    gradients and generator state (the recomputation redraws the same dropout)."""
+    """The reference recursion in training computes h' = h + XLIN(h) on all N rows; above
+    NCNC_CHECKPOINT_BYTES it is checkpointed, so fewer [N, D] tensors are saved for the
+    backward, with the same logits, gradients and generator state (the recomputation redraws
+    the same dropout). Below it nothing is recomputed: the same tensors as without."""
     num_nodes = 200
     edges = sparse_graph(num_nodes, 1500, seed=3)
     adj = CSR.from_edge_index(torch.tensor(edges).t(), num_nodes)
@@ -213,9 +214,13 @@ def test_h_prime_on_every_row_keeps_only_itself_for_the_backward(
         kept = [g if g is not None else torch.zeros(0) for g in grads]
         return out, kept, len(saved), torch.rand(4)
 
+    small = run()  # 200 x 4 float64 rows: below the default threshold
+    monkeypatch.setattr(ncnc_module, "NCNC_CHECKPOINT_BYTES", num_nodes * 4 * 8 - 1)
     checkpointed = run()
     monkeypatch.setattr(ncnc_module, "checkpoint", lambda fn, *args, **kwargs: fn(*args))
     kept = run()
+    assert small[2] == kept[2]
+    assert torch.equal(small[0], kept[0])
     assert torch.equal(checkpointed[0], kept[0])
     for got, want in zip(checkpointed[1], kept[1], strict=True):
         assert torch.equal(got, want)
