@@ -52,8 +52,12 @@ import time
 
 # Two OpenMP threads on a shared 2-core machine spin-wait for each other whenever the other
 # core is busy (a 2-thread step took 13 s instead of 1 s under a load of 4); passive waiting
-# keeps the 2-thread rows meaningful. Effective only when this file is the entry point.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# keeps the 2-thread rows meaningful. Only when this file is the entry point (before torch
+# loads OpenMP): set on import, it leaked into every child process that run.py's other
+# benchmarks started, whose small ops then ran up to 1.8x slower than a user's run
+# (link_repeats.md, session of 2026-12-08).
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from collections.abc import Callable
 from dataclasses import dataclass

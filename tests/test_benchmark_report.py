@@ -1,8 +1,13 @@
-"""The machine block of every benchmark report (``benchmarks/_common.py``)."""
+"""The machine block of every benchmark report (``benchmarks/_common.py``), and what
+importing the benchmarks leaves in the environment their child processes inherit."""
 
 from __future__ import annotations
 
 import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +35,21 @@ def test_mark_start_gives_each_benchmark_of_one_process_its_own_start(
     common.mark_start()
     assert common._START[1] == (0.5, 0.4, 0.3)
     assert "at the start: 0.50, 0.40, 0.30" in common.machine_info()
+
+
+def test_importing_the_benchmarks_leaves_the_environment_alone() -> None:
+    """``run.py`` imports every benchmark in one process, and their children inherit its
+    environment: ``bench_grit`` once set ``OMP_WAIT_POLICY=PASSIVE`` on import, which made
+    ``link_repeats``' Cora NCN epoch 241 ms instead of 136 ms."""
+    code = (
+        "import json, os, sys; before = dict(os.environ); "
+        "import benchmarks.run; "
+        "after = dict(os.environ); "
+        "print(json.dumps({k: [before.get(k), after.get(k)] for k in before.keys() | after.keys() "
+        "if before.get(k) != after.get(k)}))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {}
