@@ -42,7 +42,7 @@ def test_importing_the_benchmarks_leaves_the_environment_alone() -> None:
     environment: ``bench_grit`` once set ``OMP_WAIT_POLICY=PASSIVE`` on import, which made
     ``link_repeats``' Cora NCN epoch 241 ms instead of 136 ms."""
     code = (
-        "import json, os, sys; before = dict(os.environ); "
+        "import json, os; before = dict(os.environ); "
         "import benchmarks.run; "
         "after = dict(os.environ); "
         "print(json.dumps({k: [before.get(k), after.get(k)] for k in before.keys() | after.keys() "

@@ -41,8 +41,8 @@ NCNC_CHUNK = 65536
 #: In training, :math:`h' = h + \mathrm{XLIN}(h)` on all ``N`` rows is checkpointed when it takes
 #: more than this many bytes (64 MiB: above about 65,000 rows of width 256 in float32). Below
 #: it XLIN's activations are kept for the backward, a few ``[N, D]`` tensors that are small
-#: there, and the recomputation would cost time for nothing: on Cora (2,708 rows) the
-#: checkpointed training epoch took 1.12x the time (``benchmarks/results/ncnc_checkpoint.md``).
+#: there, and the recomputation would cost time for nothing: on Cora (2,708 rows) a training
+#: epoch without it took 0.90x the time (``benchmarks/results/ncnc_checkpoint.md``).
 NCNC_CHECKPOINT_BYTES = 1 << 26
 
 
