@@ -2,9 +2,9 @@
 
 On this project's shared 2-core machines one `bench_link.py` run can land in a slow spell: the
 same Cora NCN epoch measured 262.7 ms in that benchmark's run and 152 ms through the same child
-process harness half an hour later. (Most of that gap, found on 2026-12-08, was not the
-machine: `run.py` imported `bench_grit`, which set `OMP_WAIT_POLICY=PASSIVE` for every child
-process started after it, and under it this epoch took 241 ms instead of 136 ms. Reports of
+process harness half an hour later. (That gap was most likely not the machine, found on
+2026-12-08: `run.py` imported `bench_grit`, which set `OMP_WAIT_POLICY=PASSIVE` for every
+child process started after it, and under it this epoch took 241 ms instead of 136 ms. Reports of
 this benchmark and `link_speed.md` written before that date were measured so when run through
 `run.py`.) So the training cases with issue 4 targets (Cora NCN and
 NCNC, CiteSeer NCN) are measured here in rounds: each round runs every case through
