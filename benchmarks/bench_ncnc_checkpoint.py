@@ -34,7 +34,7 @@ from benchmarks._common import (
     publish,
     resolve_data_root,
 )
-from benchmarks.bench_link import TrainCase, run_train_case
+from benchmarks.bench_link import TrainCase, _child_main
 
 #: Setting name -> NCNC_CHECKPOINT_BYTES in the child (None: the library's default).
 SETTINGS: dict[str, int | None] = {"size rule": None, "checkpoint forced": 0}
@@ -42,18 +42,25 @@ DATASETS = ("Cora", "CiteSeer")
 
 
 def _child(payload: str) -> None:
-    data = json.loads(payload)
-    import graphpair.nn.link._ncnc as ncnc
+    """Child side: set the threshold, then ``bench_link``'s own child does the rest."""
+    threshold = json.loads(payload)["threshold"]
+    if threshold is not None:
+        import graphpair.nn.link._ncnc as ncnc
 
-    if data["threshold"] is not None:
-        ncnc.NCNC_CHECKPOINT_BYTES = data["threshold"]
-    case = TrainCase(**data["case"])
-    print(json.dumps(run_train_case(case, data["data_root"], ("graphpair",))))
+        ncnc.NCNC_CHECKPOINT_BYTES = threshold
+    _child_main(payload)
 
 
 def run_setting(case: TrainCase, root: Path, threshold: int | None) -> dict[str, Any]:
     """One fresh interpreter: the graphpair method's entry (times, peak)."""
-    payload = json.dumps({"case": case.__dict__, "data_root": str(root), "threshold": threshold})
+    payload = json.dumps(
+        {
+            "case": case.__dict__,
+            "data_root": str(root),
+            "methods": ["graphpair"],
+            "threshold": threshold,
+        }
+    )
     result = subprocess.run(
         [sys.executable, __file__, "--child", payload], stdout=subprocess.PIPE, text=True
     )
@@ -71,11 +78,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every case")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child is not None:
-        _child(args.child)
-        return Path()
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1; got {args.rounds}")
     root = resolve_data_root(args.data_root)
@@ -142,4 +145,7 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        _child(sys.argv[2])
+    else:
+        main()
