@@ -17,7 +17,11 @@ high-water mark. The pieces:
 - ``load``: ``graphpair.data.read_edge_list`` of the stand-in written as a text edge list;
 - ``csr``: ``CSR.from_edge_index`` of the symmetrised training graph and its cached
   transpose (``CSR.transpose``, the one sort that message passing then reuses);
-- ``split``: ``link_split`` (NCN's random 85/5/10 split, negatives, leakage audit);
+- ``split``: ``link_split`` (NCN's Planetoid split: 70 / 10 / 20 % of the edges, negatives,
+  leakage audit);
+- ``audit``: ``audit_split`` of that split (built in set-up); ``audit-isin``: the audit as
+  before 2026-12-08 (:func:`_audit_isin`: ``torch.isin`` per check, which sorts its reference
+  every time, and the message-passing graphs symmetrised), its baseline in the same run;
 - ``cn``: common neighbours of 65,536 training pairs;
 - ``encoder``: the dataset's shipped encoder, forward and backward on the whole graph, on the
   CSR's stored entries with its cached transpose (built in set-up, once per run);
@@ -158,6 +162,8 @@ PIECES = (
     "load",
     "csr",
     "split",
+    "audit",
+    "audit-isin",
     "cn",
     "encoder",
     "encoder-edges",
@@ -256,6 +262,19 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
     if piece == "split":
         return lambda: link_split(data, 0)
     split = link_split(data, 0, audit=False)
+    if piece in ("audit", "audit-isin"):
+        from graphpair.data import audit_split
+
+        expected = audit_split(split, strict=False).counts
+        if _audit_isin(split) != expected:
+            raise AssertionError("audit-isin and audit_split count differently")
+        if piece == "audit":
+            return lambda: audit_split(split)
+
+        def isin_audit() -> None:  # its counts are not a piece's parts' times
+            _audit_isin(split)
+
+        return isin_audit
     ogb = piece.startswith("eval-ogb")
     if ogb:
         split = _ogb_protocol(split, fraction)
@@ -411,6 +430,47 @@ def _setup(name: str, fraction: float, piece: str, predictor: str) -> Any:
 
 #: OGB's ogbl-citation2 evaluation: validation and test positives, given negatives per positive.
 OGB_CITATION2 = {"positives": 86_956, "negatives": 1000}
+
+
+def _audit_isin(split: Any) -> dict[str, int]:
+    """``audit_split``'s counts as computed before 2026-12-08 (the ``audit-isin`` baseline):
+    every check a ``torch.isin``, which sorts the reference array anew each call, against the
+    symmetrised message-passing graphs of ``split.edge_index``."""
+    n, directed = split.num_nodes, split.directed
+
+    def keys(pairs: torch.Tensor, directed: bool) -> torch.Tensor:
+        row, col = pairs.reshape(2, -1)
+        if not directed:
+            row, col = torch.minimum(row, col), torch.maximum(row, col)
+        return row * n + col
+
+    def count_in(a: torch.Tensor, b: torch.Tensor) -> int:
+        return int(torch.isin(a, b).sum())
+
+    stages = ("train", "valid", "test")
+    pos = {s: keys(split.pos(s), directed) for s in stages}
+    every = torch.cat([keys(split.pos(s), False) for s in stages])
+    counts = {}
+    for name in ("valid", "test"):
+        graph = keys(split.edge_index(name), False)
+        counts[f"{name}_pos_in_graph"] = count_in(keys(split.pos(name), False), graph)
+    counts["train_valid_overlap"] = count_in(torch.unique(pos["valid"]), pos["train"])
+    counts["train_test_overlap"] = count_in(torch.unique(pos["test"]), pos["train"])
+    counts["valid_test_overlap"] = count_in(torch.unique(pos["test"]), pos["valid"])
+    for name in stages:
+        counts[f"{name}_pos_duplicates"] = pos[name].numel() - torch.unique(pos[name]).numel()
+    for name in ("valid", "test"):
+        neg = split.neg(name)
+        flat = neg.reshape(2, -1)
+        counts[f"{name}_neg_is_edge"] = count_in(keys(flat, False), every)
+        counts[f"{name}_neg_self_loops"] = int((flat[0] == flat[1]).sum())
+        neg_keys = keys(neg, directed)
+        if neg.dim() == 3:
+            ordered = torch.sort(neg_keys.reshape(neg.shape[1:]), dim=1).values
+            counts[f"{name}_neg_duplicates"] = int((ordered[:, 1:] == ordered[:, :-1]).sum())
+        else:
+            counts[f"{name}_neg_duplicates"] = neg_keys.numel() - torch.unique(neg_keys).numel()
+    return counts
 
 
 def _ogb_protocol(split: Any, fraction: float) -> Any:

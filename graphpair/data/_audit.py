@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from graphpair.data._split import LinkSplit
+from graphpair.data._split import SPLITS, LinkSplit
 
 __all__ = ["LeakageError", "SplitAudit", "audit_split"]
 
@@ -53,11 +53,26 @@ def _keys(pairs: Tensor, num_nodes: int, directed: bool) -> Tensor:
 
 
 def _count_in(keys: Tensor, reference: Tensor) -> int:
-    return int(torch.isin(keys, reference).sum())
+    """How many of ``keys`` are in ``reference``, a sorted key array (a binary search each)."""
+    if keys.numel() == 0 or reference.numel() == 0:
+        return 0
+    at = torch.searchsorted(reference, keys).clamp_(max=reference.numel() - 1)
+    return int((reference[at] == keys).sum())
 
 
-def _duplicates(keys: Tensor) -> int:
-    return int(keys.numel() - torch.unique(keys).numel())
+def _first_of_runs(ordered: Tensor) -> Tensor:
+    """Mask of the first entry of every run of equal values in a sorted ``ordered``."""
+    first = torch.ones_like(ordered, dtype=torch.bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
+
+
+def _graph_keys(undirected: Tensor, num_nodes: int) -> Tensor:
+    """The sorted, distinct undirected keys of a message-passing graph, given its sorted
+    undirected positive keys: :func:`~graphpair.data.symmetrize` drops self loops, whose
+    keys ``i * N + i`` are the multiples of ``N + 1`` (``u * N + v`` with ``u < v < N`` leaves
+    the remainder ``v - u``)."""
+    return undirected[_first_of_runs(undirected) & (undirected % (num_nodes + 1) != 0)]
 
 
 def _row_duplicates(keys: Tensor) -> int:
@@ -120,29 +135,45 @@ def audit_split(
     """
     n = split.num_nodes
     directed = split.directed
-    pos = {name: _keys(split.pos(name), n, directed) for name in ("train", "valid", "test")}
-    undirected_pos = torch.cat([_keys(split.pos(s), n, False) for s in ("train", "valid", "test")])
+    # Each reference is sorted once and binary-searched (torch.isin sorts it anew per check).
+    undirected = {s: _keys(split.pos(s), n, False) for s in SPLITS}
+    all_pos = torch.sort(torch.cat(list(undirected.values()))).values
+    train = torch.sort(undirected["train"]).values
+    graphs = {"valid": _graph_keys(train, n)}  # the pairs of split.edge_index(name), as keys
+    if split.valid_as_input:
+        graphs["test"] = _graph_keys(torch.sort(torch.cat([train, undirected["valid"]])).values, n)
+    else:
+        graphs["test"] = graphs["valid"]
+    pos: dict[str, Tensor] = {}  # sorted, in the split's orientation
+    for name in SPLITS:
+        if not directed:
+            pos[name] = train if name == "train" else torch.sort(undirected[name]).values
+        else:
+            pos[name] = torch.sort(_keys(split.pos(name), n, True)).values
+    first = {name: _first_of_runs(keys) for name, keys in pos.items()}
     counts: dict[str, int] = {}
     for name in ("valid", "test"):
-        graph = _keys(split.edge_index(name), n, False)
-        counts[f"{name}_pos_in_graph"] = _count_in(_keys(split.pos(name), n, False), graph)
-    counts["train_valid_overlap"] = _count_in(torch.unique(pos["valid"]), pos["train"])
-    counts["train_test_overlap"] = _count_in(torch.unique(pos["test"]), pos["train"])
-    counts["valid_test_overlap"] = _count_in(torch.unique(pos["test"]), pos["valid"])
-    for name in ("train", "valid", "test"):
+        counts[f"{name}_pos_in_graph"] = _count_in(undirected[name], graphs[name])
+    del undirected, graphs, train
+    distinct = {s: pos[s][first[s]] for s in ("valid", "test")}
+    counts["train_valid_overlap"] = _count_in(distinct["valid"], pos["train"])
+    counts["train_test_overlap"] = _count_in(distinct["test"], pos["train"])
+    counts["valid_test_overlap"] = _count_in(distinct["test"], pos["valid"])
+    for name in SPLITS:
         if name == "train" and allow_train_duplicates:
             continue
-        counts[f"{name}_pos_duplicates"] = _duplicates(pos[name])
+        counts[f"{name}_pos_duplicates"] = int((~first[name]).sum())
+    del pos, first
     for name in ("valid", "test"):
         neg = split.neg(name)
         flat = neg.reshape(2, -1)
-        counts[f"{name}_neg_is_edge"] = _count_in(_keys(flat, n, False), undirected_pos)
+        counts[f"{name}_neg_is_edge"] = _count_in(_keys(flat, n, False), all_pos)
         counts[f"{name}_neg_self_loops"] = int((flat[0] == flat[1]).sum())
         keys = _keys(neg, n, directed)
         if neg.dim() == 3:
             counts[f"{name}_neg_duplicates"] = _row_duplicates(keys.reshape(neg.shape[1:]))
         else:
-            counts[f"{name}_neg_duplicates"] = _duplicates(keys)
+            counts[f"{name}_neg_duplicates"] = int((~_first_of_runs(torch.sort(keys).values)).sum())
     problems = tuple(f"{check}: {count}" for check, count in counts.items() if count)
     report = SplitAudit(counts=counts, problems=problems)
     if strict and problems:
