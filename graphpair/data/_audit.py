@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from graphpair.data._negative_sampling import _member_sorted
 from graphpair.data._split import SPLITS, LinkSplit
 
 __all__ = ["LeakageError", "SplitAudit", "audit_split"]
@@ -54,10 +55,7 @@ def _keys(pairs: Tensor, num_nodes: int, directed: bool) -> Tensor:
 
 def _count_in(keys: Tensor, reference: Tensor) -> int:
     """How many of ``keys`` are in ``reference``, a sorted key array (a binary search each)."""
-    if keys.numel() == 0 or reference.numel() == 0:
-        return 0
-    at = torch.searchsorted(reference, keys).clamp_(max=reference.numel() - 1)
-    return int((reference[at] == keys).sum())
+    return int(_member_sorted(keys, reference).sum())
 
 
 def _first_of_runs(ordered: Tensor) -> Tensor:

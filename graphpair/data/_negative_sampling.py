@@ -118,9 +118,10 @@ def _forbidden_keys(
 
 
 def _member_sorted(queries: Tensor, sorted_keys: Tensor) -> Tensor:
-    """Whether each of the *sorted* ``queries`` is in the sorted unique ``sorted_keys``.
+    """Whether each of ``queries`` is in ``sorted_keys`` (sorted; repeats allowed).
 
-    Sorted queries make the binary searches walk memory in order (5x faster than unsorted).
+    Sorted queries make the binary searches walk memory in order (5x faster than unsorted);
+    unsorted ones get the same answer.
     """
     if sorted_keys.numel() == 0:
         return torch.zeros(queries.shape, dtype=torch.bool, device=queries.device)

@@ -259,10 +259,7 @@ def ncn_planetoid_split(edge_index: Tensor, num_nodes: int, seed: int) -> LinkSp
             f"{num_edges} edges)), so the graph is too dense for it"
         )
     generator = _generator(seed)
-    order = pairs[:, torch.randperm(num_edges, generator=generator)]
-    valid_all = order[:, :n_valid]
-    test_pos = order[:, n_valid : n_valid + n_test]
-    train_pos = order[:, n_valid + n_test :]
+    order = torch.randperm(num_edges, generator=generator)
     if candidates < _MAX_EXACT_CANDIDATES:
         neg = _ranked_non_edges(pairs, num_nodes, n_valid + n_test, generator)
     else:
@@ -270,16 +267,17 @@ def ncn_planetoid_split(edge_index: Tensor, num_nodes: int, seed: int) -> LinkSp
             edge_index, num_nodes, n_valid + n_test, directed=False, generator=generator
         )
     valid_neg, test_neg = neg[:, :n_valid], neg[:, n_valid:]
-    valid_all = valid_all[:, torch.randperm(n_valid, generator=generator)]
+    valid_all = order[:n_valid][torch.randperm(n_valid, generator=generator)]
     n_keep = int(n_valid * 0.5)
-    valid_pos = valid_all[:, n_valid - n_keep :]
-    train_pos = torch.cat([train_pos, valid_all[:, : n_valid - n_keep]], dim=1)
+    train_pos, valid_pos, test_pos = _by_stage(
+        pairs, valid_all[n_valid - n_keep :], order[n_valid : n_valid + n_test]
+    )
     return LinkSplit(
         num_nodes=num_nodes,
-        train_pos=_sorted(train_pos, num_nodes),
-        valid_pos=_sorted(valid_pos, num_nodes),
+        train_pos=train_pos,
+        valid_pos=valid_pos,
         valid_neg=valid_neg,
-        test_pos=_sorted(test_pos, num_nodes),
+        test_pos=test_pos,
         test_neg=test_neg,
         protocol="ncn-planetoid",
         seed=seed,
@@ -382,7 +380,7 @@ def random_link_split(
             f"{valid_fraction} and test_fraction={test_fraction}"
         )
     generator = _generator(seed)
-    pairs = pairs[:, torch.randperm(num_edges, generator=generator)]
+    order = torch.randperm(num_edges, generator=generator)
     neg = negative_sampling(
         edge_index,
         num_nodes,
@@ -390,18 +388,26 @@ def random_link_split(
         directed=False,
         generator=generator,
     )
+    train_pos, valid_pos, test_pos = _by_stage(
+        pairs, order[:n_valid], order[n_valid : n_valid + n_test]
+    )
     return LinkSplit(
         num_nodes=num_nodes,
-        train_pos=_sorted(pairs[:, n_valid + n_test :], num_nodes),
-        valid_pos=_sorted(pairs[:, :n_valid], num_nodes),
+        train_pos=train_pos,
+        valid_pos=valid_pos,
         valid_neg=neg[:, : n_valid * num_neg_per_pos],
-        test_pos=_sorted(pairs[:, n_valid : n_valid + n_test], num_nodes),
+        test_pos=test_pos,
         test_neg=neg[:, n_valid * num_neg_per_pos :],
         protocol="random",
         seed=seed,
     )
 
 
-def _sorted(pairs: Tensor, num_nodes: int) -> Tensor:
-    """Canonical ``(u < v)`` pairs in sorted order (splits are sets; order carries no meaning)."""
-    return canonical_pairs(pairs, num_nodes)
+def _by_stage(pairs: Tensor, valid: Tensor, test: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Training, validation and test positives of sorted canonical ``pairs`` ``[2, U]``, given
+    the positions of the validation and test ones (the rest train), each in sorted order
+    (splits are sets; order carries no meaning): a boolean selection, not a sort per stage."""
+    stage = torch.zeros(pairs.size(1), dtype=torch.uint8, device=pairs.device)
+    stage[valid] = 1
+    stage[test] = 2
+    return pairs[:, stage == 0], pairs[:, stage == 1], pairs[:, stage == 2]
