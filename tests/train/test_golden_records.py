@@ -19,6 +19,11 @@ skips, saying how to make it. ``golden_records.json`` was made on AMD EPYC machi
 move; ``golden_records.GenuineIntel-AVX512.json`` on 2026-12-07 by commit fc10370 (the last
 commit that held the AMD records) on an Intel Xeon with AVX-512, with the resumes of the
 legacy checkpoints as ``resumed-NAME`` (their first epoch is the checkpoint's, made on AMD).
+``golden_records.AuthenticAMD-AVX2-family23-model1.json`` on 2026-12-08 at 6d47468, on an AMD
+EPYC of family 23, model 1 with AVX2 (no AVX-512): there the link and node records matched
+the AMD file bit for bit but every CSL loss differed in its last bits, at fc10370 too (whose
+code gave this file's CSL records there), so the key also names the CPU's family and model,
+and the longest key that leads this machine's kind wins.
 
 Regenerate (only for a change that is meant to change the numbers, and say so in the
 CHANGELOG), or make a new machine's file at a commit that holds another machine's records:
@@ -49,27 +54,39 @@ from tests.conftest import data_root
 #: matches any): see the module docstring.
 GOLDEN_FILES = {
     "AuthenticAMD": "golden_records.json",
+    "AuthenticAMD-AVX2-family23-model1": "golden_records.AuthenticAMD-AVX2-family23-model1.json",
     "GenuineIntel-AVX512": "golden_records.GenuineIntel-AVX512.json",
 }
 
 
 def machine() -> str:
-    """This CPU's kind: its vendor and torch's CPU capability, e.g. ``GenuineIntel-AVX512``."""
-    vendor = platform.processor() or platform.machine()
+    """This CPU's kind: its vendor, torch's CPU capability and, where ``/proc/cpuinfo`` gives
+    them, its family and model numbers, e.g. ``AuthenticAMD-AVX2-family23-model1``."""
+    fields = {}
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
-            if line.startswith("vendor_id"):
-                vendor = line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            if not key.strip():  # the first processor's block ends
                 break
-    return f"{vendor}-{torch.backends.cpu.get_cpu_capability()}"
+            fields.setdefault(key.strip(), value.strip())
+    vendor = fields.get("vendor_id") or platform.processor() or platform.machine()
+    kind = f"{vendor}-{torch.backends.cpu.get_cpu_capability()}"
+    if "cpu family" in fields and "model" in fields:
+        kind += f"-family{fields['cpu family']}-model{fields['model']}"
+    return kind
 
 
 def golden_path(kind: str | None = None) -> Path | None:
-    """The records file of ``kind`` (default: this machine), ``None`` where none was made."""
-    kind = kind or machine()
-    name = GOLDEN_FILES.get(kind) or GOLDEN_FILES.get(kind.split("-")[0])
-    return Path(__file__).with_name(name) if name else None
+    """The records file of ``kind`` (default: this machine), ``None`` where none was made: the
+    longest key of :data:`GOLDEN_FILES` that is a leading part of the kind (vendor, then
+    capability, then family and model)."""
+    parts = (kind or machine()).split("-")
+    for end in range(len(parts), 0, -1):
+        name = GOLDEN_FILES.get("-".join(parts[:end]))
+        if name:
+            return Path(__file__).with_name(name)
+    return None
 
 
 def _golden() -> dict[str, Any]:
