@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from graphpair.data._negative_sampling import _member_sorted
+from graphpair.data._negative_sampling import _first_of_runs, _member_sorted
 from graphpair.data._split import SPLITS, LinkSplit
 
 __all__ = ["LeakageError", "SplitAudit", "audit_split"]
@@ -56,13 +56,6 @@ def _keys(pairs: Tensor, num_nodes: int, directed: bool) -> Tensor:
 def _count_in(keys: Tensor, reference: Tensor) -> int:
     """How many of ``keys`` are in ``reference``, a sorted key array (a binary search each)."""
     return int(_member_sorted(keys, reference).sum())
-
-
-def _first_of_runs(ordered: Tensor) -> Tensor:
-    """Mask of the first entry of every run of equal values in a sorted ``ordered``."""
-    first = torch.ones_like(ordered, dtype=torch.bool)
-    first[1:] = ordered[1:] != ordered[:-1]
-    return first
 
 
 def _graph_keys(undirected: Tensor, num_nodes: int) -> Tensor:

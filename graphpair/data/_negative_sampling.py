@@ -117,6 +117,13 @@ def _forbidden_keys(
     return keys
 
 
+def _first_of_runs(ordered: Tensor) -> Tensor:
+    """Mask of the first entry of every run of equal values in a sorted ``ordered``."""
+    first = torch.ones_like(ordered, dtype=torch.bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
+
+
 def _member_sorted(queries: Tensor, sorted_keys: Tensor) -> Tensor:
     """Whether each of ``queries`` is in ``sorted_keys`` (sorted; repeats allowed).
 
@@ -143,8 +150,7 @@ def _accept(keys: Tensor, forbidden: Tensor, accepted: Tensor | None) -> Tensor:
         keep = torch.empty_like(ordered, dtype=torch.bool)
         keep[order] = ~_member_sorted(ordered, forbidden)
         return keep.nonzero().view(-1)
-    starts = torch.ones_like(ordered, dtype=torch.bool)
-    starts[1:] = ordered[1:] != ordered[:-1]
+    starts = _first_of_runs(ordered)
     group = torch.cumsum(starts, 0) - 1
     unique = ordered[starts]
     first = torch.full_like(unique, keys.numel())
