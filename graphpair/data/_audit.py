@@ -158,9 +158,11 @@ def audit_split(
     for name in ("valid", "test"):
         neg = split.neg(name)
         flat = neg.reshape(2, -1)
-        counts[f"{name}_neg_is_edge"] = _count_in(_keys(flat, n, False), all_pos)
+        undirected_neg = _keys(flat, n, False)
+        counts[f"{name}_neg_is_edge"] = _count_in(undirected_neg, all_pos)
         counts[f"{name}_neg_self_loops"] = int((flat[0] == flat[1]).sum())
-        keys = _keys(neg, n, directed)
+        keys = _keys(flat, n, True) if directed else undirected_neg
+        del undirected_neg
         if neg.dim() == 3:
             counts[f"{name}_neg_duplicates"] = _row_duplicates(keys.reshape(neg.shape[1:]))
         else:
